@@ -1,0 +1,35 @@
+"""NIP (Nomor Induk Pegawai), the 18-digit number of an Indonesian civil servant.
+
+Layout: YYYYMMDD (date of birth) · YYYYMM (month of appointment) · G (1 male, 2 female)
+· NNN (sequence). We check that it is 18 digits and that each part is plausible.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from .errors import InvalidInput
+
+
+def validate_nip(nip: str, today: date | None = None) -> str:
+    """Return the NIP with spaces removed, or raise InvalidInput saying what is wrong."""
+    nip = "".join(nip.split())
+    if len(nip) != 18 or not nip.isascii() or not nip.isdigit():
+        raise InvalidInput("NIP must be exactly 18 digits")
+    today = today or date.today()
+    try:
+        born = date(int(nip[0:4]), int(nip[4:6]), int(nip[6:8]))
+    except ValueError as e:
+        raise InvalidInput(f"NIP digits 1-8 are not a date of birth (YYYYMMDD): {nip[0:8]}") from e
+    if not 1940 <= born.year <= today.year - 17:
+        raise InvalidInput(f"NIP date of birth {born.isoformat()} is not plausible for a civil servant")
+    year, month = int(nip[8:12]), int(nip[12:14])
+    if not 1 <= month <= 12:
+        raise InvalidInput(f"NIP digits 9-14 are not a month of appointment (YYYYMM): {nip[8:14]}")
+    if not born.year + 17 <= year <= today.year or (year, month) > (today.year, today.month):
+        raise InvalidInput(f"NIP appointment {year:04d}-{month:02d} is not plausible for that date of birth")
+    if nip[14] not in "12":
+        raise InvalidInput("NIP digit 15 must be 1 or 2")
+    if nip[15:] == "000":
+        raise InvalidInput("NIP sequence (digits 16-18) cannot be 000")
+    return nip

@@ -1,0 +1,1 @@
+"""The shells over `ledger` and `signing`: the FastAPI app, its pages, and the `ikrar` command."""

@@ -1,0 +1,79 @@
+"""One settings object, read from ``IKRAR_*`` environment variables (each one in the README)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from signing._pkcs8 import DEFAULT_ITERATIONS
+
+DEFAULT_ORIGIN = "kedirikota.go.id/ikrar"
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    keys_dir: Path
+    origin: str
+    base_url: str
+    ledger_passphrase: str | None = field(repr=False)
+    ledger_passphrase_file: Path
+    secret_key_file: Path
+    secret_key: str | None = field(repr=False)
+    kdf_iterations: int
+    log_level: str
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        data_dir = Path(_env("IKRAR_DATA_DIR", "data"))
+        iterations = _env("IKRAR_KDF_ITERATIONS", str(DEFAULT_ITERATIONS))
+        if not iterations.isdigit() or int(iterations) < 1000:
+            raise ValueError("IKRAR_KDF_ITERATIONS must be a whole number of at least 1000")
+        return cls(
+            data_dir=data_dir,
+            database_url=_env("IKRAR_DATABASE_URL", f"sqlite:///{data_dir / 'ikrar.db'}"),
+            keys_dir=Path(_env("IKRAR_KEYS_DIR", "keys")),
+            origin=_env("IKRAR_ORIGIN", DEFAULT_ORIGIN),
+            base_url=_env("IKRAR_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+            ledger_passphrase=os.environ.get("IKRAR_LEDGER_PASSPHRASE") or None,
+            ledger_passphrase_file=Path(_env("IKRAR_LEDGER_PASSPHRASE_FILE", str(data_dir / "ledger-passphrase"))),
+            secret_key=os.environ.get("IKRAR_SECRET_KEY") or None,
+            secret_key_file=Path(_env("IKRAR_SECRET_KEY_FILE", str(data_dir / "secret-key"))),
+            kdf_iterations=int(iterations),
+            log_level=_env("IKRAR_LOG_LEVEL", "INFO").upper(),
+        )
+
+    def prepare_data_dir(self) -> None:
+        if self.database_url.startswith("sqlite:///"):
+            Path(self.database_url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+
+
+def read_secret_file(path: Path) -> str:
+    """Read a one-line secret from a file that only its owner may read."""
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        raise PermissionError(f"{path} is readable by others (mode {mode:o}); run chmod 600 on it")
+    return path.read_text().strip()
+
+
+def write_secret_file(path: Path, value: str) -> None:
+    """Create a 0600 file holding `value`; refuses to overwrite one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(value + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
