@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from .checkpoint import Checkpoint
 from .entries import ZERO_HASH, Entry, entry_from_leaf
@@ -32,6 +33,7 @@ class StoredEntry:
     kind: str | None = None
     leaf_hash: bytes | None = None
     prev: bytes | None = None
+    time: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,11 @@ class AuditReport:
     latest_checkpoint: str
 
 
+def as_utc(moment: datetime) -> datetime:
+    """Databases may hand back naive datetimes (SQLite); the ledger stores UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def _entry_problem(stored: StoredEntry, expected: int, prev: bytes) -> tuple[Entry, str | None]:
     try:
         entry = entry_from_leaf(stored.leaf)
@@ -66,6 +73,8 @@ def _entry_problem(stored: StoredEntry, expected: int, prev: bytes) -> tuple[Ent
         return entry, "the stored leaf hash is not the hash of the leaf: the entry was edited"
     if stored.prev is not None and stored.prev != entry.prev:
         return entry, "the stored previous hash differs from the leaf's"
+    if stored.time is not None and as_utc(stored.time) != entry.time:
+        return entry, "the stored time differs from the leaf's"
     if entry.prev != prev:
         return entry, "the hash chain is broken: prev is not the hash of the entry before"
     return entry, None

@@ -124,6 +124,8 @@ def read_checkpoints(directory: Path) -> Iterator[StoredCheckpoint]:
 
 def export_verifier(directory: Path) -> VerifierKey:
     """The verifier key the export claims for itself (not a reason to trust it)."""
+    if not directory.is_dir():
+        raise ExportInvalid(f"{directory} is not a folder")
     path = directory / "vkey"
     if not path.is_file():
         raise ExportInvalid("vkey is missing from the export")

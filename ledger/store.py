@@ -324,7 +324,7 @@ class Ledger:
     def stored_entries(self) -> Iterator[StoredEntry]:
         """The rows as the audit reads them: each row's own columns beside its leaf."""
         for row in self.iter_rows():
-            yield StoredEntry(row.idx, row.leaf, row.kind, row.leaf_hash, row.prev)
+            yield StoredEntry(row.idx, row.leaf, row.kind, row.leaf_hash, row.prev, row.time)
 
     def stored_checkpoints(self) -> Iterator[StoredCheckpoint]:
         for row in self.iter_checkpoints():

@@ -1,0 +1,118 @@
+"""The `ikrar` command line, end to end on SQLite, as an operator and an auditor use it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ledger.checkpoint import Checkpoint, TlogProof
+from ledger.note import VerifierKey
+from web.cli import app
+from tests.factories import FAST_KDF, nip
+
+ORG = "Pemerintah Kota Kediri"
+
+
+@pytest.fixture()
+def ikrar(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    for name in ("IKRAR_DATABASE_URL", "IKRAR_LEDGER_PASSPHRASE", "IKRAR_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("IKRAR_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("IKRAR_KEYS_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("IKRAR_KDF_ITERATIONS", str(FAST_KDF))
+    monkeypatch.setenv("COLUMNS", "200")  # tables on one line each
+    runner = CliRunner()
+
+    def run(*args: str, ok: bool = True, stdin: str | None = None):
+        result = runner.invoke(app, list(args), input=stdin)
+        assert (result.exit_code == 0) == ok, f"{args}: exit {result.exit_code}\n{result.output}\n{result.exception!r}"
+        return result
+
+    return run
+
+
+def _setup(ikrar, tmp_path: Path) -> None:
+    ikrar("init", "--org", ORG, "--origin", "kedirikota.go.id/ikrar")
+    for n in (1, 2):
+        ikrar("official", "add", "--nip", nip(n), "--name", f"Pejabat {n}", "--title", "Kepala", "--unit", f"Dinas {n}")
+        (tmp_path / f"pass{n}").write_text(f"sandi-rahasia-{n}-panjang\n")
+        ikrar("official", "enrol", "--nip", nip(n), "--passphrase-file", str(tmp_path / f"pass{n}"))
+    (tmp_path / "komitmen.txt").write_text("Kami berkomitmen mewujudkan Kediri kota cerdas.\n")
+    ikrar("commitment", "publish", str(tmp_path / "komitmen.txt"), "--slug", "smart-city", "--title", "Komitmen",
+          "--signer", nip(1), "--signer", nip(2))
+
+
+def test_the_operator_flow(ikrar, tmp_path: Path) -> None:
+    _setup(ikrar, tmp_path)
+    assert "already exists" in ikrar("init", "--org", ORG, ok=False).output
+    signed = ikrar("sign", "--commitment", "smart-city", "--nip", nip(1), "--passphrase-file", str(tmp_path / "pass1"))
+    assert "entry 4" in signed.output
+    assert "already signed" in ikrar("sign", "--commitment", "smart-city", "--nip", nip(1), "--passphrase-file",
+                                     str(tmp_path / "pass1"), ok=False).output
+    (tmp_path / "wrong").write_text("bukan-sandinya-123\n")
+    assert "does not open" in ikrar("sign", "--commitment", "smart-city", "--nip", nip(2), "--passphrase-file",
+                                    str(tmp_path / "wrong"), ok=False).output
+    # the passphrase may also come on standard input, for scripts
+    ikrar("sign", "--commitment", "smart-city", "--nip", nip(2), stdin="sandi-rahasia-2-panjang\n")
+    assert "NIP must be exactly 18 digits" in ikrar("official", "add", "--nip", "123", "--name", "a", "--title", "b",
+                                                    "--unit", "c", ok=False).output
+    listing = ikrar("official", "list").output
+    assert "active (entry 2)" in listing and "Pejabat 2" in listing
+    assert "2/2" in ikrar("commitment", "list").output
+    ikrar("revoke", "--nip", nip(2), "--reason", "perangkat hilang")
+    assert "revoked (entry 6)" in ikrar("official", "list").output
+    audit = ikrar("audit")
+    assert "OK: 7 entries, 2 signatures, 7 checkpoints verified" in audit.output
+
+
+def test_the_auditor_commands(ikrar, tmp_path: Path) -> None:
+    _setup(ikrar, tmp_path)
+    vkey = VerifierKey.parse(ikrar("vkey").stdout)
+    note = ikrar("checkpoint").stdout
+    checkpoint = Checkpoint.open(note, vkey, "kedirikota.go.id/ikrar")
+    assert checkpoint.size == 4
+    proof = TlogProof.parse(ikrar("proof", "2").stdout)
+    db = sqlite3.connect(tmp_path / "data" / "ikrar.db")
+    leaf_hash = db.execute("SELECT leaf_hash FROM entry WHERE idx = 2").fetchone()[0]
+    assert proof.verify(leaf_hash, vkey).size == 4
+    assert TlogProof.parse(ikrar("proof", "2", "--size", "3").stdout).verify(leaf_hash, vkey).size == 3
+    assert len(ikrar("consistency", "2", "4").stdout.split()) >= 1
+    assert "not in a tree of size 4" in ikrar("proof", "4", ok=False).output
+    assert "need 0 < old <= new" in ikrar("consistency", "0", "4", ok=False).output
+
+    ikrar("export", str(tmp_path / "ex"))
+    assert json.loads((tmp_path / "ex" / "entries.jsonl").read_text().splitlines()[0])["index"] == 0
+    ikrar("verify-export", str(tmp_path / "ex"), "--vkey", str(vkey))
+    known = tmp_path / "seen.checkpoint"
+    known.write_text(note)
+    ikrar("audit", "--vkey", str(vkey), "--known-checkpoint", str(known))
+
+
+def test_audit_and_verify_export_exit_1_naming_the_entry(ikrar, tmp_path: Path) -> None:
+    _setup(ikrar, tmp_path)
+    ikrar("export", str(tmp_path / "ex"))
+    db = sqlite3.connect(tmp_path / "data" / "ikrar.db")
+    leaf = db.execute("SELECT leaf FROM entry WHERE idx = 2").fetchone()[0]
+    db.execute("UPDATE entry SET leaf = ? WHERE idx = 2", (leaf.replace(b"Pejabat 2", b"Pejabat X"),))
+    db.commit()
+    broken = ikrar("audit", ok=False)
+    assert broken.exit_code == 1 and "BROKEN at entry 2" in broken.output
+
+    lines = (tmp_path / "ex" / "entries.jsonl").read_text().splitlines()
+    lines[1], lines[2] = lines[2], lines[1]
+    (tmp_path / "ex" / "entries.jsonl").write_text("\n".join(lines) + "\n")
+    broken = ikrar("verify-export", str(tmp_path / "ex"), ok=False)
+    assert broken.exit_code == 1 and "BROKEN at entry 1" in broken.output
+    other = ikrar("verify-export", str(tmp_path / "nowhere"), ok=False)
+    assert "not a folder" in other.output
+
+
+def test_commands_before_init_say_what_to_do(ikrar) -> None:
+    for args in (["audit"], ["checkpoint"], ["official", "list"]):
+        result = ikrar(*args, ok=False)
+        assert "ikrar init" in result.output
