@@ -80,12 +80,12 @@ def write_export(ledger: Ledger, directory: Path, progress: Callable[[int], None
 def _lines(path: Path) -> Iterator[tuple[int, dict]]:
     if not path.is_file():
         raise ExportInvalid(f"{path.name} is missing from the export")
-    with open(path, encoding="utf-8") as f:
+    with open(path, "rb") as f:
         for number, line in enumerate(f, 1):
             try:
-                value = json.loads(line)
-            except (json.JSONDecodeError, RecursionError) as e:
-                raise ExportInvalid(f"{path.name} line {number} is not JSON") from e
+                value = json.loads(line.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+                raise ExportInvalid(f"{path.name} line {number} is not UTF-8 JSON") from e
             if not isinstance(value, dict):
                 raise ExportInvalid(f"{path.name} line {number} is not a JSON object")
             yield number, value
