@@ -21,7 +21,7 @@ from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.models import Commitment, CommitmentSigner, Official, OfficialKey, Signature
 from ledger.nip import validate_nip
 from ledger.note import NoteSigner, VerifierKey
-from ledger.rules import official_key_name
+from ledger.rules import SLUG, official_key_name
 from ledger.store import Appended, Ledger
 
 from .errors import NotAllowed, WeakPassphrase
@@ -58,6 +58,8 @@ def _clean(value: str, what: str) -> str:
     value = " ".join(value.split())
     if not value:
         raise InvalidInput(f"{what} is empty")
+    if not value.isprintable():  # NUL, bidi overrides...: PostgreSQL refuses some, readers are fooled by others
+        raise InvalidInput(f"{what} holds control characters")
     if len(value) > MAX_TEXT:
         raise InvalidInput(f"{what} is longer than {MAX_TEXT} characters")
     return value
@@ -84,8 +86,11 @@ def register_official(
 
 def get_official(ledger: Ledger, nip: str) -> Official:
     """Raises NotFound for an unknown NIP."""
+    number = "".join(nip.split())
+    if len(number) != 18 or not (number.isascii() and number.isdigit()):
+        raise NotFound(f"no official with NIP {nip} is registered")
     with ledger.session() as s:
-        official = s.get(Official, "".join(nip.split()))
+        official = s.get(Official, number)
     if official is None:
         raise NotFound(f"no official with NIP {nip} is registered")
     return official
@@ -116,6 +121,12 @@ def enrol(ctx: Context, nip: str, passphrase: str, now: datetime, password: str 
         raise
 
 
+def commitment_text(text: str) -> str:
+    """The text exactly as `publish` records it (LF line ends, one final newline): its
+    SHA-256 is the one signatories sign, so a preview can show it before publishing."""
+    return text.replace("\r\n", "\n").strip() + "\n"
+
+
 def publish(
     ctx: Context, slug: str, title: str, text: str, signers: Sequence[str], by: str, now: datetime
 ) -> Appended:
@@ -123,10 +134,10 @@ def publish(
 
     Raises InvalidInput or Conflict (slug taken, unknown or repeated signatory, empty list).
     """
-    text = text.replace("\r\n", "\n").strip() + "\n"
-    nips = ["".join(n.split()) for n in signers]
-    if not nips:
+    text = commitment_text(text)
+    if not signers:
         raise InvalidInput("a commitment needs at least one required signatory")
+    nips = [validate_nip(n, now.date()) for n in signers]
     with ctx.ledger.session() as s:
         known = set(s.exec(select(Official.nip).where(col(Official.nip).in_(nips))))
     unknown = [n for n in nips if n not in known]
@@ -145,6 +156,9 @@ def sign(ctx: Context, slug: str, nip: str, passphrase: str, now: datetime) -> A
     Raises NotFound (commitment), NotAllowed (not a signatory, already signed, no active
     key), WrongPassphrase; the ledger re-checks the rules under its lock (Conflict).
     """
+    if not SLUG.fullmatch(slug):
+        raise NotFound(f"there is no commitment {slug!r}")
+    nip = get_official(ctx.ledger, nip).nip
     with ctx.ledger.session() as s:
         commitment = s.get(Commitment, slug)
         if commitment is None:
@@ -168,7 +182,8 @@ def sign(ctx: Context, slug: str, nip: str, passphrase: str, now: datetime) -> A
 
 
 def revoke(ctx: Context, nip: str, reason: str, by: str, now: datetime) -> Appended:
-    """Append `key.revoked` for the official's active key. Raises NotAllowed when there is none."""
+    """Append `key.revoked` for the official's active key. Raises NotFound or NotAllowed."""
+    nip = get_official(ctx.ledger, nip).nip
     vkey = active_key(ctx.ledger, nip)
     if vkey is None:
         raise NotAllowed(f"official {nip} has no active key to revoke")

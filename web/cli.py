@@ -19,18 +19,25 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
-from sqlmodel import select
 
 from ledger.audit import AuditReport, audit
 from ledger.errors import ChainBroken, LedgerError
 from ledger.export import export_verifier, verify_export, write_export
-from ledger.models import Commitment, CommitmentSigner, Official, OfficialKey, Signature
 from ledger.note import VerifierKey
 from signing import actions
-from signing.errors import SigningError
+from signing.certificate import certificate_pdf, render_summary, write_certificates
+from signing.checks import TITLES, Outcome
+from signing.errors import CertificateInvalid, SigningError
 from signing.statement import check_signed_entry
+from signing.verify_cert import MAX_PDF_BYTES, CertificateReport, KeyTrust, check_certificate
+from signing.wording import format_wib
 
+from . import accounts
+from .demo import ADMIN, DEMO_ORG, PEOPLE, build_demo, is_empty
+from .errors import WebError, message_of
+from .i18n import Translator
 from .runtime import Runtime, configure_logging
+from .views import commitment_summaries, ledger_org, official_statuses
 
 logger = logging.getLogger(__name__)
 out = Console(soft_wrap=True)
@@ -46,8 +53,14 @@ class _Group(typer.core.TyperGroup):
         except ChainBroken as e:
             err.print(f"[bold red]BROKEN[/] at entry {e.index}: {e.reason}", highlight=False)
             raise typer.Exit(1) from e
+        except CertificateInvalid as e:
+            err.print(f"[bold red]INVALID[/] ({e.reason.value.replace('_', ' ')}): {e.detail}", highlight=False)
+            raise typer.Exit(1) from e
         except (LedgerError, SigningError, OSError, ValueError) as e:
             err.print(f"[red]error:[/] {e}", highlight=False, markup=True)
+            raise typer.Exit(1) from e
+        except WebError as e:
+            err.print(f"[red]error:[/] {message_of(e, Translator('en'))}", highlight=False, markup=True)
             raise typer.Exit(1) from e
 
 
@@ -102,16 +115,9 @@ def init(
     ledger = runtime.ledger
     if ledger.is_initialized():
         raise LedgerError(f"a ledger already exists in {runtime.settings.database_url}; nothing was changed")
-    passphrase = runtime.ledger_passphrase(create=True)
-    vkey = runtime.keys.create(origin, passphrase)
-    signer = runtime.keys.note_signer(vkey, passphrase)
-    try:
-        appended = ledger.create(org, origin, signer, _now())
-    except BaseException:
-        runtime.keys.path_for(vkey).unlink(missing_ok=True)
-        raise
+    appended = runtime.create_ledger(org, origin, _now())
     out.print(f"Ledger {origin} created for {org}.")
-    typer.echo(f"Verifier key (publish it where auditors can find it):\n{vkey}")
+    typer.echo(f"Verifier key (publish it where auditors can find it):\n{ledger.verifier}")
     typer.echo(appended.checkpoint.note, nl=False)
 
 
@@ -141,19 +147,29 @@ def official_enrol(nip: Annotated[str, typer.Option(help="The official's NIP.")]
     typer.echo(f"Enrolled {official.name}: entry {appended.entry.index}, key {appended.entry.fields['key']}")
 
 
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """A table at a terminal; tab-separated lines, header first, for scripts and pipes."""
+    if out.is_terminal:
+        table = Table(*header)
+        for row in rows:
+            table.add_row(*row)
+        out.print(table)
+    else:
+        for row in (header, *rows):
+            typer.echo("\t".join(row))
+
+
 @official_app.command("list")
 def official_list() -> None:
     """Everyone registered, with their key status."""
     runtime = _runtime()
     runtime.context()
-    table = Table("NIP", "Name", "Title", "Unit", "Role", "Key")
-    with runtime.ledger.session() as s:
-        keys = {k.nip: k for k in s.exec(select(OfficialKey).order_by(OfficialKey.enrolled_index))}
-        for o in s.exec(select(Official).order_by(Official.name)):
-            k = keys.get(o.nip)
-            status = "none" if k is None else f"active (entry {k.enrolled_index})" if k.revoked_index is None else f"revoked (entry {k.revoked_index})"
-            table.add_row(o.nip, o.name, o.title, o.unit, o.role, status)
-    out.print(table)
+    rows = []
+    for o in official_statuses(runtime.ledger, _now()):
+        k, state = o.key, o.key_state
+        status = state if k is None else f"{state} (entry {k.enrolled_index if state == 'active' else k.revoked_index})"
+        rows.append((o.person.nip, o.person.name, o.person.title, o.person.unit, o.person.role, status))
+    _table(("NIP", "Name", "Title", "Unit", "Role", "Key"), rows)
 
 
 @commitment_app.command("publish")
@@ -180,13 +196,9 @@ def commitment_list() -> None:
     """Every commitment with how many have signed."""
     runtime = _runtime()
     runtime.context()
-    table = Table("Slug", "Title", "Entry", "Signed", "SHA-256")
-    with runtime.ledger.session() as s:
-        for c in s.exec(select(Commitment).order_by(Commitment.published_index)):
-            required = len(s.exec(select(CommitmentSigner.nip).where(CommitmentSigner.slug == c.slug)).all())
-            signed = len(s.exec(select(Signature.idx).where(Signature.slug == c.slug)).all())
-            table.add_row(c.slug, c.title, str(c.published_index), f"{signed}/{required}", c.text_sha256[:16] + "…")
-    out.print(table)
+    rows = [(c.slug, c.title, str(c.published_index), f"{c.signed}/{c.required}", c.text_sha256)
+            for c in reversed(commitment_summaries(runtime.ledger))]
+    _table(("Slug", "Title", "Entry", "Signed", "SHA-256"), rows)
 
 
 @app.command()
@@ -263,6 +275,11 @@ def _trusted_key(vkey: str | None, fallback: VerifierKey, where: str) -> Verifie
         err.print(f"[yellow]note:[/] trusting the verifier key stored {where}; pass --vkey with the key "
                   "published elsewhere to rule out a replaced key.", highlight=False)
         return fallback
+    return _parse_vkey(vkey)
+
+
+def _parse_vkey(vkey: str) -> VerifierKey:
+    """A verifier key given on the command line, or the file holding it."""
     path = Path(vkey)
     return VerifierKey.parse(path.read_text() if path.is_file() else vkey)
 
@@ -285,7 +302,12 @@ def _report(report: AuditReport) -> None:
 
 
 @app.command("audit")
-def audit_cmd(vkey: VkeyOption = None, known_checkpoint: KnownOption = None) -> None:
+def audit_cmd(
+    vkey: VkeyOption = None,
+    known_checkpoint: KnownOption = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes that verify signatures side by side "
+                                         "(use the number of cores); the first broken entry is named all the same.")] = 1,
+) -> None:
     """Re-verify the whole ledger: chain, Merkle roots, checkpoints, every signature. Exit 1 if broken."""
     runtime = _runtime()
     runtime.context()
@@ -294,7 +316,7 @@ def audit_cmd(vkey: VkeyOption = None, known_checkpoint: KnownOption = None) -> 
     progress, tick = _progress(ledger.size(), "audit")
     with progress:
         report = audit(ledger.stored_entries(), ledger.stored_checkpoints(), trusted, check_signed_entry, tick,
-                       _known(known_checkpoint))
+                       _known(known_checkpoint), workers=workers)
     _report(report)
 
 
@@ -319,6 +341,177 @@ def verify_export_cmd(
     trusted = _trusted_key(vkey, export_verifier(directory), "in the folder itself")
     report = verify_export(directory, trusted, check_signed_entry, None, _known(known_checkpoint))
     _report(report)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+@app.command("certificate")
+def certificate_cmd(
+    output: Annotated[Path, typer.Option("-o", "--output", help="The PDF to write; with --all a folder or a .zip.")],
+    index: Annotated[int | None, typer.Argument(help="The signature entry's index (see `ikrar commitment list`).")] = None,
+    lang: Annotated[str, typer.Option(help="Language of the certificate: id (Bahasa Indonesia) or en.")] = "id",
+    commitment: Annotated[str | None, typer.Option("--commitment", help="A commitment's slug: its summary "
+                                                   "certificate, or with --all every certificate of it.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="With --commitment: every signature certificate and the summary.")] = False,
+) -> None:
+    """Write the PDF certificate of signature INDEX, or of a whole commitment (--commitment SLUG [--all])."""
+    if (index is None) == (commitment is None):
+        raise typer.BadParameter("give either INDEX or --commitment SLUG")
+    if all_ and commitment is None:
+        raise typer.BadParameter("--all needs --commitment SLUG")
+    runtime = _runtime()
+    ledger = runtime.ledger
+    if not ledger.is_initialized():
+        raise LedgerError("no ledger here yet: run `ikrar init` first")
+    base_url, now = runtime.settings.base_url, _now()
+    if index is not None:
+        _write_atomically(output, certificate_pdf(ledger, index, lang=lang, base_url=base_url, now=now))
+        out.print(f"Certificate of entry {index} written to {output}.", highlight=False)
+        return
+    assert commitment is not None
+    if not all_:
+        _write_atomically(output, render_summary(ledger, commitment, lang=lang, base_url=base_url, now=now))
+        out.print(f"Summary certificate of {commitment} written to {output}.", highlight=False)
+        return
+    progress = Progress(TextColumn("certificates"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                        console=err, transient=True)
+    with progress:
+        task = progress.add_task("certificates", total=None)
+        count = write_certificates(ledger, commitment, output, lang=lang, base_url=base_url, now=now,
+                                   progress=lambda done, total: progress.update(task, completed=done, total=total))
+    out.print(f"{count} certificates of {commitment} and its summary written to {output}.", highlight=False)
+
+
+def _print_certificate_report(report: CertificateReport, lang: str = "en") -> None:
+    marks = {Outcome.PASSED: "[green]ok[/]  ", Outcome.FAILED: "[bold red]FAIL[/]", Outcome.NOT_CHECKED: "[yellow]--[/]  "}
+    f = report.facts
+    if f is not None:
+        out.print(f"Certificate of entry {f.index}: {f.name} ({f.position}, {f.agency}, NIP {f.nip})", highlight=False)
+        out.print(f"signed {f.commitment_title!r} (sha256 {f.commitment_sha256})", highlight=False)
+        out.print(f"on {format_wib(f.time, lang)} — ledger {f.origin}, checkpoint size {f.checkpoint_size}",
+                  highlight=False)
+    for c in report.checks:
+        out.print(f"  {marks[c.outcome]} {TITLES.get(c.name, c.name):<24} {c.detail}", highlight=False)
+    if report.failures:
+        first = report.failures[0]
+        err.print(f"[bold red]INVALID[/] ({(report.reason or '').replace('_', ' ')}): "
+                  f"{TITLES.get(first.name, first.name)}: {first.detail}", highlight=False)
+    elif report.key_trust is KeyTrust.TRUSTED:
+        out.print("[bold green]VALID[/]: every check passed, under the trusted ledger key.", highlight=False)
+    else:
+        out.print("[bold green]INTACT[/]: every check passed under the ledger key embedded in the PDF.\n"
+                  f"[yellow]Trust must come from a key published elsewhere[/]: compare {report.vkey} with the key "
+                  "the city publishes, or run again with --vkey.", highlight=False)
+
+
+@app.command("verify-cert")
+def verify_cert_cmd(
+    file: Annotated[Path, typer.Argument(help="A certificate PDF.", exists=True, dir_okay=False)],
+    vkey: VkeyOption = None,
+) -> None:
+    """Check a certificate PDF fully offline, from its attachments. Exit 0 when it holds, 1 otherwise."""
+    if file.stat().st_size > MAX_PDF_BYTES:
+        raise CertificateInvalid(f"{file} is larger than any certificate")
+    trusted = None if vkey is None else _parse_vkey(vkey)
+    report = check_certificate(file.read_bytes(), trusted)
+    _print_certificate_report(report)
+    if report.failures:
+        raise typer.Exit(1)
+
+
+@official_app.command("invite")
+def official_invite(
+    nip: Annotated[str, typer.Option(help="The person's NIP (an official or an admin).")],
+    hours: Annotated[int | None, typer.Option(min=1, help="How long the link works (default: IKRAR_ENROL_HOURS).")] = None,
+) -> None:
+    """Print a one-time enrolment link (IKRAR_BASE_URL/enrol/...) for a registered person.
+
+    There they choose a login password, and a signing passphrase that makes their key
+    when they have no active key. Earlier unused links for the person stop working.
+    """
+    runtime = _runtime()
+    runtime.context()
+    official = actions.get_official(runtime.ledger, nip)
+    token, expires = accounts.issue_enrolment(runtime.ledger, official.nip, "cli", _now(),
+                                              hours or runtime.settings.enrol_hours)
+    err.print(f"One-time enrolment link for {official.name} ({official.nip}), valid until "
+              f"{format_wib(expires, 'en')}:", highlight=False)
+    typer.echo(f"{runtime.settings.base_url}/enrol/{token}")
+
+
+@official_app.command("set-password")
+def official_set_password(
+    nip: Annotated[str, typer.Option(help="The person's NIP (an official or an admin).")],
+    password_file: Annotated[Path | None, typer.Option("--password-file", help="Read the password from this file.")] = None,
+) -> None:
+    """Set or reset the login password of a registered person (their sessions end)."""
+    runtime = _runtime()
+    runtime.context()
+    official = actions.get_official(runtime.ledger, nip)
+    password = _read_secret("New login password", password_file, confirm=True)
+    accounts.check_new_password(password, password, official.nip)
+    accounts.set_password(runtime.ledger, official.nip, password, _now())
+    out.print(f"Login password set for {official.name} ({official.nip}).", highlight=False)
+
+
+HostOption = Annotated[str, typer.Option(help="The address to listen on (0.0.0.0 for every interface).")]
+PortOption = Annotated[int, typer.Option(min=1, max=65535, help="The port to listen on.")]
+
+
+def _prepare(runtime: Runtime) -> None:
+    """Bring the schema up to date (once, before any worker starts) and unlock the ledger key."""
+    if runtime.ledger.is_initialized():
+        runtime.context()
+    else:
+        err.print("[yellow]note:[/] no ledger here yet; the pages say so until `ikrar init` runs.", highlight=False)
+
+
+def _serve(runtime: Runtime, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    level = runtime.settings.log_level.lower()
+    uvicorn.run("web.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True,
+                log_level=level if level in ("critical", "error", "warning", "info", "debug") else "info")
+
+
+@app.command()
+def serve(
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes; they share one ledger.")] = 1,
+) -> None:
+    """Run the web application (uvicorn). Migrations run once here, before the workers start."""
+    runtime = _runtime()
+    _prepare(runtime)
+    _serve(runtime, host, port, workers)
+
+
+@app.command()
+def demo(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
+    """Build the Kediri demo (only into an empty database) and serve it; prints the demo logins."""
+    runtime = _runtime()
+    if is_empty(runtime):
+        with err.status("Building the Kediri demo ledger…") as status:
+            build_demo(runtime, lambda step: status.update(f"Building the Kediri demo ledger… {step}"))
+        err.print("Demo ledger built.")
+    elif ledger_org(runtime.ledger) != DEMO_ORG:
+        err.print("[yellow]note:[/] this database holds another ledger; serving it unchanged.", highlight=False)
+    _prepare(runtime)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    out.print(f"\nIkrar demo: [bold]http://{shown}:{port}/[/]", highlight=False)
+    if ledger_org(runtime.ledger) == DEMO_ORG:
+        out.print("Demo logins (data demo). Log in with the NIP and password; sign with the passphrase.", highlight=False)
+        rows = [("role", "NIP", "password", "signing passphrase", "signed", "name")]
+        for person in sorted(PEOPLE, key=lambda p: (p is not ADMIN, p.signs)):
+            signed = "yes" if person.signs else "not yet" if person.asked else "-"
+            rows.append((person.role, person.nip, person.password, person.passphrase, signed, person.name))
+        for row in rows:
+            typer.echo(f"  {row[0]:<9} {row[1]:<19} {row[2]:<15} {row[3]:<19} {row[4]:<8} {row[5]}")
+    _serve(runtime, host, port, 1)
 
 
 def main() -> None:

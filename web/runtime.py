@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 
 from ledger.errors import LedgerError, NotInitialized
 from ledger.note import NoteSigner
-from ledger.store import Ledger, make_engine
+from ledger.store import Appended, Ledger, make_engine
 from signing.actions import Context
 from signing.errors import KeyNotFound, SigningError
 from signing.keystore import KeyStore
@@ -23,8 +25,25 @@ class SetupError(LedgerError):
     """The installation is not set up to do what was asked (a missing secret, say)."""
 
 
+class RedactEnrolmentLinks(logging.Filter):
+    """An enrolment link is a credential until it is used (whoever holds it chooses the
+    official's password and signing passphrase), so the access log shows `/enrol/***`."""
+
+    TOKEN = re.compile(r"(/enrol/)[^/?#\s\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(self.TOKEN.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
 def configure_logging(level: str) -> None:
+    """Log to stderr at `level`; uvicorn's access log, whoever configures it, never shows a
+    token of an enrolment link."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactEnrolmentLinks) for f in access.filters):
+        access.addFilter(RedactEnrolmentLinks())
 
 
 @dataclass
@@ -34,6 +53,13 @@ class Runtime:
     @classmethod
     def from_env(cls) -> Runtime:
         return cls(Settings.from_env())
+
+    @classmethod
+    def with_context(cls, settings: Settings, ctx: Context) -> Runtime:
+        """A runtime over a ledger, key store and signer that are already open (tests, embedding)."""
+        runtime = cls(settings)
+        runtime.__dict__.update(ledger=ctx.ledger, keys=ctx.keys, signer=ctx.signer)
+        return runtime
 
     @cached_property
     def ledger(self) -> Ledger:
@@ -74,6 +100,22 @@ class Runtime:
             raise SetupError(f"{e}: is IKRAR_KEYS_DIR the key directory this ledger was made with?") from e
         except SigningError as e:
             raise SetupError(f"cannot unlock the ledger key: {e}") from e
+
+    def create_ledger(self, org: str, origin: str, now: datetime) -> Appended:
+        """Make the ledger's own key and write its first entry (`ikrar init`, `ikrar demo`).
+
+        Raises AlreadyInitialized when the database holds a ledger; no key is left behind then.
+        """
+        passphrase = self.ledger_passphrase(create=True)
+        vkey = self.keys.create(origin, passphrase)
+        signer = self.keys.note_signer(vkey, passphrase)
+        try:
+            appended = self.ledger.create(org, origin, signer, now)
+        except BaseException:
+            self.keys.path_for(vkey).unlink(missing_ok=True)
+            raise
+        self.__dict__["signer"] = signer
+        return appended
 
     def context(self) -> Context:
         if not self.ledger.is_initialized():

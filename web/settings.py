@@ -17,6 +17,13 @@ def _env(name: str, default: str) -> str:
     return value or default
 
 
+def _int_env(name: str, default: int, least: int) -> int:
+    value = _env(name, str(default))
+    if not value.isdigit() or int(value) < least:
+        raise ValueError(f"{name} must be a whole number of at least {least}")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -30,13 +37,13 @@ class Settings:
     secret_key: str | None = field(repr=False)
     kdf_iterations: int
     log_level: str
+    session_hours: int = 8
+    enrol_hours: int = 72
 
     @classmethod
     def from_env(cls) -> Settings:
         data_dir = Path(_env("IKRAR_DATA_DIR", "data"))
-        iterations = _env("IKRAR_KDF_ITERATIONS", str(DEFAULT_ITERATIONS))
-        if not iterations.isdigit() or int(iterations) < 1000:
-            raise ValueError("IKRAR_KDF_ITERATIONS must be a whole number of at least 1000")
+        iterations = _int_env("IKRAR_KDF_ITERATIONS", DEFAULT_ITERATIONS, 1000)
         return cls(
             data_dir=data_dir,
             database_url=_env("IKRAR_DATABASE_URL", f"sqlite:///{data_dir / 'ikrar.db'}"),
@@ -47,8 +54,10 @@ class Settings:
             ledger_passphrase_file=Path(_env("IKRAR_LEDGER_PASSPHRASE_FILE", str(data_dir / "ledger-passphrase"))),
             secret_key=os.environ.get("IKRAR_SECRET_KEY") or None,
             secret_key_file=Path(_env("IKRAR_SECRET_KEY_FILE", str(data_dir / "secret-key"))),
-            kdf_iterations=int(iterations),
+            kdf_iterations=iterations,
             log_level=_env("IKRAR_LOG_LEVEL", "INFO").upper(),
+            session_hours=_int_env("IKRAR_SESSION_HOURS", 8, 1),
+            enrol_hours=_int_env("IKRAR_ENROL_HOURS", 72, 1),
         )
 
     def prepare_data_dir(self) -> None:

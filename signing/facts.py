@@ -1,0 +1,175 @@
+"""What a signature certificate states, and the ledger entries it is read from.
+
+A certificate prints facts from four entries: the ledger's first entry (who keeps it),
+the official's `key.enrolled` (name, position, agency, NIP, key), the
+`commitment.published` (title, text hash) and the `commitment.signed` itself (time,
+index, leaf hash). The PDF carries all four leaves with their proofs against one
+checkpoint, so every printed fact can be checked offline, not only the signature.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import select
+
+from ledger.checkpoint import Checkpoint, TlogProof
+from ledger.entries import Entry, format_time, parse_time
+from ledger.errors import InvalidInput, LedgerError, NotFound
+from ledger.models import OfficialKey
+from ledger.note import VerifierKey
+from ledger.store import Ledger
+
+from .errors import EvidenceMismatch, NoCertificate
+
+KINDS = ("ledger.created", "key.enrolled", "commitment.published", "commitment.signed")
+
+
+@dataclass(frozen=True)
+class SignatureFacts:
+    """Everything a certificate prints about one signature (times in UTC)."""
+
+    org: str
+    origin: str
+    index: int
+    leaf_hash: str  # hex
+    time: datetime
+    slug: str
+    commitment_title: str
+    commitment_sha256: str
+    commitment_index: int
+    nip: str
+    name: str
+    position: str
+    agency: str
+    key: str  # the official's C2SP verifier key
+    key_fingerprint: str  # SHA-256 of the raw public key, hex
+    enrolled_index: int
+    checkpoint_size: int
+    checkpoint_root: str  # base64, as in the checkpoint
+
+    @property
+    def short_hash(self) -> str:
+        """The leaf-hash prefix printed in the QR link (`?h=`)."""
+        return self.leaf_hash[:16]
+
+    def to_json(self) -> dict[str, Any]:
+        value = asdict(self)
+        value["time"] = format_time(self.time)
+        return value
+
+    @classmethod
+    def from_json(cls, value: object) -> SignatureFacts:
+        """Read facts back from `to_json`; raises InvalidInput when a field is missing or mistyped."""
+        if not isinstance(value, dict) or set(value) != {f.name for f in fields(cls)}:
+            raise InvalidInput("the printed facts are not a complete set of certificate fields")
+        out: dict[str, Any] = {}
+        for f in fields(cls):
+            v = value[f.name]
+            if f.name == "time":
+                out[f.name] = parse_time(v)
+            elif f.type == "int":
+                if type(v) is not int:
+                    raise InvalidInput(f"printed fact {f.name!r} is not a whole number")
+                out[f.name] = v
+            else:
+                if not isinstance(v, str):
+                    raise InvalidInput(f"printed fact {f.name!r} is not text")
+                out[f.name] = v
+        return cls(**out)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The four entries behind one signature, each with its proof against one checkpoint."""
+
+    created: Entry
+    enrolled: Entry
+    published: Entry
+    signed: Entry
+    proofs: tuple[TlogProof, ...]  # in the order of `entries()`
+    checkpoint: Checkpoint
+    vkey: VerifierKey
+
+    def entries(self) -> tuple[Entry, ...]:
+        return (self.created, self.enrolled, self.published, self.signed)
+
+    def facts(self) -> SignatureFacts:
+        return signature_facts(self.created, self.enrolled, self.published, self.signed, self.checkpoint)
+
+
+def signature_facts(
+    created: Entry, enrolled: Entry, published: Entry, signed: Entry, checkpoint: Checkpoint
+) -> SignatureFacts:
+    """The facts of a signature, after checking that the four entries belong together.
+
+    Raises EvidenceMismatch naming what does not fit (another key, text, official or ledger).
+    """
+    for entry, kind in zip((created, enrolled, published, signed), KINDS, strict=True):
+        if entry.kind != kind:
+            raise EvidenceMismatch(f"entry {entry.index} is {entry.kind}, where {kind} was expected")
+    if created.index != 0:
+        raise EvidenceMismatch("the ledger's first entry is not entry 0")
+    s, e, p = signed.fields, enrolled.fields, published.fields
+    if e["key"] != s["key"] or e["nip"] != s["nip"]:
+        raise EvidenceMismatch(f"entry {enrolled.index} enrols another key or official than the one that signed")
+    if not enrolled.index < signed.index:
+        raise EvidenceMismatch("the key was enrolled after the signature")
+    if (p["slug"], p["text_sha256"], published.index) != (s["slug"], s["commitment_sha256"], s["commitment_index"]):
+        raise EvidenceMismatch(f"entry {published.index} publishes another commitment than the one signed")
+    if created.fields["origin"] != checkpoint.origin:
+        raise EvidenceMismatch("the checkpoint is of another ledger than the first entry names")
+    if signed.index >= checkpoint.size:
+        raise EvidenceMismatch(f"entry {signed.index} is not in the checkpoint of size {checkpoint.size}")
+    key = VerifierKey.parse(s["key"])
+    return SignatureFacts(
+        org=created.fields["org"], origin=created.fields["origin"], index=signed.index,
+        leaf_hash=signed.leaf_hash.hex(), time=signed.time, slug=s["slug"], commitment_title=p["title"],
+        commitment_sha256=s["commitment_sha256"], commitment_index=published.index, nip=s["nip"],
+        name=e["name"], position=e["title"], agency=e["unit"], key=s["key"], key_fingerprint=key.fingerprint,
+        enrolled_index=enrolled.index, checkpoint_size=checkpoint.size,
+        checkpoint_root=base64.b64encode(checkpoint.root).decode(),
+    )
+
+
+def enrolment_index(ledger: Ledger, key: str) -> int:
+    """The index of the `key.enrolled` entry of an official's key; raises LedgerError if unknown."""
+    with ledger.session() as s:
+        row = s.exec(select(OfficialKey.enrolled_index).where(OfficialKey.key == key)).first()
+    if row is None:
+        raise LedgerError(f"the key {key} is not enrolled in this ledger: the database is damaged, run `ikrar audit`")
+    return row
+
+
+def signature_entry(ledger: Ledger, index: int) -> Entry:
+    """Entry `index`, which must be a signature. Raises NotFound or NoCertificate."""
+    entry = ledger.entry(index)
+    if entry.kind != "commitment.signed":
+        raise NoCertificate(f"entry {index} is a {entry.kind} entry, not a signature: it has no certificate")
+    return entry
+
+
+def gather_evidence(ledger: Ledger, index: int, checkpoint: Checkpoint | None = None) -> Evidence:
+    """The evidence of signature `index`, proven against `checkpoint` (default: the latest).
+
+    Raises NotFound (no such entry), NoCertificate (not a signature), EvidenceMismatch.
+    """
+    signed = signature_entry(ledger, index)
+    checkpoint = checkpoint or ledger.checkpoint()
+    if index >= checkpoint.size:
+        raise NotFound(f"entry {index} is not in the checkpoint of size {checkpoint.size}")
+    entries = (
+        ledger.entry(0),
+        ledger.entry(enrolment_index(ledger, signed.fields["key"])),
+        ledger.entry(signed.fields["commitment_index"]),
+        signed,
+    )
+    proofs = tuple(
+        TlogProof(e.index, tuple(ledger.inclusion_proof(e.index, checkpoint.size)), checkpoint.note) for e in entries
+    )
+    evidence = Evidence(*entries, proofs=proofs, checkpoint=checkpoint, vkey=ledger.verifier)
+    evidence.facts()  # refuse evidence that does not belong together
+    return evidence

@@ -1,0 +1,439 @@
+"""Verification of a certificate PDF: offline from its attachments, or against a ledger.
+
+Offline (`check_certificate`): no server and no database. The PDF's attachments hold the
+four entries behind the signature, their tlog-proofs against one checkpoint, and the
+ledger's verifier key. We check the checkpoint's signature, that every leaf is in it,
+the official's signature, that the entries belong together, and that the facts in
+`certificate.json` and the text printed on the page are exactly the ledger's. Whether
+the embedded key is the city's can only be known from a key published elsewhere: pass
+it as `trusted`.
+
+Against a ledger (`check_upload`): the same, trusting the ledger's own key, and also
+that the entries are this ledger's and the checkpoint is consistent with its latest.
+
+Reading a file that is not a certificate raises a `CertificateInvalid` child that says
+which way it is not (not a PDF, damaged, not a certificate, an attachment missing);
+everything else is a finding in the returned `CertificateReport`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+
+from pypdf import PdfReader
+
+from ledger.checkpoint import Checkpoint, TlogProof
+from ledger.entries import Entry, entry_from_leaf
+from ledger.errors import InvalidInput, LedgerError, NoteInvalid, NotFound, ProofInvalid
+from ledger.merkle import verify_consistency, verify_inclusion
+from ledger.note import VerifierKey
+from ledger.store import Ledger
+
+from .certificate import (
+    FORMAT,
+    MANIFEST,
+    VKEY_FILE,
+    Presentation,
+    entry_file,
+    page_lines,
+    proof_file,
+)
+from .checks import Check, Checks, Failed, NotChecked, Outcome
+from .errors import (
+    AttachmentMissing,
+    CertificateDamaged,
+    CertificateEdited,
+    CertificateInvalid,
+    EvidenceMismatch,
+    ForeignCertificate,
+    NotACertificate,
+    NotAPdf,
+    Reason,
+)
+from .facts import KINDS, SignatureFacts, signature_facts
+from .statement import check_signed_entry
+from .verify_entry import Revocation, revocation_of
+
+logger = logging.getLogger(__name__)
+
+MAX_PDF_BYTES = 10 * 1024 * 1024
+MAX_ATTACHMENT_BYTES = 4 * 1024 * 1024
+ROLE_NAMES = dict(zip(KINDS, ("the ledger's first entry", "the key's enrolment", "the commitment", "the signature"),
+                      strict=True))
+
+
+@dataclass(frozen=True)
+class PdfContents:
+    """What a PDF holds that a certificate check reads: its attachments and its page text."""
+
+    attachments: Mapping[str, bytes]
+    pages: int
+    page_text: str
+
+
+def read_pdf(data: bytes) -> PdfContents:
+    """Read a PDF's attachments and first page's text, defensively.
+
+    Raises NotAPdf, CertificateDamaged (unreadable, encrypted, too large) or
+    CertificateEdited (an attachment name used twice).
+    """
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise NotAPdf("the upload is not a file")
+    data = bytes(data)
+    if len(data) > MAX_PDF_BYTES:
+        raise CertificateDamaged(f"the file is larger than {MAX_PDF_BYTES // (1024 * 1024)} MB: not a certificate")
+    if b"%PDF-" not in data[:1024]:
+        raise NotAPdf("the file is not a PDF (it does not start with %PDF-)")
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise CertificateDamaged("the PDF is encrypted; certificates never are")
+        pages = len(reader.pages)
+        found: dict[str, bytes] = {}
+        for name, contents in reader.attachments.items():
+            if len(contents) != 1:
+                raise CertificateEdited(f"the attachment {name} is there {len(contents)} times")
+            if len(contents[0]) > MAX_ATTACHMENT_BYTES:
+                raise CertificateDamaged(f"the attachment {name} is too large")
+            found[str(name)] = bytes(contents[0])
+        text = reader.pages[0].extract_text() if pages else ""
+    except CertificateInvalid:
+        raise
+    except Exception as e:  # pypdf raises many kinds of errors on damaged input; each means the same here
+        raise CertificateDamaged(f"the PDF is damaged and cannot be read ({type(e).__name__})") from e
+    return PdfContents(MappingProxyType(found), pages, text)
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """The evidence a certificate carries, parsed but not yet verified."""
+
+    index: int
+    indexes: tuple[int, ...]  # the four entries, in the order of facts.KINDS
+    presentation: Presentation
+    claimed: SignatureFacts  # the printed facts as certificate.json states them
+    leaves: Mapping[int, bytes]
+    proofs: Mapping[int, bytes]
+    vkey: VerifierKey  # the ledger key the certificate claims
+    page_text: str
+    pages: int
+
+
+def _manifest(raw: bytes) -> dict:
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise CertificateEdited(f"{MANIFEST} is not JSON") from e
+    if not isinstance(value, dict) or value.get("format") != FORMAT:
+        raise CertificateEdited(f"{MANIFEST} is not an Ikrar certificate of format {FORMAT}")
+    return value
+
+
+def read_embedded(data: bytes) -> Embedded:
+    """Parse a certificate's attachments. Raises a CertificateInvalid child saying what is wrong."""
+    pdf = read_pdf(data)
+    files = pdf.attachments
+    if MANIFEST not in files:
+        ours = [n for n in files if n == VKEY_FILE or n.startswith("entry-")]
+        if not ours:
+            raise NotACertificate("the PDF carries no Ikrar evidence: it is not an Ikrar certificate, or a copy "
+                                  "that lost its attachments (a printout or a re-saved file)")
+        raise AttachmentMissing(f"the certificate lacks its attachment {MANIFEST}")
+    m = _manifest(files[MANIFEST])
+    index, indexes = m.get("index"), m.get("entries")
+    if (type(index) is not int or not isinstance(indexes, list) or len(indexes) != len(KINDS)
+            or any(type(i) is not int or i < 0 for i in indexes) or indexes[-1] != index):
+        raise CertificateEdited(f"{MANIFEST} does not name the four entries behind the signature")
+    try:
+        presentation = Presentation.from_json(m)
+        claimed = SignatureFacts.from_json(m.get("facts"))
+    except LedgerError as e:
+        raise CertificateEdited(f"{MANIFEST} is malformed: {e}") from e
+    leaves, proofs = {}, {}
+    for i in indexes:
+        for name, into in ((entry_file(i), leaves), (proof_file(i), proofs)):
+            if name not in files:
+                raise AttachmentMissing(f"the certificate lacks its attachment {name}")
+            into[i] = files[name]
+    if VKEY_FILE not in files:
+        raise AttachmentMissing(f"the certificate lacks its attachment {VKEY_FILE}")
+    try:
+        vkey = VerifierKey.parse(files[VKEY_FILE].decode("utf-8"))
+    except (UnicodeDecodeError, NoteInvalid) as e:
+        raise CertificateEdited(f"{VKEY_FILE} is not a verifier key") from e
+    return Embedded(index, tuple(indexes), presentation, claimed, MappingProxyType(leaves), MappingProxyType(proofs),
+                    vkey, pdf.page_text, pdf.pages)
+
+
+class KeyTrust(StrEnum):
+    TRUSTED = "trusted"  # the embedded key equals the key the caller trusts
+    EMBEDDED_ONLY = "embedded_only"  # no trusted key given: trust must come from a key published elsewhere
+    MISMATCH = "mismatch"  # the embedded key is not the trusted one: another ledger
+
+
+@dataclass(frozen=True)
+class CertificateReport:
+    """What a certificate check found.
+
+    `intact`: every check of the PDF against its own embedded key passed. `valid`: intact,
+    and that key is the trusted one. `reason` names why a certificate is refused.
+    """
+
+    index: int
+    checks: tuple[Check, ...]
+    facts: SignatureFacts | None  # the ledger's facts, read from the verified entries
+    presentation: Presentation
+    vkey: VerifierKey  # the embedded ledger key
+    key_trust: KeyTrust
+    revocation: Revocation | None = None  # set by `check_upload` when the key has been revoked since
+
+    @property
+    def intact(self) -> bool:
+        return all(c.passed for c in self.checks if c.name != "key")
+
+    @property
+    def valid(self) -> bool:
+        return self.intact and self.key_trust is KeyTrust.TRUSTED
+
+    @property
+    def failures(self) -> tuple[Check, ...]:
+        return tuple(c for c in self.checks if c.failed)
+
+    @property
+    def reason(self) -> Reason | None:
+        """The reason of the first failed check; None when none failed."""
+        for c in self.failures:
+            return c.reason or Reason.EDITED
+        return None
+
+    def verify(self) -> None:
+        """Raise the first failure as CertificateEdited or ForeignCertificate; return when none failed."""
+        for c in self.failures:
+            cls = ForeignCertificate if c.reason is Reason.FOREIGN else CertificateEdited
+            raise cls(f"{c.name}: {c.detail}")
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def compare_page(expected: list[str], page_text: str) -> None:
+    """Raise Failed naming the first line where the page's text differs from `expected`.
+
+    Spaces and line breaks are ignored (text extraction may join or split lines); every
+    other character must be the same, in the same order.
+    """
+    if _squash("".join(expected)) == _squash(page_text):
+        return
+    want = [_squash(line) for line in expected if _squash(line)]
+    wanted = [line for line in expected if _squash(line)]
+    raw = [line.strip() for line in page_text.splitlines() if line.strip()]
+    have = [_squash(line) for line in raw]
+    for op, i1, _i2, j1, _j2 in difflib.SequenceMatcher(None, want, have, autojunk=False).get_opcodes():
+        if op == "insert":
+            raise Failed(f"the page shows text that is not the ledger's: {raw[j1]!r}", Reason.EDITED)
+        if op == "delete":
+            raise Failed(f"the page lacks the ledger's text {wanted[i1]!r}", Reason.EDITED)
+        if op == "replace":
+            raise Failed(f"the page says {raw[j1]!r} where the ledger says {wanted[i1]!r}", Reason.EDITED)
+    raise Failed("the page's text is not the ledger's", Reason.EDITED)
+
+
+def compare_facts(claimed: SignatureFacts, actual: SignatureFacts) -> None:
+    """Raise Failed naming the first fact in which `claimed` differs from the ledger's."""
+    for name in actual.__dataclass_fields__:
+        a, b = getattr(claimed, name), getattr(actual, name)
+        if a != b:
+            raise Failed(f"{MANIFEST} says {name} is {a!s:.80} where the ledger says {b!s:.80}", Reason.EDITED)
+
+
+@dataclass
+class _Found:
+    """What the checks learn as they go (each check reads what the ones before it found)."""
+
+    entries: list[Entry] | None = None
+    proofs: dict[int, TlogProof] | None = None
+    checkpoint: Checkpoint | None = None
+    facts: SignatureFacts | None = None
+
+
+def _check_embedded(em: Embedded, trusted: VerifierKey | None) -> tuple[Checks, _Found]:
+    checks, found = Checks(), _Found()
+
+    def key() -> str:
+        if trusted is None:
+            raise NotChecked(f"only the key embedded in the PDF was used ({em.vkey}): trust must come from a key "
+                             "published elsewhere, such as the city's website; compare it, or give it with --vkey")
+        if em.vkey != trusted:
+            raise Failed(f"the certificate's ledger key {em.vkey} is not the trusted key {trusted}: it comes from "
+                         "another ledger", Reason.FOREIGN)
+        return f"the embedded ledger key is the trusted key {trusted}"
+
+    def entries() -> str:
+        parsed = []
+        for i, kind in zip(em.indexes, KINDS, strict=True):
+            try:
+                entry = entry_from_leaf(em.leaves[i])
+            except InvalidInput as e:
+                raise Failed(f"{entry_file(i)} is not a valid ledger entry: {e}") from e
+            if entry.index != i:
+                raise Failed(f"{entry_file(i)} holds entry {entry.index}")
+            if entry.kind != kind:
+                raise Failed(f"{entry_file(i)} is a {entry.kind} entry, not {ROLE_NAMES[kind]}")
+            parsed.append(entry)
+        found.entries = parsed
+        return f"entries {', '.join(map(str, em.indexes))} are well-formed ledger entries"
+
+    def checkpoint() -> str:
+        proofs, notes = {}, set()
+        for i in em.indexes:
+            try:
+                proof = TlogProof.parse(em.proofs[i])
+            except NoteInvalid as e:
+                raise Failed(f"{proof_file(i)} is not a tlog-proof: {e}") from e
+            if proof.index != i:
+                raise Failed(f"{proof_file(i)} proves entry {proof.index}, not {i}")
+            proofs[i] = proof
+            notes.add(proof.checkpoint_note)
+        if len(notes) != 1:
+            raise Failed("the proofs are against different checkpoints")
+        try:
+            found.checkpoint = Checkpoint.open(notes.pop(), em.vkey)
+        except NoteInvalid as e:
+            raise Failed(f"the checkpoint is not signed by the ledger key: {e}") from e
+        found.proofs = proofs
+        return f"the checkpoint of size {found.checkpoint.size} is signed by {em.vkey.name}"
+
+    def inclusion() -> str:
+        cp = found.checkpoint
+        assert cp is not None and found.entries is not None and found.proofs is not None
+        for entry in found.entries:
+            try:
+                verify_inclusion(entry.leaf_hash, entry.index, cp.size, found.proofs[entry.index].hashes, cp.root)
+            except ProofInvalid as e:
+                raise Failed(f"{ROLE_NAMES[entry.kind]} (entry {entry.index}) is not in the signed checkpoint: "
+                             f"its leaf or its proof was altered ({e})") from e
+        return f"all four entries are in the checkpoint of size {cp.size} (RFC 6962 inclusion proofs)"
+
+    def origin() -> str:
+        assert found.entries is not None and found.checkpoint is not None
+        created, cp = found.entries[0], found.checkpoint
+        if created.fields["ledger_key"] != str(em.vkey):
+            raise Failed(f"the ledger's first entry names the key {created.fields['ledger_key']}, not the "
+                         f"embedded {em.vkey}")
+        if not created.fields["origin"] == cp.origin == em.vkey.name:
+            raise Failed(f"the origins differ: first entry {created.fields['origin']!r}, checkpoint "
+                         f"{cp.origin!r}, key {em.vkey.name!r}")
+        return f"the first entry, the checkpoint and the key all name the origin {cp.origin}"
+
+    def statement() -> str:
+        assert found.entries is not None and found.checkpoint is not None
+        signed = found.entries[3]
+        check_signed_entry(signed, found.checkpoint.origin)
+        return f"the official's Ed25519 signature verifies with the key {signed.fields['key']}"
+
+    def belongs() -> str:
+        assert found.entries is not None and found.checkpoint is not None
+        try:
+            found.facts = f = signature_facts(*found.entries, found.checkpoint)
+        except EvidenceMismatch as e:
+            raise Failed(str(e)) from e
+        return (f"the key was enrolled to NIP {f.nip} at entry {f.enrolled_index}; the text signed was published "
+                f"at entry {f.commitment_index}")
+
+    def facts() -> str:
+        assert found.facts is not None
+        compare_facts(em.claimed, found.facts)
+        return f"{MANIFEST} states exactly the ledger's facts"
+
+    def page() -> str:
+        assert found.facts is not None
+        if em.pages != 1:
+            raise Failed(f"a certificate has one page, this PDF has {em.pages}")
+        compare_page(page_lines(found.facts, em.vkey.fingerprint, em.presentation), em.page_text)
+        return "the printed page shows exactly the ledger's facts"
+
+    checks.run("key", key, reason=Reason.FOREIGN)
+    checks.run("entries", entries, reason=Reason.EDITED)
+    checks.run("checkpoint", checkpoint, reason=Reason.EDITED)
+    checks.run("inclusion", inclusion, needs=("entries", "checkpoint"), reason=Reason.EDITED)
+    checks.run("origin", origin, needs=("entries", "checkpoint"), reason=Reason.EDITED)
+    checks.run("statement", statement, needs=("inclusion", "origin"), reason=Reason.EDITED)
+    checks.run("belongs", belongs, needs=("inclusion", "origin"), reason=Reason.EDITED)
+    checks.run("facts", facts, needs=("belongs",), reason=Reason.EDITED)
+    checks.run("page", page, needs=("belongs",), reason=Reason.EDITED)
+    return checks, found
+
+
+def _trust(checks: Checks) -> KeyTrust:
+    outcome = checks.outcome("key")
+    if outcome is Outcome.PASSED:
+        return KeyTrust.TRUSTED
+    return KeyTrust.MISMATCH if outcome is Outcome.FAILED else KeyTrust.EMBEDDED_ONLY
+
+
+def check_certificate(data: bytes, trusted: VerifierKey | None = None) -> CertificateReport:
+    """Check a certificate PDF offline, from its attachments only.
+
+    Raises NotAPdf, CertificateDamaged, NotACertificate, AttachmentMissing or
+    CertificateEdited when the file cannot be read as a certificate at all; every other
+    finding is a check in the report.
+    """
+    em = read_embedded(data)
+    checks, found = _check_embedded(em, trusted)
+    return CertificateReport(em.index, checks.done(), found.facts, em.presentation, em.vkey, _trust(checks))
+
+
+def verify_certificate(data: bytes, trusted: VerifierKey | None = None) -> CertificateReport:
+    """Like `check_certificate`, but raise the first failure (CertificateEdited, ForeignCertificate)."""
+    report = check_certificate(data, trusted)
+    report.verify()
+    return report
+
+
+def check_upload(ledger: Ledger, data: bytes) -> CertificateReport:
+    """Check an uploaded certificate against this ledger: its key, its entries, its checkpoint.
+
+    Raises like `check_certificate` when the file is not a readable certificate.
+    """
+    em = read_embedded(data)
+    checks, found = _check_embedded(em, ledger.verifier)
+
+    def in_ledger() -> str:
+        for i, leaf in em.leaves.items():
+            try:
+                ours = ledger.entry(i)
+            except NotFound as e:
+                raise Failed(f"this ledger has no entry {i}: the certificate is from another ledger") from e
+            if ours.leaf != leaf:
+                raise Failed(f"entry {i} in the certificate is not entry {i} of this ledger")
+        return "the four entries are this ledger's, byte for byte"
+
+    def consistent() -> str:
+        cp = found.checkpoint
+        assert cp is not None
+        latest = ledger.checkpoint()
+        if cp.size > latest.size:
+            raise Failed(f"the certificate's checkpoint (size {cp.size}) is newer than this ledger (size {latest.size})")
+        if ledger.checkpoint(cp.size).root != cp.root:
+            raise Failed(f"this ledger's checkpoint of size {cp.size} has another root: the ledger was rewritten, "
+                         "or the certificate comes from a fork of it")
+        try:
+            verify_consistency(cp.size, latest.size, cp.root, latest.root, ledger.consistency_proof(cp.size, latest.size))
+        except ProofInvalid as e:
+            raise Failed(f"the certificate's checkpoint is not consistent with the latest one: {e}") from e
+        return f"its checkpoint (size {cp.size}) is consistent with this ledger's latest (size {latest.size})"
+
+    checks.run("ledger", in_ledger, needs=("key", "inclusion"), reason=Reason.FOREIGN)
+    checks.run("consistency", consistent, needs=("ledger",), reason=Reason.FOREIGN)
+    revocation = None
+    if checks.outcome("ledger") is Outcome.PASSED and found.facts is not None:
+        revocation = revocation_of(ledger, found.facts.key)
+    return CertificateReport(em.index, checks.done(), found.facts, em.presentation, em.vkey, _trust(checks), revocation)

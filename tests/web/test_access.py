@@ -1,0 +1,159 @@
+"""The access-control matrix: anonymous, an official, another official and an admin against
+every route of the app. Each may do exactly what its role allows, and a refused request
+changes nothing: not the ledger, not the register, not the logins."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlmodel import func, select
+
+from ledger.models import Official
+from tests.factories import nip, passphrase
+from web import routes_account, routes_admin, routes_api, routes_public
+from web.models import Account, EnrolmentToken
+
+from .conftest import ADMIN, Site, csrf_of
+
+ROLES = {"anonymous": None, "official": 1, "other official": 4, "admin": ADMIN}
+OK, LOGIN, DENIED = "ok", "login", "denied"
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str
+    expect: dict[str, str]  # role -> OK, LOGIN (redirect to the login form) or DENIED (403)
+    data: dict[str, object] | None = None
+    writes: bool = False  # an allowed request changes state
+
+
+def everyone() -> dict[str, str]:
+    return {role: OK for role in ROLES}
+
+
+def members(official: str = OK, other: str = OK, admin: str = OK) -> dict[str, str]:
+    return {"anonymous": LOGIN, "official": official, "other official": other, "admin": admin}
+
+
+ADMIN_ONLY = members(DENIED, DENIED, OK)
+NEW_OFFICIAL = {"nip": "198001012005011002", "name": "Pejabat Baru", "title": "Kepala Bagian", "unit": "Bagian Umum",
+                "role": "official"}
+PUBLISH = {"title": "Komitmen Kedua", "slug": "kedua", "text": "Teks kedua.\n", "mode": "role:official", "step": "preview"}
+
+CASES = [
+    # public pages and API
+    *[Case("GET", p, everyone()) for p in (
+        "/", "/commitments/smart-city", "/ledger", "/ledger/0", "/docs", "/openapi.json", "/healthz",
+        "/checkpoint", "/vkey", "/api/v1/entries", "/api/v1/entries/0", "/api/v1/proof/0",
+        "/api/v1/consistency?old=1&new=2", "/api/v1/commitments", "/api/v1/commitments/smart-city/signatures",
+        "/api/v1/commitments/smart-city/signatures.csv", "/lang/en?next=/",
+    )],
+    Case("GET", "/login", {"anonymous": OK, "official": "redirect", "other official": "redirect", "admin": "redirect"}),
+    # an official's own pages
+    Case("GET", "/me", members()),
+    Case("GET", "/sign/smart-city", members(OK, DENIED, DENIED)),
+    # management
+    Case("GET", "/admin", ADMIN_ONLY),
+    Case("GET", "/admin/officials/new", ADMIN_ONLY),
+    Case("GET", "/admin/commitments/new", ADMIN_ONLY),
+    Case("GET", f"/admin/officials/{nip(4)}/revoke", ADMIN_ONLY),
+    Case("POST", "/admin/officials/new", ADMIN_ONLY, NEW_OFFICIAL, writes=True),
+    Case("POST", f"/admin/officials/{nip(3)}/invite", ADMIN_ONLY, {}, writes=True),
+    Case("POST", "/admin/commitments/new", ADMIN_ONLY, PUBLISH),
+    Case("POST", f"/admin/officials/{nip(4)}/revoke", ADMIN_ONLY, {"reason": "pindah tugas"}, writes=True),
+    # signing: only a required signatory, and only as themself
+    Case("POST", "/sign/smart-city", members(OK, DENIED, DENIED), {"read": "yes"}, writes=True),
+    Case("POST", "/logout", everyone(), {}, writes=True),
+]
+
+
+def _state(site: Site) -> tuple[object, ...]:
+    with site.ledger.session() as s:
+        return (
+            site.ledger.size(),
+            s.exec(select(func.count()).select_from(Official)).one(),
+            s.exec(select(func.count()).select_from(EnrolmentToken)).one(),
+            tuple(s.exec(select(Account.password_hash).order_by(Account.nip))),
+        )
+
+
+def _send(c: TestClient, case: Case, role: str) -> object:
+    data = dict(case.data or {})
+    if case.path.startswith("/sign") and case.method == "POST" and ROLES[role] is not None:
+        data["passphrase"] = passphrase(ROLES[role])  # their own passphrase: still refused unless asked
+    if case.method == "GET":
+        return c.get(case.path)
+    data["csrf_token"] = csrf_of(c, "/me" if ROLES[role] is not None else "/login")
+    return c.post(case.path, data=data)
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_each_role_may_do_exactly_what_it_is_allowed(site: Site, role: str) -> None:
+    failures = []
+    c = site.login(ROLES[role])
+    for case in sorted(CASES, key=lambda k: k.path == "/logout"):  # log out last
+        before = _state(site)
+        r = _send(c, case, role)
+        want = case.expect[role]
+        got = r.status_code
+        if want == OK:
+            good = got in (200, 303) and not (got == 303 and r.headers["location"].startswith("/login"))
+        elif want == "redirect":
+            good = got == 303 and not r.headers["location"].startswith("/login")
+        elif want == LOGIN:
+            good = got == 303 and r.headers["location"].startswith("/login")
+        else:
+            good = got == 403
+        if not good:
+            failures.append(f"{role}: {case.method} {case.path} answered {got}, expected {want}")
+        if (want != OK or not case.writes) and _state(site) != before:
+            failures.append(f"{role}: {case.method} {case.path} changed the state although {want}")
+    assert not failures, "\n".join(failures)
+
+
+def test_the_matrix_covers_every_route_of_the_app() -> None:
+    routes = {
+        (method, route.path)
+        for module in (routes_public, routes_account, routes_admin, routes_api)
+        for route in module.router.routes if isinstance(route, APIRoute)
+        for method in route.methods
+    }
+    covered = {(c.method, c.path.split("?")[0]) for c in CASES}
+    covered |= {("POST", "/login"), ("GET", "/enrol/{token}"), ("POST", "/enrol/{token}")}  # test_security.py
+    templated = {
+        "/commitments/smart-city": "/commitments/{slug}", "/ledger/0": "/ledger/{index}",
+        "/api/v1/entries/0": "/api/v1/entries/{index}", "/api/v1/proof/0": "/api/v1/proof/{index}",
+        "/api/v1/commitments/smart-city/signatures": "/api/v1/commitments/{slug}/signatures",
+        "/api/v1/commitments/smart-city/signatures.csv": "/api/v1/commitments/{slug}/signatures.csv",
+        "/lang/en": "/lang/{lang}", "/sign/smart-city": "/sign/{slug}",
+        f"/admin/officials/{nip(4)}/revoke": "/admin/officials/{nip}/revoke",
+        f"/admin/officials/{nip(3)}/invite": "/admin/officials/{nip}/invite",
+    }
+    covered = {(m, templated.get(p, p)) for m, p in covered}
+    missing = sorted(routes - covered - {("HEAD", p) for _, p in routes})
+    assert not missing, f"routes missing from the access matrix: {missing}"
+
+
+def test_an_official_signs_only_as_themself(site: Site) -> None:
+    """A form field naming someone else is ignored; another's passphrase does not open one's key."""
+    c = site.login(1)
+    token = csrf_of(c, "/sign/smart-city")
+    r = c.post("/sign/smart-city", data={"csrf_token": token, "read": "yes", "passphrase": passphrase(2), "nip": nip(2)})
+    assert r.status_code == 403 and "Frasa sandi salah" in r.text
+    assert site.ledger.size() == 7  # nothing appended
+    r = c.post("/sign/smart-city", data={"csrf_token": token, "read": "yes", "passphrase": passphrase(1), "nip": nip(2)})
+    assert r.status_code == 303
+    signed = site.ledger.entry(site.ledger.size() - 1)
+    assert signed.kind == "commitment.signed" and signed.fields["nip"] == nip(1)
+
+
+def test_an_admin_cannot_sign_for_an_official(site: Site) -> None:
+    c = site.login(ADMIN)
+    token = csrf_of(c, "/admin")
+    r = c.post("/sign/smart-city", data={"csrf_token": token, "read": "yes", "passphrase": passphrase(1), "nip": nip(1)})
+    assert r.status_code == 403
+    assert site.ledger.size() == 7

@@ -1,0 +1,298 @@
+"""Sessions, CSRF, throttling of logins and signing passphrases, and one-time enrolment links."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from fastapi.routing import APIRoute
+from sqlmodel import select
+
+from tests.factories import nip, passphrase
+from web import accounts, routes_account, routes_admin, routes_api, routes_public
+from web.models import Account, EnrolmentToken, WebSession
+
+from .conftest import ADMIN, Site, csrf_of, password, post
+
+# -- CSRF ------------------------------------------------------------------------------
+
+POST_FORMS = {
+    "/login": {"nip": nip(1), "password": password(1)},
+    "/logout": {},
+    "/enrol/{token}": {"password": "kata-sandi-baru-1", "password2": "kata-sandi-baru-1"},
+    "/sign/{slug}": {"read": "yes", "passphrase": passphrase(1)},
+    "/admin/officials/new": {"nip": "198001012005011002", "name": "A", "title": "B", "unit": "C"},
+    "/admin/officials/{nip}/invite": {},
+    "/admin/officials/{nip}/revoke": {"reason": "uji"},
+    "/admin/commitments/new": {"title": "T", "text": "X", "mode": "all", "step": "preview"},
+}
+
+
+def _fill(path: str, site: Site) -> str:
+    return (path.replace("{slug}", "smart-city").replace("{nip}", nip(4))
+            .replace("{token}", site.invite(1).rsplit("/", 1)[1]))
+
+
+def test_every_form_route_is_known_here() -> None:
+    routers = (routes_public.router, routes_account.router, routes_admin.router, routes_api.router)
+    posts = {r.path for router in routers for r in router.routes if isinstance(r, APIRoute) and "POST" in r.methods}
+    assert posts == set(POST_FORMS), "a new POST route needs its CSRF test"
+
+
+@pytest.mark.parametrize("token", ["missing", "wrong", "another session's"])
+def test_every_post_without_this_sessions_token_is_refused(site: Site, token: str) -> None:
+    admin = site.login(ADMIN)
+    other = site.login(1)
+    for path, data in POST_FORMS.items():
+        before = site.ledger.size()
+        form = dict(data)
+        if token == "wrong":
+            form["csrf_token"] = "x" * 43
+        elif token == "another session's":
+            form["csrf_token"] = csrf_of(other, "/me")
+        r = admin.post(_fill(path, site), data=form)
+        assert r.status_code == 403, (path, r.status_code)
+        assert "Formulir ini kedaluwarsa" in r.text, path
+        assert site.ledger.size() == before, path
+    assert admin.get("/me").status_code == 200  # still logged in: the refused logout did nothing
+
+
+def test_the_csrf_refusal_speaks_the_pages_language(site: Site) -> None:
+    r = site.login(ADMIN, "en").post("/admin/officials/new", data={"csrf_token": "nope"})
+    assert r.status_code == 403 and "This form has expired" in r.text
+
+
+# -- sessions --------------------------------------------------------------------------
+
+
+def test_login_gives_a_new_httponly_samesite_session_id(site: Site) -> None:
+    c = site.client()
+    token = csrf_of(c, "/login")
+    before = c.cookies.get("ikrar_session")
+    r = c.post("/login", data={"csrf_token": token, "nip": nip(1), "password": password(1)})
+    assert r.status_code == 303 and r.headers["location"] == "/me"
+    cookie = r.headers["set-cookie"]
+    assert "ikrar_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "Secure" not in cookie  # plain http here
+    after = c.cookies.get("ikrar_session")
+    assert after and after != before
+    with site.ledger.session() as s:
+        ids = list(s.exec(select(WebSession.id_hash)))
+    assert accounts._digest(before) not in ids, "the pre-login session must end at login"
+    assert after not in ids and accounts._digest(after) in ids, "only a hash of the id is stored"
+
+
+def test_the_session_cookie_is_secure_over_https(site: Site) -> None:
+    c = site.client()
+    c.base_url = c.base_url.copy_with(scheme="https")
+    token = csrf_of(c, "/login")
+    r = c.post("/login", data={"csrf_token": token, "nip": nip(1), "password": password(1)})
+    assert r.status_code == 303 and "Secure" in r.headers["set-cookie"]
+
+
+def test_a_login_lands_an_admin_on_the_admin_page_and_honours_a_local_next(site: Site) -> None:
+    c = site.client()
+    r = post(c, "/login", {"nip": nip(ADMIN), "password": password(ADMIN)})
+    assert r.headers["location"] == "/admin"
+    c = site.client()
+    r = post(c, "/login", {"nip": nip(1), "password": password(1), "next": "/sign/smart-city"})
+    assert r.headers["location"] == "/sign/smart-city"
+    c = site.client()
+    r = post(c, "/login", {"nip": nip(1), "password": password(1), "next": "https://evil.example/"})
+    assert r.headers["location"] == "/me"
+
+
+def test_logout_ends_the_session(site: Site) -> None:
+    c = site.login(1)
+    stolen = c.cookies.get("ikrar_session")
+    r = post(c, "/logout", {}, form_page="/me")
+    assert r.status_code == 303
+    again = site.client()
+    again.cookies.set("ikrar_session", stolen)
+    assert again.get("/me").status_code == 303
+
+
+def test_a_session_expires(site: Site) -> None:
+    c = site.login(1)
+    site.clock.advance(hours=8, seconds=1)
+    r = c.get("/me")
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+
+
+def test_a_page_that_needs_a_login_sends_to_the_login_form_and_back(site: Site) -> None:
+    r = site.client().get("/sign/smart-city")
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/sign/smart-city"
+
+
+# -- throttling ------------------------------------------------------------------------
+
+
+def _login(site: Site, c, pw: str):  # noqa: ANN001, ANN202
+    return post(c, "/login", {"nip": nip(1), "password": pw}, form_page="/login")
+
+
+def test_failed_logins_slow_down_then_lock_the_account_with_a_message(site: Site) -> None:
+    c = site.client()
+    for _ in range(accounts.FREE_FAILURES):
+        r = _login(site, c, "salah-salah-salah")
+        assert r.status_code == 422 and "NIP atau kata sandi salah" in r.text
+    r = _login(site, c, "salah-salah-salah")  # the 4th failure: from now on, wait
+    assert r.status_code == 422
+    r = _login(site, c, password(1))  # right password, too soon: refused without checking
+    assert r.status_code == 429 and "Tunggu sampai" in r.text and "WIB" in r.text
+    for _ in range(accounts.LOCK_AFTER - accounts.FREE_FAILURES - 1):
+        site.clock.advance(minutes=1)
+        r = _login(site, c, "salah-salah-salah")
+    assert r.status_code == 429 and "dikunci sampai" in r.text
+    until = site.clock() + accounts.LOCK_STEP
+    assert site.client().get("/").status_code == 200
+    site.clock.advance(minutes=14)
+    r = _login(site, c, password(1))
+    assert r.status_code == 429 and "dikunci sampai" in r.text
+    assert accounts.throttle_state(site.ledger, "login", nip(1), site.clock()).until == until
+    site.clock.advance(minutes=2)
+    assert _login(site, c, password(1)).status_code == 303  # the lock ran out; success clears it
+    assert accounts.throttle_state(site.ledger, "login", nip(1), site.clock()) is None
+
+
+def test_a_lock_speaks_english_on_english_pages(site: Site) -> None:
+    c = site.client("en")
+    for _ in range(accounts.LOCK_AFTER):
+        site.clock.advance(minutes=1)
+        r = _login(site, c, "wrong-wrong-wrong")
+    assert r.status_code == 429 and "This account is locked until" in r.text and "WIB" in r.text
+
+
+def test_unknown_nips_are_throttled_alike_and_not_revealed(site: Site) -> None:
+    c = site.client()
+    unknown = "198001012005011002"
+    first = post(c, "/login", {"nip": unknown, "password": "apa-saja-boleh"}, form_page="/login")
+    known = _login(site, c, "apa-saja-boleh")
+    assert first.status_code == known.status_code == 422
+    assert "NIP atau kata sandi salah" in first.text and "NIP atau kata sandi salah" in known.text
+
+
+def test_wrong_signing_passphrases_slow_down_then_lock_signing(site: Site) -> None:
+    c = site.login(1)
+    size = site.ledger.size()
+    for _ in range(accounts.LOCK_AFTER):
+        site.clock.advance(minutes=1)
+        r = post(c, "/sign/smart-city", {"read": "yes", "passphrase": "bukan-frasa-saya"})
+    assert r.status_code == 429 and "Penandatanganan untuk akun ini dikunci sampai" in r.text
+    site.clock.advance(minutes=1)
+    r = post(c, "/sign/smart-city", {"read": "yes", "passphrase": passphrase(1)})
+    assert r.status_code == 429, "the right passphrase is refused while locked"
+    assert "dikunci sampai" in c.get("/me").text  # the lock is shown where the official looks
+    assert site.ledger.size() == size
+    assert c.get("/me").status_code == 200, "a signing lock does not lock the login"
+    site.clock.advance(minutes=15)
+    assert post(c, "/sign/smart-city", {"read": "yes", "passphrase": passphrase(1)}).status_code == 303
+    assert site.ledger.size() == size + 1
+
+
+def test_signing_needs_the_read_tick_and_a_passphrase(site: Site) -> None:
+    c = site.login(1)
+    r = post(c, "/sign/smart-city", {"passphrase": passphrase(1)})
+    assert r.status_code == 422 and "Centang dulu" in r.text
+    r = post(c, "/sign/smart-city", {"read": "yes"})
+    assert r.status_code == 422 and "Ketik frasa sandi" in r.text
+    assert accounts.throttle_state(site.ledger, "sign", nip(1), site.clock()) is None, "form slips are not failures"
+
+
+# -- enrolment links -------------------------------------------------------------------
+
+
+def _enrol(c, link: str, pw: str = "kata-sandi-empat", pp: str = "frasa-sandi-empat"):  # noqa: ANN001, ANN202
+    return post(c, link, {"password": pw, "password2": pw, "passphrase": pp, "passphrase2": pp})
+
+
+def test_an_enrolment_link_makes_the_key_once_and_then_no_longer_works(site: Site) -> None:
+    actions_before = site.ledger.size()
+    site.world.official(5, enrol=False)
+    link = site.invite(5)
+    c = site.client()
+    r = _enrol(c, link)
+    assert r.status_code == 200 and "Pendaftaran selesai" in r.text
+    entry = site.ledger.entry(site.ledger.size() - 1)
+    assert entry.kind == "key.enrolled" and entry.fields["nip"] == nip(5)
+    assert site.ledger.size() == actions_before + 1
+    again = c.get(link)
+    assert again.status_code == 410 and "tidak berlaku" in again.text
+    replay = c.post(link, data={"csrf_token": csrf_of(c, "/login"), "password": "x" * 12})
+    assert replay.status_code == 410
+    r = post(site.client(), "/login", {"nip": nip(5), "password": "kata-sandi-empat"})
+    assert r.status_code == 303
+
+
+def test_an_expired_or_unknown_link_is_refused(site: Site) -> None:
+    site.world.official(5, enrol=False)
+    link = site.invite(5, hours=1)
+    site.clock.advance(hours=1, seconds=1)
+    c = site.client("en")
+    r = c.get(link)
+    assert r.status_code == 410 and "it expired" in r.text
+    assert c.get("/enrol/" + "A" * 43).status_code == 410
+    assert c.get("/enrol/" + "A" * 400).status_code in (410, 422)
+
+
+def test_a_new_link_replaces_the_earlier_one(site: Site) -> None:
+    site.world.official(5, enrol=False)
+    first, second = site.invite(5), site.invite(5)
+    c = site.client()
+    assert c.get(first).status_code == 410
+    assert c.get(second).status_code == 200
+
+
+def test_a_failed_enrolment_keeps_the_link_usable_and_explains_the_rules(site: Site) -> None:
+    site.world.official(5, enrol=False)
+    link = site.invite(5)
+    c = site.client()
+    page = c.get(link).text
+    assert "Minimal 10 karakter" in page and "berbeda dari kata sandi" in page
+    r = _enrol(c, link, pw="sama-sama-saja", pp="sama-sama-saja")
+    assert r.status_code == 422 and "harus berbeda dari kata sandi masuk" in r.text
+    r = _enrol(c, link, pw="pendek")
+    assert r.status_code == 422 and "Kata sandi minimal 10 karakter" in r.text
+    r = post(c, link, {"password": "kata-sandi-lima", "password2": "kata-sandi-lain",
+                       "passphrase": "frasa-sandi-lima", "passphrase2": "frasa-sandi-lima"})
+    assert r.status_code == 422 and "Kedua kata sandi tidak sama" in r.text
+    assert _enrol(c, link).status_code == 200
+
+
+def test_a_link_for_someone_with_a_key_resets_only_the_password(site: Site) -> None:
+    c = site.login(1)
+    link = site.invite(1)
+    size = site.ledger.size()
+    page = site.client().get(link).text
+    assert 'name="passphrase"' not in page
+    r = post(site.client(), link, {"password": "kata-sandi-baru", "password2": "kata-sandi-baru"})
+    assert r.status_code == 200 and site.ledger.size() == size, "no new key"
+    assert c.get("/me").status_code == 303, "the old sessions ended with the old password"
+    assert post(site.client(), "/login", {"nip": nip(1), "password": "kata-sandi-baru"}).status_code == 303
+    assert post(site.client(), "/login", {"nip": nip(1), "password": password(1)}).status_code == 422
+
+
+def test_passwords_are_stored_as_argon2id_hashes(site: Site) -> None:
+    with site.ledger.session() as s:
+        stored = s.get(Account, nip(1)).password_hash
+    assert stored.startswith("$argon2id$") and password(1) not in stored
+
+
+def test_enrolment_tokens_are_stored_only_as_hashes(site: Site) -> None:
+    link = site.invite(2)
+    token = link.rsplit("/", 1)[1]
+    with site.ledger.session() as s:
+        rows = list(s.exec(select(EnrolmentToken)))
+    assert all(token not in (r.token_hash, r.created_by) for r in rows)
+    assert accounts._digest(token) in {r.token_hash for r in rows}
+    assert all(accounts.timedelta(hours=71) < r.expires_at - r.created_at <= timedelta(hours=72) for r in rows)
+
+
+def test_old_failure_counts_are_forgotten(site: Site) -> None:
+    for made_up in ("198001012005011002", "198001012005011003"):
+        accounts.record_failure(site.ledger, "login", made_up, site.clock())
+    site.clock.advance(hours=25)
+    accounts.record_failure(site.ledger, "login", nip(1), site.clock())
+    with site.ledger.session() as s:
+        kept = list(s.exec(select(accounts.Throttle.nip)))
+    assert kept == [nip(1)]

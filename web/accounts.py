@@ -1,0 +1,325 @@
+"""Logins, sessions, enrolment links and throttling: the web shell's accounts.
+
+Everything here takes the time as `now` and the ledger whose database also holds the web
+tables. Passwords are argon2id hashes (argon2-cffi, RFC 9106 low-memory profile); a
+session id and an enrolment token are random 256-bit values of which only the SHA-256 is
+stored, so a copy of the database lets no one log in or enrol.
+
+Throttling, per NIP and per scope (`login`, `sign`): the first `FREE_FAILURES` failures
+cost nothing; each further one makes the next attempt wait (10 s, then 20 s); from
+`LOCK_AFTER` failures on, the scope is locked for 15 minutes, doubling with every further
+failure up to a day. A success clears the count. Each attempt is counted before its
+secret is checked (`begin_attempt`), so parallel requests get no more tries than serial ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from ledger.models import Official
+from ledger.nip import validate_nip
+from ledger.store import Ledger
+
+from .errors import FormInvalid, LinkInvalid, Throttled
+from .models import Account, EnrolmentToken, Throttle, WebSession, as_utc
+
+logger = logging.getLogger(__name__)
+
+HASHER = PasswordHasher()  # argon2id; tests swap in cheaper parameters
+MIN_PASSWORD = 10
+MAX_SECRET = 1024  # longer passwords and passphrases are refused before hashing
+ANONYMOUS_HOURS = 2  # how long the CSRF session of the login or enrolment form lives
+
+FREE_FAILURES = 3
+LOCK_AFTER = 6
+SLOW_STEP = timedelta(seconds=10)
+LOCK_STEP = timedelta(minutes=15)
+LOCK_MAX = timedelta(hours=24)
+
+SCOPES = ("login", "sign")
+
+
+def _write(ledger: Ledger) -> Session:
+    """A session whose transactions take the write lock at once (BEGIN IMMEDIATE on SQLite)."""
+    return Session(ledger.engine.execution_options(ikrar_write=True), expire_on_commit=False)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# -- passwords --------------------------------------------------------------------------
+
+
+def check_new_password(password: str, confirm: str, nip: str) -> None:
+    """Raise FormInvalid unless `password` may become a login password."""
+    if len(password) < MIN_PASSWORD:
+        raise FormInvalid("err.password_short", n=MIN_PASSWORD)
+    if len(password) > MAX_SECRET:
+        raise FormInvalid("err.too_long")
+    if password.strip() == nip or len(set(password)) < 4:
+        raise FormInvalid("err.password_weak")
+    if password != confirm:
+        raise FormInvalid("err.password_mismatch")
+
+
+def set_password(ledger: Ledger, nip: str, password: str, now: datetime) -> None:
+    """Create or replace the login of a registered person, and end their sessions."""
+    hashed = HASHER.hash(password)
+    with _write(ledger) as s, s.begin():
+        account = s.get(Account, nip) or Account(nip=nip, password_hash=hashed, password_set_at=now)
+        account.password_hash, account.password_set_at = hashed, now
+        s.add(account)
+        s.exec(delete(WebSession).where(col(WebSession.nip) == nip))
+    logger.info("password set nip=%s", nip)
+
+
+_DUMMY_HASH: list[str] = []
+
+
+def _verify(stored: str | None, password: str) -> bool:
+    if stored is None:  # spend the same time as a real check, so timing tells nothing
+        if not _DUMMY_HASH:
+            _DUMMY_HASH.append(HASHER.hash(secrets.token_hex(16)))
+        stored = _DUMMY_HASH[0]
+    try:
+        return HASHER.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(ledger: Ledger, nip: str, password: str, now: datetime) -> Official:
+    """The official whose NIP and password these are.
+
+    Raises Throttled while the login is slowed down or locked, FormInvalid
+    (`err.login_failed`) for a wrong NIP or password, and Throttled when this failure
+    locks the login.
+    """
+    nip = "".join(nip.split())
+    if len(nip) != 18 or not nip.isdigit() or len(password) > MAX_SECRET:
+        raise FormInvalid("err.login_failed")
+    begin_attempt(ledger, "login", nip, now)
+    with ledger.session() as s:
+        account = s.get(Account, nip)
+        official = s.get(Official, nip)
+    stored = account.password_hash if account is not None and official is not None else None
+    if not _verify(stored, password) or account is None or official is None:
+        failed_attempt(ledger, "login", nip, now)
+        raise FormInvalid("err.login_failed")
+    clear_failures(ledger, "login", nip)
+    if HASHER.check_needs_rehash(account.password_hash):
+        set_password(ledger, nip, password, now)
+    return official
+
+
+# -- sessions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    id_hash: str
+    nip: str | None
+    csrf_token: str
+    expires_at: datetime
+
+    def csrf_matches(self, token: str) -> bool:
+        return hmac.compare_digest(self.csrf_token.encode(), token.encode())
+
+
+def new_session(
+    ledger: Ledger, nip: str | None, now: datetime, hours: int, replaces: str | None = None
+) -> tuple[str, SessionInfo]:
+    """Start a session (anonymous when `nip` is None); returns the cookie value and the row.
+
+    `replaces` is the id hash of the session to end at the same time: at login the id
+    changes, so a session id planted before login is worth nothing after it.
+    """
+    cookie = secrets.token_urlsafe(32)
+    lifetime = timedelta(hours=hours if nip else ANONYMOUS_HOURS)
+    row = WebSession(id_hash=_digest(cookie), nip=nip, csrf_token=secrets.token_urlsafe(32),
+                     created_at=now, expires_at=now + lifetime)
+    with _write(ledger) as s, s.begin():
+        s.exec(delete(WebSession).where(col(WebSession.expires_at) < now))
+        if replaces:
+            s.exec(delete(WebSession).where(col(WebSession.id_hash) == replaces))
+        s.add(row)
+    return cookie, SessionInfo(row.id_hash, nip, row.csrf_token, row.expires_at)
+
+
+def load_session(ledger: Ledger, cookie: str | None, now: datetime) -> SessionInfo | None:
+    """The live session named by the cookie, or None (no cookie, unknown or expired id)."""
+    if not cookie or len(cookie) > 100:
+        return None
+    with ledger.session() as s:
+        row = s.get(WebSession, _digest(cookie))
+    if row is None or as_utc(row.expires_at) <= now:
+        return None
+    return SessionInfo(row.id_hash, row.nip, row.csrf_token, as_utc(row.expires_at))
+
+
+def end_session(ledger: Ledger, id_hash: str) -> None:
+    with _write(ledger) as s, s.begin():
+        s.exec(delete(WebSession).where(col(WebSession.id_hash) == id_hash))
+
+
+# -- enrolment links --------------------------------------------------------------------
+
+
+def issue_enrolment(ledger: Ledger, nip: str, by: str, now: datetime, hours: int) -> tuple[str, datetime]:
+    """A new one-time link token for a registered person; earlier unused ones stop working.
+
+    Returns the token (shown once, never stored) and when it expires. Raises InvalidInput
+    for a malformed NIP and FormInvalid (`err.unknown_official`) for an unregistered one.
+    """
+    nip = validate_nip(nip, now.date())
+    token = secrets.token_urlsafe(32)
+    expires = now + timedelta(hours=hours)
+    with _write(ledger) as s, s.begin():
+        if s.get(Official, nip) is None:
+            raise FormInvalid("err.unknown_official", nip=nip)
+        s.exec(delete(EnrolmentToken).where(col(EnrolmentToken.nip) == nip, col(EnrolmentToken.used_at).is_(None)))
+        s.add(EnrolmentToken(token_hash=_digest(token), nip=nip, created_by=by[:64], created_at=now, expires_at=expires))
+    logger.info("enrolment link issued nip=%s by=%s", nip, by)
+    return token, expires
+
+
+def pending_enrolment(ledger: Ledger, token: str, now: datetime) -> EnrolmentToken:
+    """The unused, unexpired link of `token`; raises LinkInvalid otherwise."""
+    if not token or len(token) > 100:
+        raise LinkInvalid()
+    with ledger.session() as s:
+        row = s.get(EnrolmentToken, _digest(token))
+    if row is None or row.used_at is not None or as_utc(row.expires_at) <= now:
+        raise LinkInvalid()
+    return row
+
+
+def claim_enrolment(ledger: Ledger, token: str, now: datetime) -> str:
+    """Mark the link used, atomically, and return its NIP; raises LinkInvalid when it is not
+    pending (a second tab, a replay). Give it back with `release_enrolment` if the
+    enrolment then fails."""
+    row = pending_enrolment(ledger, token, now)
+    with _write(ledger) as s, s.begin():
+        done = s.exec(
+            update(EnrolmentToken)
+            .where(col(EnrolmentToken.token_hash) == row.token_hash, col(EnrolmentToken.used_at).is_(None))
+            .values(used_at=now)
+        )
+    if done.rowcount != 1:
+        raise LinkInvalid()
+    return row.nip
+
+
+def release_enrolment(ledger: Ledger, token: str) -> None:
+    with _write(ledger) as s, s.begin():
+        s.exec(update(EnrolmentToken).where(col(EnrolmentToken.token_hash) == _digest(token)).values(used_at=None))
+
+
+# -- throttling -------------------------------------------------------------------------
+
+
+def _wait_until(row: Throttle) -> datetime | None:
+    """When the next attempt is allowed, or None when it is allowed now regardless of time."""
+    if row.locked_until is not None:
+        return as_utc(row.locked_until)
+    if row.failures > FREE_FAILURES and row.last_failure_at is not None:
+        return as_utc(row.last_failure_at) + SLOW_STEP * 2 ** (row.failures - FREE_FAILURES - 1)
+    return None
+
+
+def check_throttle(ledger: Ledger, scope: str, nip: str, now: datetime) -> None:
+    """Raise Throttled while `scope` is slowed down or locked for `nip`."""
+    with ledger.session() as s:
+        row = s.get(Throttle, (scope, nip))
+    until = _wait_until(row) if row is not None else None
+    if until is not None and until > now:
+        locked = row is not None and row.locked_until is not None
+        raise Throttled(f"err.{scope}_locked" if locked else f"err.{scope}_slow", until)
+
+
+def _count(ledger: Ledger, scope: str, nip: str, now: datetime, refuse_while_throttled: bool) -> Throttle:
+    """Count one attempt for `nip` in `scope` (locking it from `LOCK_AFTER` on), in one
+    write transaction; with `refuse_while_throttled`, raise Throttled instead, counting nothing."""
+    for attempt in range(2):
+        try:
+            with _write(ledger) as s, s.begin():
+                # Forget counts that no lock holds any more, so made-up NIPs cannot fill the table.
+                s.exec(delete(Throttle).where(col(Throttle.last_failure_at) < now - LOCK_MAX,
+                                              or_(col(Throttle.locked_until).is_(None), col(Throttle.locked_until) < now)))
+                row = s.exec(select(Throttle).where(Throttle.scope == scope, Throttle.nip == nip).with_for_update()).first()
+                if row is None:
+                    row = Throttle(scope=scope, nip=nip, failures=0)
+                until = _wait_until(row)
+                if refuse_while_throttled and until is not None and until > now:
+                    raise Throttled(f"err.{scope}_locked" if row.locked_until is not None else f"err.{scope}_slow", until)
+                row.failures += 1
+                row.last_failure_at = now
+                row.locked_until = None
+                if row.failures >= LOCK_AFTER:
+                    row.locked_until = now + min(LOCK_MAX, LOCK_STEP * 2 ** min(row.failures - LOCK_AFTER, 10))
+                s.add(row)
+            return row
+        except IntegrityError:  # the first attempt was counted at the same moment elsewhere
+            if attempt:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def begin_attempt(ledger: Ledger, scope: str, nip: str, now: datetime) -> None:
+    """Count an attempt at a password or passphrase *before* checking it, in the same
+    transaction as the throttle's check, so that attempts sent in parallel are limited
+    exactly like attempts sent one after another (checking first and counting after the
+    slow hash would let every parallel request through). Raises Throttled, counting
+    nothing, while `scope` is slowed down or locked for `nip`.
+
+    Follow with `clear_failures` when the secret was right, or `failed_attempt` when it
+    was wrong; an attempt that ends in any other error stays counted.
+    """
+    _count(ledger, scope, nip, now, refuse_while_throttled=True)
+
+
+def failed_attempt(ledger: Ledger, scope: str, nip: str, now: datetime) -> None:
+    """The secret of an attempt counted by `begin_attempt` was wrong: raises Throttled when
+    that attempt locked the scope."""
+    with ledger.session() as s:
+        row = s.get(Throttle, (scope, nip))
+    logger.warning("failed %s nip=%s failures=%d", scope, nip, row.failures if row is not None else 0)
+    if row is not None and row.locked_until is not None and as_utc(row.locked_until) > now:
+        raise Throttled(f"err.{scope}_locked", as_utc(row.locked_until))
+
+
+def record_failure(ledger: Ledger, scope: str, nip: str, now: datetime) -> None:
+    """Count a failed attempt that was not begun with `begin_attempt`; raises Throttled when
+    this failure locks the scope."""
+    _count(ledger, scope, nip, now, refuse_while_throttled=False)
+    failed_attempt(ledger, scope, nip, now)
+
+
+def clear_failures(ledger: Ledger, scope: str, nip: str) -> None:
+    with _write(ledger) as s, s.begin():
+        s.exec(delete(Throttle).where(col(Throttle.scope) == scope, col(Throttle.nip) == nip))
+
+
+def throttle_state(ledger: Ledger, scope: str, nip: str, now: datetime) -> Throttled | None:
+    """The Throttled error an attempt now would raise, or None (for showing it on a page)."""
+    try:
+        check_throttle(ledger, scope, nip, now)
+    except Throttled as e:
+        return e
+    return None
+
+
+def has_account(ledger: Ledger, nip: str) -> bool:
+    with ledger.session() as s:
+        return s.get(Account, nip) is not None

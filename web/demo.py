@@ -1,0 +1,158 @@
+"""The Kediri demo: the signing of 23 September 2019 in the Joyoboyo room of Balaikota Kediri.
+
+`build_demo` writes it into an empty database through the real code path
+(`signing.actions`, the configured key derivation), so that the pages, the API, the audit
+and the certificates show what a real ledger looks like. What is demo data is marked:
+the organisation is "Pemerintah Kota Kediri (data demo)", the OPD heads carry placeholder
+names ending in "(data demo)", and every NIP is made up (a sequence number 9xx); no NIP
+here belongs to anyone.
+
+The ledger replays that day: it is created, the officials enrol in the week before, the
+commitment is published at 09.00 WIB on 23 September 2019 and ten officials sign it that
+morning; six OPD heads have not signed yet and can do so in the demo, at today's time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from ledger.errors import AlreadyInitialized
+from ledger.models import Official
+from signing import actions
+
+from . import accounts
+from .runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+DEMO_ORG = "Pemerintah Kota Kediri (data demo)"
+CREATED = datetime(2019, 9, 16, 1, 0, tzinfo=UTC)  # 08.00 WIB
+PUBLISHED = datetime(2019, 9, 23, 2, 0, tzinfo=UTC)  # 09.00 WIB, the ceremony
+SLUG = "smart-city-kediri-2019"
+TITLE = "Komitmen Bersama Gerakan Smart City Kota Kediri"
+# One paragraph a line, so that the text flows on any screen and in the certificate.
+_PARAGRAPHS = (
+    'KOMITMEN BERSAMA\nGERAKAN SMART CITY KOTA KEDIRI',
+    (
+        'Pada hari ini, Senin, tanggal dua puluh tiga September tahun dua ribu sembilan belas, bertempat di '
+        'Ruang Joyoboyo Balaikota Kediri, kami yang bertanda tangan di bawah ini, Wali Kota Kediri, Wakil '
+        'Wali Kota Kediri, Sekretaris Daerah, para Asisten, dan para Kepala Perangkat Daerah di lingkungan '
+        'Pemerintah Kota Kediri, menyatakan komitmen bersama untuk melaksanakan Gerakan Smart City Kota '
+        'Kediri sebagai berikut:'
+    ),
+    (
+        '1. Setiap Perangkat Daerah menyusun program dan kegiatan smart city secara cermat, bertahap, dan '
+        'sesuai dengan kebutuhan nyata, bukan sekadar mengikuti perkembangan teknologi.'
+    ),
+    (
+        '2. Setiap sistem yang dibangun harus melayani warga dengan cepat, mudah, dan tepat, sehingga '
+        'manfaatnya benar-benar dirasakan oleh masyarakat Kota Kediri.'
+    ),
+    (
+        '3. Setiap aplikasi yang akan dibeli atau dibangun oleh Perangkat Daerah terlebih dahulu diverifikasi'
+        ' oleh Dinas Komunikasi dan Informatika, agar tidak tumpang tindih, dapat saling terhubung, dan aman '
+        'digunakan.'
+    ),
+    (
+        '4. Kami melaksanakan komitmen ini dengan penuh tanggung jawab dan bersedia dievaluasi secara '
+        'berkala.'
+    ),
+    'Demikian komitmen bersama ini kami buat dengan penuh kesadaran untuk dilaksanakan sebaik-baiknya.',
+    'Kediri, 23 September 2019',
+    (
+        'Catatan: teks demo, disusun dari pokok-pokok komitmen pada acara tersebut; bukan dokumen resmi '
+        'Pemerintah Kota Kediri.'
+    ),
+)
+TEXT = "\n\n".join(_PARAGRAPHS) + "\n"
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    nip: str
+    name: str
+    title: str
+    unit: str
+    role: str = "official"
+    signs: bool = False  # signed at the ceremony
+    asked: bool = True  # a required signatory of the commitment
+
+    @property
+    def password(self) -> str:
+        return f"masuk-{self.nip[-3:]}-demo"
+
+    @property
+    def passphrase(self) -> str:
+        return f"tanda-tangan-{self.nip[-3:]}"
+
+
+_SETDA = "Sekretariat Daerah Kota Kediri"
+PEOPLE: tuple[DemoPerson, ...] = (
+    DemoPerson("197505122000031901", "Abdullah Abu Bakar, S.E.", "Wali Kota Kediri", "Pemerintah Kota Kediri", signs=True),
+    DemoPerson("196808141995032902", "Hj. Lilik Muhibbah, S.Ag.", "Wakil Wali Kota Kediri", "Pemerintah Kota Kediri", signs=True),
+    DemoPerson("196511201989031903", "Budwi Sunu", "Sekretaris Daerah Kota Kediri", _SETDA, signs=True),
+    DemoPerson("196703221991032904", "Enny Endarjati", "Asisten Perekonomian dan Pembangunan", _SETDA, signs=True),
+    DemoPerson("197102051996031905", "Hendra Wijaya (data demo)", "Kepala Dinas",
+               "Dinas Komunikasi dan Informatika", signs=True),
+    DemoPerson("196906171994032906", "Sri Wahyuni (data demo)", "Kepala Dinas", "Dinas Pendidikan", signs=True),
+    DemoPerson("197209091999032907", "dr. Rina Kusumawati (data demo)", "Kepala Dinas", "Dinas Kesehatan", signs=True),
+    DemoPerson("197003031995031908", "Agus Setiawan (data demo)", "Kepala Dinas",
+               "Dinas Pekerjaan Umum dan Penataan Ruang", signs=True),
+    DemoPerson("196801011993031909", "Bambang Prasetyo (data demo)", "Kepala Dinas",
+               "Dinas Kependudukan dan Pencatatan Sipil", signs=True),
+    DemoPerson("197404212000032910", "Dewi Lestari (data demo)", "Kepala Dinas",
+               "Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu", signs=True),
+    DemoPerson("196607151990031911", "Joko Susilo (data demo)", "Kepala Dinas", "Dinas Perhubungan"),
+    DemoPerson("197108121997032912", "Siti Rahayu (data demo)", "Kepala Dinas",
+               "Dinas Lingkungan Hidup, Kebersihan dan Pertamanan"),
+    DemoPerson("196909301994031913", "Teguh Santoso (data demo)", "Kepala Badan",
+               "Badan Perencanaan Pembangunan Daerah"),
+    DemoPerson("197301271998032914", "Yuni Astuti (data demo)", "Kepala Badan",
+               "Badan Pengelolaan Keuangan dan Aset Daerah"),
+    DemoPerson("196706081992031915", "Eko Purnomo (data demo)", "Kepala Dinas", "Dinas Sosial"),
+    DemoPerson("197511032001032916", "Nur Hidayati (data demo)", "Kepala Dinas", "Dinas Koperasi dan Usaha Mikro"),
+    DemoPerson("198802192011011917", "Operator Diskominfo (data demo)", "Pranata Komputer Ahli Muda",
+               "Dinas Komunikasi dan Informatika", role="admin", asked=False),
+)
+ADMIN = next(p for p in PEOPLE if p.role == "admin")
+
+
+def is_empty(runtime: Runtime) -> bool:
+    """No ledger and nobody registered: the only state `build_demo` writes into."""
+    if runtime.ledger.is_initialized():
+        return False
+    with runtime.ledger.session() as s:
+        return s.exec(select(func.count()).select_from(Official)).one() == 0
+
+
+def build_demo(runtime: Runtime, progress: Callable[[str], None] = lambda _: None) -> None:
+    """Write the demo into an empty database. Raises AlreadyInitialized otherwise."""
+    if not is_empty(runtime):
+        raise AlreadyInitialized("the database is not empty; the demo is built only into an empty one")
+    ledger = runtime.ledger
+    runtime.create_ledger(DEMO_ORG, runtime.settings.origin, CREATED)
+    ctx = runtime.context()
+    progress("ledger created")
+    moment = CREATED
+    for person in PEOPLE:
+        moment += timedelta(minutes=20)
+        actions.register_official(ledger, person.nip, person.name, person.title, person.unit, person.role, moment)
+        actions.enrol(ctx, person.nip, person.passphrase, moment + timedelta(minutes=5), person.password)
+        accounts.set_password(ledger, person.nip, person.password, moment + timedelta(minutes=5))
+        progress(f"enrolled {person.name}")
+    signers = [p.nip for p in PEOPLE if p.asked]
+    actions.publish(ctx, SLUG, TITLE, TEXT, signers, ADMIN.nip, PUBLISHED)
+    progress("commitment published")
+    moment = PUBLISHED + timedelta(minutes=30)
+    for person in PEOPLE:
+        if person.signs:
+            moment += timedelta(minutes=3)
+            actions.sign(ctx, SLUG, person.nip, person.passphrase, moment)
+            progress(f"signed by {person.name}")
+    logger.info("demo built: %d officials, %d signatures", len(PEOPLE), sum(p.signs for p in PEOPLE))

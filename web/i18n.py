@@ -1,0 +1,73 @@
+"""Bahasa Indonesia first, English second: the message catalogues and times in WIB.
+
+The catalogues are `web/locales/id.json` and `web/locales/en.json`, flat maps from a key
+to a text with `{name}` fields; both hold the same keys (a test checks). A datetime given
+as a field is written in WIB (Asia/Jakarta) in the catalogue's language, worded as the
+certificates word it (`signing.wording`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+
+from signing.wording import LANGS, format_short_wib, format_wib
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LANG = "id"
+LANG_COOKIE = "ikrar_lang"
+LOCALES = Path(__file__).parent / "locales"
+
+
+@cache
+def catalogue(lang: str) -> Mapping[str, str]:
+    return json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
+
+
+def _utc(moment: datetime) -> datetime:
+    """A naive datetime (as SQLite returns them) is UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+class Translator:
+    """`t(key, **fields)` in one language."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang if lang in LANGS else DEFAULT_LANG
+        self._texts = catalogue(self.lang)
+
+    def __call__(self, key: str, **fields: Any) -> str:
+        text = self._texts.get(key)
+        if text is None:
+            logger.error("missing catalogue key %s (%s)", key, self.lang)
+            return key
+        if not fields:
+            return text
+        shown = {k: self.when(v) if isinstance(v, datetime) else v for k, v in fields.items()}
+        try:
+            return text.format_map(shown)
+        except (KeyError, IndexError, ValueError):
+            logger.error("catalogue key %s (%s) does not fit its fields", key, self.lang)
+            return text
+
+    def when(self, moment: datetime | None) -> str:
+        """``Senin, 23 September 2019 pukul 09.33.00 WIB``: the certificate's wording."""
+        return "—" if moment is None else format_wib(_utc(moment), self.lang)
+
+    def short(self, moment: datetime | None) -> str:
+        """``23-09-2019 09.33 WIB``: for tables and lists."""
+        return "—" if moment is None else format_short_wib(_utc(moment), self.lang)
+
+
+def language_of(request: Request) -> str:
+    """The language chosen with the switch (remembered in a cookie); Indonesian until one is chosen."""
+    chosen = request.cookies.get(LANG_COOKIE)
+    return chosen if chosen in LANGS else DEFAULT_LANG

@@ -1,0 +1,184 @@
+"""Log in and out, enrol from a one-time link, the official's own page, and signing.
+
+Every POST here carries the session's CSRF token (`csrf_protect`, on the router). An
+official signs only as themself: the signer is the session's official, never a form field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Path
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from ledger.errors import LedgerError
+from ledger.models import Official, OfficialKey
+from ledger.store import Appended
+from signing import actions
+from signing.errors import NotAllowed, SigningError, WrongPassphrase
+
+from . import accounts
+from .errors import FormInvalid, Throttled, WebError
+from .pages import SESSION_COOKIE, AnyPage, UserPage, csrf_protect, safe_next
+from .views import CommitmentView, SignedBy, active_key, commitment_view, duties
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+
+Field = Annotated[str, Form()]
+Slug = Annotated[str, Path(max_length=80)]
+Token = Annotated[str, Path(max_length=100)]
+RECOVERABLE = (WebError, LedgerError, SigningError)
+
+
+def _home_of(p: AnyPage) -> str:
+    return "/admin" if p.user is not None and p.user.role == "admin" else "/me"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(p: AnyPage, next: str = "") -> Response:  # noqa: A002
+    if p.user is not None:
+        return p.redirect(safe_next(next, _home_of(p)))
+    return p.render("login.html", next=safe_next(next, ""), nip="")
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(p: AnyPage, nip: Field = "", password: Field = "", next: Field = "") -> Response:  # noqa: A002
+    try:
+        official = accounts.authenticate(p.ledger, nip, password, p.now())
+    except RECOVERABLE as e:
+        return p.form_error("login.html", e, next=safe_next(next, ""), nip=nip[:40])
+    replaced = p.session.id_hash if p.session is not None else None
+    p.new_cookie, p.session = accounts.new_session(p.ledger, official.nip, p.now(), p.runtime.settings.session_hours, replaced)
+    p.user = official
+    return p.redirect(safe_next(next, _home_of(p)))
+
+
+@router.post("/logout")
+def logout(p: AnyPage) -> RedirectResponse:
+    if p.session is not None:
+        accounts.end_session(p.ledger, p.session.id_hash)
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """What the enrolment page shows about a pending link."""
+
+    official: Official
+    has_key: bool
+    token: str
+    expires: datetime
+    min_password: int = accounts.MIN_PASSWORD
+    min_passphrase: int = actions.MIN_PASSPHRASE
+
+
+def _enrolment(p: AnyPage, token: str) -> Enrolment:
+    """Raises LinkInvalid for an unknown, used or expired link."""
+    link = accounts.pending_enrolment(p.ledger, token, p.now())
+    official = actions.get_official(p.ledger, link.nip)
+    return Enrolment(official, active_key(p.ledger, official.nip) is not None, token, link.expires_at)
+
+
+@router.get("/enrol/{token}", response_class=HTMLResponse)
+def enrol_form(p: AnyPage, token: Token) -> HTMLResponse:
+    return p.render("enrol.html", enrolment=_enrolment(p, token))
+
+
+@router.post("/enrol/{token}", response_class=HTMLResponse)
+def enrol(
+    p: AnyPage, token: Token, password: Field = "", password2: Field = "", passphrase: Field = "", passphrase2: Field = ""
+) -> HTMLResponse:
+    """Choose the login password and, when there is no active key yet, the signing
+    passphrase; the key is made and `key.enrolled` appended. The link is then used up."""
+    shown = _enrolment(p, token)
+    nip, now = shown.official.nip, p.now()
+    appended: Appended | None = None
+    try:
+        accounts.check_new_password(password, password2, nip)
+        if not shown.has_key:
+            actions.check_new_passphrase(passphrase, password)
+            if passphrase != passphrase2:
+                raise FormInvalid("err.passphrase_mismatch")
+        accounts.claim_enrolment(p.ledger, token, now)
+        try:
+            if not shown.has_key:
+                appended = actions.enrol(p.context(), nip, passphrase, now, password)
+            accounts.set_password(p.ledger, nip, password, now)
+        except BaseException:
+            accounts.release_enrolment(p.ledger, token)
+            raise
+    except RECOVERABLE as e:
+        return p.form_error("enrol.html", e, enrolment=shown)
+    return p.render("enrol_done.html", official=shown.official, entry=appended.entry if appended else None)
+
+
+@router.get("/me", response_class=HTMLResponse)
+def me(p: UserPage) -> HTMLResponse:
+    assert p.user is not None
+    nip = p.user.nip
+    return p.render("me.html", key=active_key(p.ledger, nip), duties=duties(p.ledger, nip) if p.ledger.is_initialized() else [],
+                    throttled=accounts.throttle_state(p.ledger, "sign", nip, p.now()))
+
+
+@dataclass(frozen=True)
+class Signing:
+    """What the signing page shows: the commitment, the official's key and any throttle."""
+
+    view: CommitmentView
+    key: OfficialKey | None
+    throttled: Throttled | None
+    origin: str
+
+    def mine(self, nip: str) -> SignedBy | None:
+        return next((s for s in self.view.signed if s.person.nip == nip), None)
+
+    def asks(self, nip: str) -> bool:
+        return any(person.nip == nip for person in self.view.pending)
+
+
+def _signing(p: UserPage, slug: str) -> Signing:
+    assert p.user is not None
+    nip = p.user.nip
+    return Signing(commitment_view(p.ledger, slug), active_key(p.ledger, nip),
+                   accounts.throttle_state(p.ledger, "sign", nip, p.now()), p.ledger.origin)
+
+
+@router.get("/sign/{slug}", response_class=HTMLResponse)
+def sign_form(p: UserPage, slug: Slug, done: bool = False) -> HTMLResponse:
+    """The text to sign, or, once signed, the signature: ledger index, time and links."""
+    assert p.user is not None
+    shown = _signing(p, slug)
+    mine = shown.mine(p.user.nip)
+    if mine is not None:
+        return p.render("signed.html", signing=shown, signature=mine, fresh=done)
+    if not shown.asks(p.user.nip):
+        raise NotAllowed(f"official {p.user.nip} is not a required signatory of {slug!r}")
+    return p.render("sign.html", signing=shown)
+
+
+@router.post("/sign/{slug}", response_class=HTMLResponse)
+def sign(p: UserPage, slug: Slug, read: Field = "", passphrase: Field = "") -> Response:
+    assert p.user is not None
+    nip, now = p.user.nip, p.now()
+    shown = _signing(p, slug)
+    try:
+        if read != "yes":
+            raise FormInvalid("err.must_read")
+        if not passphrase:
+            raise FormInvalid("err.passphrase_missing")
+        if len(passphrase) > accounts.MAX_SECRET:
+            raise FormInvalid("err.too_long")
+        accounts.begin_attempt(p.ledger, "sign", nip, now)
+        try:
+            actions.sign(p.context(), slug, nip, passphrase, now)
+        except WrongPassphrase:
+            accounts.failed_attempt(p.ledger, "sign", nip, now)  # raises Throttled when this attempt locked signing
+            raise
+        accounts.clear_failures(p.ledger, "sign", nip)
+    except RECOVERABLE as e:
+        return p.form_error("sign.html", e, signing=replace(shown, throttled=None))
+    return p.redirect(f"/sign/{slug}?done=1")

@@ -1,0 +1,128 @@
+"""Public pages, no login: the commitments and who signed them, the ledger explorer, the
+language switch and the API reference."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from ledger.entries import Entry
+from ledger.errors import NotFound
+
+from .i18n import LANGS, Translator
+from .pages import AnyPage, safe_next, set_language
+from .routes_api import MAX_INDEX, Index
+from .views import Person, commitment_summaries, commitment_view, people
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZE = 25
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(p: AnyPage) -> HTMLResponse:
+    ready = p.ledger.is_initialized()
+    return p.render("home.html", commitments=commitment_summaries(p.ledger) if ready else [], ready=ready)
+
+
+@router.get("/commitments/{slug}", response_class=HTMLResponse)
+def commitment(p: AnyPage, slug: Annotated[str, Path(max_length=80)]) -> HTMLResponse:
+    view = commitment_view(p.ledger, slug)
+    may_sign = p.user is not None and any(person.nip == p.user.nip for person in view.pending)
+    return p.render("commitment.html", view=view, summary=view.summary, may_sign=may_sign)
+
+
+@dataclass(frozen=True)
+class EntryLine:
+    """One entry as the explorer lists it: what happened, in the page's language."""
+
+    entry: Entry
+    summary: str
+
+    @property
+    def time(self) -> datetime:
+        return self.entry.time
+
+
+def _describe(entries: list[Entry], p: AnyPage) -> list[EntryLine]:
+    nips = {e.fields["nip"] for e in entries if "nip" in e.fields}
+    who: dict[str, Person] = people(p.ledger, nips) if nips else {}
+    return [EntryLine(e, _summary(e, who, p.t)) for e in entries]
+
+
+def _summary(e: Entry, who: dict[str, Person], t: Translator) -> str:
+    f = e.fields
+    name = who[f["nip"]].name if "nip" in f else ""
+    if e.kind == "ledger.created":
+        return t("kind.ledger.created.summary", org=f["org"], origin=f["origin"])
+    if e.kind == "key.enrolled":
+        return t("kind.key.enrolled.summary", name=f["name"], nip=f["nip"])
+    if e.kind == "key.revoked":
+        return t("kind.key.revoked.summary", name=name, nip=f["nip"], reason=f["reason"])
+    if e.kind == "commitment.published":
+        return t("kind.commitment.published.summary", title=f["title"], n=len(f["signers"]))
+    if e.kind == "commitment.signed":
+        return t("kind.commitment.signed.summary", name=name, slug=f["slug"])
+    return e.kind
+
+
+@router.get("/ledger", response_class=HTMLResponse)
+def ledger_page(p: AnyPage, start: Annotated[int | None, Query(ge=0, le=MAX_INDEX)] = None) -> HTMLResponse:
+    ledger = p.ledger
+    size = ledger.size() if ledger.is_initialized() else 0
+    if start is None:
+        start = max(0, size - PAGE_SIZE)
+    lines = _describe(ledger.entries(start, PAGE_SIZE), p) if start < size else []
+    pager = {
+        "older": max(0, start - PAGE_SIZE) if start > 0 else None,
+        "newer": start + PAGE_SIZE if start + PAGE_SIZE < size else None,
+        "first": start, "last": start + len(lines) - 1,
+    }
+    return p.render("ledger.html", size=size, lines=list(reversed(lines)), pager=pager,
+                    checkpoint=ledger.checkpoint().note if size else None,
+                    vkey=str(ledger.verifier) if size else None)
+
+
+@router.get("/ledger/{index}", response_class=HTMLResponse)
+def entry_page(p: AnyPage, index: Index) -> HTMLResponse:
+    entry = p.ledger.entry(index)
+    line = _describe([entry], p)[0]
+    body = json.dumps(entry.body(), indent=2, ensure_ascii=False)
+    return p.render("entry.html", line=line, entry=entry, body=body, size=p.ledger.size())
+
+
+@router.get("/lang/{lang}")
+def switch_language(request: Request, lang: str, next: str = "/") -> RedirectResponse:  # noqa: A002
+    """Remember the chosen language in a cookie and go back to the page it was chosen on."""
+    if lang not in LANGS:
+        raise NotFound(f"there is no language {lang!r}")
+    response = RedirectResponse(safe_next(next, "/"), status_code=303)
+    set_language(request, response, lang)
+    return response
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs(request: Request, p: AnyPage) -> HTMLResponse:
+    """The API reference, rendered here from the OpenAPI schema: no CDN, no script."""
+    schema: dict[str, Any] = request.app.openapi()
+    operations = []
+    for path, methods in schema.get("paths", {}).items():
+        for method, op in methods.items():
+            params = [{"name": prm["name"], "where": prm["in"], "required": prm.get("required", False),
+                       "schema": _type_of(prm.get("schema", {}))} for prm in op.get("parameters", [])]
+            content = sorted({ctype for r in op.get("responses", {}).values() for ctype in r.get("content", {})})
+            operations.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                               "params": params, "content": content})
+    return p.render("docs.html", operations=operations, info=schema.get("info", {}))
+
+
+def _type_of(schema: dict[str, Any]) -> str:
+    if "anyOf" in schema:
+        return " | ".join(_type_of(s) for s in schema["anyOf"])
+    bounds = [f"{k} {schema[k]}" for k in ("minimum", "maximum", "maxLength") if k in schema]
+    return schema.get("type", "?") + (f" ({', '.join(bounds)})" if bounds else "")
