@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -150,9 +150,13 @@ def publish(
     return ctx.ledger.append("commitment.published", fields, ctx.signer, now)
 
 
-def sign(ctx: Context, slug: str, nip: str, passphrase: str, now: datetime) -> Appended:
+def sign(
+    ctx: Context, slug: str, nip: str, passphrase: str, now: datetime, authorize: Callable[[], None] | None = None
+) -> Appended:
     """The official signs the commitment: open the key, sign the statement, check it, append.
 
+    `authorize`, when given, is called once the passphrase has opened the key and before
+    anything is appended; it may raise to refuse (the web's throttle does).
     Raises NotFound (commitment), NotAllowed (not a signatory, already signed, no active
     key), WrongPassphrase; the ledger re-checks the rules under its lock (Conflict).
     """
@@ -173,6 +177,8 @@ def sign(ctx: Context, slug: str, nip: str, passphrase: str, now: datetime) -> A
         raise NotAllowed(f"official {nip} has no active key: enrol first (or again, after a revocation)")
     statement = Statement(ctx.ledger.origin, slug, commitment.text_sha256, nip, vkey, now)
     signature = ctx.keys.sign(vkey, passphrase, statement.message())
+    if authorize is not None:
+        authorize()
     statement.verify(signature)
     fields = {
         "slug": slug, "commitment_sha256": commitment.text_sha256, "commitment_index": commitment.published_index,

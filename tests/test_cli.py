@@ -20,7 +20,7 @@ ORG = "Pemerintah Kota Kediri"
 @pytest.fixture()
 def ikrar(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.chdir(tmp_path)
-    for name in ("IKRAR_DATABASE_URL", "IKRAR_LEDGER_PASSPHRASE", "IKRAR_SECRET_KEY"):
+    for name in ("IKRAR_DATABASE_URL", "IKRAR_LEDGER_PASSPHRASE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("IKRAR_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("IKRAR_KEYS_DIR", str(tmp_path / "keys"))

@@ -8,8 +8,8 @@ stored, so a copy of the database lets no one log in or enrol.
 Throttling, per NIP and per scope (`login`, `sign`): the first `FREE_FAILURES` failures
 cost nothing; each further one makes the next attempt wait (10 s, then 20 s); from
 `LOCK_AFTER` failures on, the scope is locked for 15 minutes, doubling with every further
-failure up to a day. A success clears the count. Each attempt is counted before its
-secret is checked (`begin_attempt`), so parallel requests get no more tries than serial ones.
+failure up to a day. A success clears the count. The outcome of each attempt is settled
+under the throttle's check (`settle_attempt`), so parallel requests learn no more than serial ones.
 """
 
 from __future__ import annotations
@@ -109,15 +109,16 @@ def authenticate(ledger: Ledger, nip: str, password: str, now: datetime) -> Offi
     nip = "".join(nip.split())
     if len(nip) != 18 or not nip.isdigit() or len(password) > MAX_SECRET:
         raise FormInvalid("err.login_failed")
-    begin_attempt(ledger, "login", nip, now)
+    check_throttle(ledger, "login", nip, now)
     with ledger.session() as s:
         account = s.get(Account, nip)
         official = s.get(Official, nip)
     stored = account.password_hash if account is not None and official is not None else None
-    if not _verify(stored, password) or account is None or official is None:
-        failed_attempt(ledger, "login", nip, now)
+    right = _verify(stored, password) and account is not None and official is not None
+    settle_attempt(ledger, "login", nip, now, right)
+    if not right:
         raise FormInvalid("err.login_failed")
-    clear_failures(ledger, "login", nip)
+    assert account is not None and official is not None
     if HASHER.check_needs_rehash(account.password_hash):
         set_password(ledger, nip, password, now)
     return official
@@ -248,9 +249,18 @@ def check_throttle(ledger: Ledger, scope: str, nip: str, now: datetime) -> None:
         raise Throttled(f"err.{scope}_locked" if locked else f"err.{scope}_slow", until)
 
 
-def _count(ledger: Ledger, scope: str, nip: str, now: datetime, refuse_while_throttled: bool) -> Throttle:
-    """Count one attempt for `nip` in `scope` (locking it from `LOCK_AFTER` on), in one
-    write transaction; with `refuse_while_throttled`, raise Throttled instead, counting nothing."""
+def settle_attempt(ledger: Ledger, scope: str, nip: str, now: datetime, right: bool) -> None:
+    """Settle an attempt at a password or passphrase once it is known whether the secret
+    was `right`, in one write transaction with the throttle's check.
+
+    `check_throttle` refuses an attempt before its slow hash; attempts sent in parallel all
+    pass that check together, so the outcome is settled here one at a time: when by now
+    the scope is slowed down or locked, the outcome is withheld — raises Throttled, counts
+    and clears nothing, and the caller must not act on a right secret. Parallel attempts
+    thus learn no more than attempts sent one after another, and an attempt cut off by a
+    crash counts for nothing. Otherwise a right secret clears the count, and a wrong one
+    is counted (raises Throttled when it locks the scope).
+    """
     for attempt in range(2):
         try:
             with _write(ledger) as s, s.begin():
@@ -258,57 +268,29 @@ def _count(ledger: Ledger, scope: str, nip: str, now: datetime, refuse_while_thr
                 s.exec(delete(Throttle).where(col(Throttle.last_failure_at) < now - LOCK_MAX,
                                               or_(col(Throttle.locked_until).is_(None), col(Throttle.locked_until) < now)))
                 row = s.exec(select(Throttle).where(Throttle.scope == scope, Throttle.nip == nip).with_for_update()).first()
+                until = _wait_until(row) if row is not None else None
+                if until is not None and until > now:
+                    assert row is not None
+                    raise Throttled(f"err.{scope}_locked" if row.locked_until is not None else f"err.{scope}_slow", until)
+                if right:
+                    if row is not None:
+                        s.delete(row)
+                    return
                 if row is None:
                     row = Throttle(scope=scope, nip=nip, failures=0)
-                until = _wait_until(row)
-                if refuse_while_throttled and until is not None and until > now:
-                    raise Throttled(f"err.{scope}_locked" if row.locked_until is not None else f"err.{scope}_slow", until)
                 row.failures += 1
                 row.last_failure_at = now
                 row.locked_until = None
                 if row.failures >= LOCK_AFTER:
                     row.locked_until = now + min(LOCK_MAX, LOCK_STEP * 2 ** min(row.failures - LOCK_AFTER, 10))
                 s.add(row)
-            return row
-        except IntegrityError:  # the first attempt was counted at the same moment elsewhere
+            break
+        except IntegrityError:  # the first failure was counted at the same moment elsewhere
             if attempt:
                 raise
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def begin_attempt(ledger: Ledger, scope: str, nip: str, now: datetime) -> None:
-    """Count an attempt at a password or passphrase *before* checking it, in the same
-    transaction as the throttle's check, so that attempts sent in parallel are limited
-    exactly like attempts sent one after another (checking first and counting after the
-    slow hash would let every parallel request through). Raises Throttled, counting
-    nothing, while `scope` is slowed down or locked for `nip`.
-
-    Follow with `clear_failures` when the secret was right, or `failed_attempt` when it
-    was wrong; an attempt that ends in any other error stays counted.
-    """
-    _count(ledger, scope, nip, now, refuse_while_throttled=True)
-
-
-def failed_attempt(ledger: Ledger, scope: str, nip: str, now: datetime) -> None:
-    """The secret of an attempt counted by `begin_attempt` was wrong: raises Throttled when
-    that attempt locked the scope."""
-    with ledger.session() as s:
-        row = s.get(Throttle, (scope, nip))
-    logger.warning("failed %s nip=%s failures=%d", scope, nip, row.failures if row is not None else 0)
-    if row is not None and row.locked_until is not None and as_utc(row.locked_until) > now:
+    logger.warning("failed %s nip=%s failures=%d", scope, nip, row.failures)
+    if row.locked_until is not None:
         raise Throttled(f"err.{scope}_locked", as_utc(row.locked_until))
-
-
-def record_failure(ledger: Ledger, scope: str, nip: str, now: datetime) -> None:
-    """Count a failed attempt that was not begun with `begin_attempt`; raises Throttled when
-    this failure locks the scope."""
-    _count(ledger, scope, nip, now, refuse_while_throttled=False)
-    failed_attempt(ledger, scope, nip, now)
-
-
-def clear_failures(ledger: Ledger, scope: str, nip: str) -> None:
-    with _write(ledger) as s, s.begin():
-        s.exec(delete(Throttle).where(col(Throttle.scope) == scope, col(Throttle.nip) == nip))
 
 
 def throttle_state(ledger: Ledger, scope: str, nip: str, now: datetime) -> Throttled | None:

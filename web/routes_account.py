@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path
@@ -172,13 +173,14 @@ def sign(p: UserPage, slug: Slug, read: Field = "", passphrase: Field = "") -> R
             raise FormInvalid("err.passphrase_missing")
         if len(passphrase) > accounts.MAX_SECRET:
             raise FormInvalid("err.too_long")
-        accounts.begin_attempt(p.ledger, "sign", nip, now)
+        accounts.check_throttle(p.ledger, "sign", nip, now)
+        settle = partial(accounts.settle_attempt, p.ledger, "sign", nip, now)
         try:
-            actions.sign(p.context(), slug, nip, passphrase, now)
+            # Settled once the key opened, before anything is appended: a throttled attempt signs nothing.
+            actions.sign(p.context(), slug, nip, passphrase, now, authorize=partial(settle, True))
         except WrongPassphrase:
-            accounts.failed_attempt(p.ledger, "sign", nip, now)  # raises Throttled when this attempt locked signing
+            settle(False)  # raises Throttled while withheld, or when this failure locks signing
             raise
-        accounts.clear_failures(p.ledger, "sign", nip)
     except RECOVERABLE as e:
         return p.form_error("sign.html", e, signing=replace(shown, throttled=None))
     return p.redirect(f"/sign/{slug}?done=1")

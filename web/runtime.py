@@ -121,15 +121,3 @@ class Runtime:
         if not self.ledger.is_initialized():
             raise NotInitialized("no ledger here yet: run `ikrar init` first")
         return Context(self.ledger, self.keys, self.signer)
-
-    def secret_key(self) -> str:
-        """The secret that signs session cookies: IKRAR_SECRET_KEY, else a 0600 file made once."""
-        if self.settings.secret_key:
-            return self.settings.secret_key
-        path = self.settings.secret_key_file
-        if not path.exists():
-            try:
-                write_secret_file(path, new_secret())
-            except FileExistsError:
-                pass  # another worker made it first
-        return read_secret_file(path)

@@ -33,8 +33,6 @@ class Settings:
     base_url: str
     ledger_passphrase: str | None = field(repr=False)
     ledger_passphrase_file: Path
-    secret_key_file: Path
-    secret_key: str | None = field(repr=False)
     kdf_iterations: int
     log_level: str
     session_hours: int = 8
@@ -52,8 +50,6 @@ class Settings:
             base_url=_env("IKRAR_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
             ledger_passphrase=os.environ.get("IKRAR_LEDGER_PASSPHRASE") or None,
             ledger_passphrase_file=Path(_env("IKRAR_LEDGER_PASSPHRASE_FILE", str(data_dir / "ledger-passphrase"))),
-            secret_key=os.environ.get("IKRAR_SECRET_KEY") or None,
-            secret_key_file=Path(_env("IKRAR_SECRET_KEY_FILE", str(data_dir / "secret-key"))),
             kdf_iterations=iterations,
             log_level=_env("IKRAR_LOG_LEVEL", "INFO").upper(),
             session_hours=_int_env("IKRAR_SESSION_HOURS", 8, 1),

@@ -42,7 +42,7 @@ def web_settings(db_url: str, tmp_path: Path) -> Settings:
     return Settings(
         data_dir=tmp_path, database_url=db_url, keys_dir=tmp_path / "keys", origin=ORIGIN,
         base_url="http://testserver", ledger_passphrase=None, ledger_passphrase_file=tmp_path / "lp",
-        secret_key_file=tmp_path / "sk", secret_key=None, kdf_iterations=1000, log_level="WARNING",
+        kdf_iterations=1000, log_level="WARNING",
     )
 
 

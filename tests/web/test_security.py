@@ -290,9 +290,9 @@ def test_enrolment_tokens_are_stored_only_as_hashes(site: Site) -> None:
 
 def test_old_failure_counts_are_forgotten(site: Site) -> None:
     for made_up in ("198001012005011002", "198001012005011003"):
-        accounts.record_failure(site.ledger, "login", made_up, site.clock())
+        accounts.settle_attempt(site.ledger, "login", made_up, site.clock(), right=False)
     site.clock.advance(hours=25)
-    accounts.record_failure(site.ledger, "login", nip(1), site.clock())
+    accounts.settle_attempt(site.ledger, "login", nip(1), site.clock(), right=False)
     with site.ledger.session() as s:
         kept = list(s.exec(select(accounts.Throttle.nip)))
     assert kept == [nip(1)]
