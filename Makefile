@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench clean
+.PHONY: run test bench clean chromium wrk
 
 run: $(VENV)/.installed
 	$(BIN)/ikrar demo
@@ -11,8 +11,21 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed chromium
 	$(BIN)/pytest -n 2 --dist loadgroup
 
-bench: $(VENV)/.installed
-	$(BIN)/python -m bench
+# The benchmarks (docs/PERFORMANCE.md): `make bench` runs them all at full size (the first run
+# builds and caches ledgers of up to 1M entries under bench/.cache, a few minutes);
+# `make bench ARGS="audit --quick"` runs a selection at smoke-test size.
+bench: $(VENV)/.bench-installed wrk
+	$(BIN)/python -m bench $(ARGS)
+
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+# The HTTP benchmark drives Debian's wrk; install it when it is missing and we may (else it is skipped).
+wrk:
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "The HTTP benchmark needs Debian's wrk: sudo apt-get install wrk (skipping it)" >&2; fi; }
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -15,18 +15,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Generic, NamedTuple, TypeVar
 
 from .checkpoint import Checkpoint
 from .entries import ZERO_HASH, Entry, entry_from_leaf
 from .errors import ChainBroken, Conflict, InvalidInput, LedgerError, NoteInvalid
-from .merkle import CompactRange, leaf_hash
+from .merkle import CompactRange
 from .note import VerifierKey
+from ._judges import Judges
 from .rules import MemoryState, StatementCheck, check
 
 
-@dataclass(frozen=True)
-class StoredEntry:
-    """An entry as stored: the row's own index, kind and hashes beside the leaf bytes."""
+class StoredEntry(NamedTuple):
+    """An entry as stored: the row's own index, kind and hashes beside the leaf bytes.
+
+    A named tuple, not a dataclass: an audit makes millions, and hands them to workers.
+    """
 
     index: int
     leaf: bytes
@@ -36,8 +40,7 @@ class StoredEntry:
     time: datetime | None = None
 
 
-@dataclass(frozen=True)
-class StoredCheckpoint:
+class StoredCheckpoint(NamedTuple):
     size: int
     note: str
 
@@ -59,25 +62,64 @@ def as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _entry_problem(stored: StoredEntry, expected: int, prev: bytes) -> tuple[Entry, str | None]:
+def _stored_problem(stored: StoredEntry, entry: Entry) -> str | None:
+    """What is wrong with a stored row against its own leaf (its index is the expected one)."""
+    if entry.index != stored.index:
+        return f"the leaf says it is entry {entry.index}: entries were inserted, deleted or reordered"
+    if stored.kind is not None and stored.kind != entry.kind:
+        return f"the stored kind {stored.kind!r} is not the leaf's kind {entry.kind!r}"
+    if stored.leaf_hash is not None and stored.leaf_hash != entry.leaf_hash:
+        return "the stored leaf hash is not the hash of the leaf: the entry was edited"
+    if stored.prev is not None and stored.prev != entry.prev:
+        return "the stored previous hash differs from the leaf's"
+    if stored.time is not None and as_utc(stored.time) != entry.time:
+        return "the stored time differs from the leaf's"
+    return None
+
+
+Judged = tuple[Entry | None, str | None, Exception | None]
+"""What one entry shows on its own: the entry (None when its leaf is not one), the first
+problem of its row, and the error of its official's signature check."""
+
+
+def judge_entry(stored: StoredEntry, verifier: VerifierKey, statement_check: StatementCheck | None) -> Judged:
+    """Everything about one entry that needs no entry before it: parse the leaf, hash it,
+    compare the row with it, and check an official's signature (the statement check needs
+    only the entry and the origin, which the genesis check pins to the trusted key's name).
+
+    Raises nothing for a broken entry: the sequential pass raises each finding when it
+    reaches it, so the first broken entry is named wherever this ran.
+    """
     try:
         entry = entry_from_leaf(stored.leaf)
     except InvalidInput as e:
-        raise ChainBroken(expected, f"the leaf is not a valid entry: {e}") from e
-    computed = leaf_hash(stored.leaf)
-    if entry.index != expected:
-        return entry, f"the leaf says it is entry {entry.index}: entries were inserted, deleted or reordered"
-    if stored.kind is not None and stored.kind != entry.kind:
-        return entry, f"the stored kind {stored.kind!r} is not the leaf's kind {entry.kind!r}"
-    if stored.leaf_hash is not None and stored.leaf_hash != computed:
-        return entry, "the stored leaf hash is not the hash of the leaf: the entry was edited"
-    if stored.prev is not None and stored.prev != entry.prev:
-        return entry, "the stored previous hash differs from the leaf's"
-    if stored.time is not None and as_utc(stored.time) != entry.time:
-        return entry, "the stored time differs from the leaf's"
-    if entry.prev != prev:
-        return entry, "the hash chain is broken: prev is not the hash of the entry before"
-    return entry, None
+        return None, f"the leaf is not a valid entry: {e}", None
+    problem = _stored_problem(stored, entry)
+    error = None
+    if problem is None and statement_check is not None and entry.kind == "commitment.signed":
+        try:
+            statement_check(entry, verifier.name)
+        except Exception as e:  # raised again, in ledger order, by _replay
+            error = e
+    return entry, problem, error
+
+
+def judge_checkpoint(cp: StoredCheckpoint, verifier: VerifierKey) -> Checkpoint | NoteInvalid:
+    """The checkpoint's signature and body, or why they fail (comparing the root needs the tree)."""
+    try:
+        return Checkpoint.open(cp.note, verifier, verifier.name)
+    except NoteInvalid as e:
+        return e
+
+
+def _replay(error: Exception | None) -> StatementCheck:
+    """A statement check that gives the verdict reached earlier, when the rules ask for it."""
+
+    def statement_check(_entry: Entry, _origin: str) -> None:
+        if error is not None:
+            raise error
+
+    return statement_check
 
 
 def audit(
@@ -87,50 +129,76 @@ def audit(
     statement_check: StatementCheck | None = None,
     progress: Callable[[int], None] | None = None,
     known_checkpoints: Iterable[str] = (),
+    workers: int = 1,
 ) -> AuditReport:
     """Verify everything; return a report or raise ChainBroken naming the first broken entry.
 
     `known_checkpoints` are checkpoint notes seen earlier (a monitor's copy, a printed
     certificate): each must be consistent with the ledger now, which detects a ledger
     rolled back or rewritten with its own key.
+
+    With `workers` > 1, that many processes parse entries and verify the officials' and
+    the checkpoints' signatures ahead of the sequential pass (chain, rules, tree, roots),
+    which still raises the first finding in ledger order: the entry named and the reason
+    are those of `workers=1`. `statement_check` must then be picklable (a module-level
+    function). Raises InvalidInput when `workers` is not a whole number of at least 1.
     """
+    if type(workers) is not int or workers < 1:
+        raise InvalidInput(f"workers must be a whole number of at least 1, not {workers!r}")
+    known = [_open_known(note, verifier) for note in known_checkpoints]
+    with Judges(judge_entry, judge_checkpoint, verifier, statement_check, workers) as judges:
+        return _sequential_pass(judges.entries(entries), judges.checkpoints(checkpoints), verifier,
+                                statement_check is not None, progress, known)
+
+
+def _sequential_pass(
+    entries: Iterator[tuple[StoredEntry, Judged]],
+    checkpoints: Iterator[tuple[StoredCheckpoint, Checkpoint | NoteInvalid]],
+    verifier: VerifierKey,
+    statements: bool,
+    progress: Callable[[int], None] | None,
+    known: list[Checkpoint],
+) -> AuditReport:
+    """The part that must go in order: indexes, the hash chain, the rules, the tree and its roots."""
     tree = CompactRange()
     state: MemoryState | None = None
     prev = ZERO_HASH
-    pending = _Peekable(iter(checkpoints))
-    known = [_open_known(note, verifier) for note in known_checkpoints]
+    pending = _Peekable(checkpoints)
     roots: dict[int, bytes] = {}
     wanted = {cp.size for cp in known}
     n_checkpoints = n_signatures = 0
     latest = ""
-    for stored in entries:
+    for stored, (entry, problem, statement_error) in entries:
         expected = tree.size
         if stored.index != expected:
             what = "is missing" if stored.index > expected else "is stored twice or out of order"
             raise ChainBroken(expected, f"entry {expected} {what}")
-        entry, problem = _entry_problem(stored, expected, prev)
         if problem:
             raise ChainBroken(expected, problem)
+        assert entry is not None
+        if entry.prev != prev:
+            raise ChainBroken(expected, "the hash chain is broken: prev is not the hash of the entry before")
         if expected == 0:
             state = _genesis(entry, verifier)
         else:
             assert state is not None
             try:
-                check(entry, state, statement_check)
+                check(entry, state, _replay(statement_error) if statements and entry.kind == "commitment.signed" else None)
             except (Conflict, LedgerError) as e:
                 raise ChainBroken(expected, f"{entry.kind} breaks a rule: {e}") from e
             state.apply(entry)
         n_signatures += entry.kind == "commitment.signed"
-        tree.append(entry.leaf_hash)
         prev = entry.leaf_hash
+        tree.append(prev)
         if tree.size in wanted:
             roots[tree.size] = tree.root()
         covered = False
-        while (cp := pending.peek()) is not None and cp.size <= tree.size:
+        while (item := pending.peek()) is not None and item[0].size <= tree.size:
             next(pending)
+            cp, opened = item
             if cp.size < tree.size:
                 raise ChainBroken(cp.size - 1, f"checkpoint of size {cp.size} is stored twice or out of order")
-            _check_checkpoint(cp, tree, verifier, state)
+            _check_checkpoint(cp, opened, tree)
             covered, latest = True, cp.note
             n_checkpoints += 1
         if not covered:
@@ -139,21 +207,24 @@ def audit(
             progress(tree.size)
     extra = pending.peek()
     if extra is not None:
-        raise ChainBroken(tree.size, f"a checkpoint of size {extra.size} signs entries from {tree.size} on, which are missing")
+        raise ChainBroken(tree.size, f"a checkpoint of size {extra[0].size} signs entries from {tree.size} on, which are missing")
     if tree.size == 0 or state is None:
         raise ChainBroken(0, "the ledger is empty: its first entry is missing")
     _check_known(known, roots, tree)
     return AuditReport(tree.size, n_checkpoints, n_signatures, state.origin, tree.root(), latest)
 
 
-class _Peekable:
-    def __init__(self, it: Iterator[StoredCheckpoint]) -> None:
+T = TypeVar("T")
+
+
+class _Peekable(Generic[T]):
+    def __init__(self, it: Iterator[T]) -> None:
         self._it, self._next = it, next(it, None)
 
-    def peek(self) -> StoredCheckpoint | None:
+    def peek(self) -> T | None:
         return self._next
 
-    def __next__(self) -> StoredCheckpoint | None:
+    def __next__(self) -> T | None:
         value, self._next = self._next, next(self._it, None)
         return value
 
@@ -170,15 +241,13 @@ def _genesis(entry: Entry, verifier: VerifierKey) -> MemoryState:
     return MemoryState(entry.fields["origin"])
 
 
-def _check_checkpoint(cp: StoredCheckpoint, tree: CompactRange, verifier: VerifierKey, state: MemoryState | None) -> None:
+def _check_checkpoint(cp: StoredCheckpoint, opened: Checkpoint | NoteInvalid, tree: CompactRange) -> None:
     last = cp.size - 1
-    try:
-        checkpoint = Checkpoint.open(cp.note, verifier, state.origin if state else None)
-    except NoteInvalid as e:
-        raise ChainBroken(last, f"checkpoint of size {cp.size} is not validly signed: {e}") from e
-    if checkpoint.size != cp.size:
-        raise ChainBroken(last, f"checkpoint stored as size {cp.size} says size {checkpoint.size}")
-    if checkpoint.root != tree.root():
+    if isinstance(opened, NoteInvalid):
+        raise ChainBroken(last, f"checkpoint of size {cp.size} is not validly signed: {opened}") from opened
+    if opened.size != cp.size:
+        raise ChainBroken(last, f"checkpoint stored as size {cp.size} says size {opened.size}")
+    if opened.root != tree.root():
         raise ChainBroken(last, f"the entries do not match the signed checkpoint of size {cp.size}: entry {last} or one before it was changed")
 
 

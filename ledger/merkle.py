@@ -55,11 +55,11 @@ def _perfect_parts(start: int, end: int) -> list[Node]:
     return parts
 
 
-def _fold(hashes: list[Hash]) -> Hash:
-    result = hashes[-1]
-    for h in reversed(hashes[:-1]):
-        result = node_hash(h, result)
-    return result
+def _fold(hashes: Sequence[bytes]) -> Hash:
+    sha256, result = hashlib.sha256, hashes[-1]  # node_hash inlined: this runs for every checkpoint
+    for i in range(len(hashes) - 2, -1, -1):
+        result = sha256(b"\x01" + hashes[i] + result).digest()
+    return Hash(result)
 
 
 def _range_hashes(ranges: Sequence[tuple[int, int]], source: NodeSource) -> list[Hash]:
@@ -255,16 +255,21 @@ class CompactRange:
 
     def append(self, leaf: Hash) -> list[tuple[Node, Hash]]:
         """Add a leaf hash; return the perfect subtrees of level >= 1 that it completed."""
-        index = self.size
+        index, stack, sha256 = self.size, self._stack, hashlib.sha256
         h, level = leaf, 0
         completed: list[tuple[Node, Hash]] = []
         while index >> level & 1:
-            h = node_hash(self._stack.pop(), h)
+            h = Hash(sha256(b"\x01" + stack.pop() + h).digest())
             level += 1
             completed.append(((level, index >> level), h))
         self._stack.append(h)
         self.size += 1
         return completed
+
+    @property
+    def hashes(self) -> tuple[Hash, ...]:
+        """The frontier hashes, largest subtree first: with `size`, all it takes to go on."""
+        return tuple(self._stack)
 
     def root(self) -> Hash:
         if not self._stack:

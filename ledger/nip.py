@@ -6,6 +6,7 @@ Layout: YYYYMMDD (date of birth) · YYYYMM (month of appointment) · G (1 male, 
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 from .errors import InvalidInput
@@ -13,10 +14,15 @@ from .errors import InvalidInput
 
 def validate_nip(nip: str, today: date | None = None) -> str:
     """Return the NIP with spaces removed, or raise InvalidInput saying what is wrong."""
-    nip = "".join(nip.split())
+    return _validate("".join(nip.split()), today or date.today())
+
+
+@functools.lru_cache(maxsize=4096)
+def _validate(nip: str, today: date) -> str:
+    # Cached: an audit checks every signatory of every commitment, the same few NIPs again
+    # and again. A pure function of its arguments; a refusal (an exception) is not cached.
     if len(nip) != 18 or not nip.isascii() or not nip.isdigit():
         raise InvalidInput("NIP must be exactly 18 digits")
-    today = today or date.today()
     try:
         born = date(int(nip[0:4]), int(nip[4:6]), int(nip[6:8]))
     except ValueError as e:

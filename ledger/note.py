@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 from dataclasses import dataclass
 from typing import NewType
@@ -34,10 +35,12 @@ def b64decode(text: str, what: str) -> bytes:
 
 
 def _check_name(name: str) -> None:
-    if not name or any(c.isspace() or c == "+" for c in name) or not name.isprintable():
+    # str.split() cuts at exactly the characters for which str.isspace() holds.
+    if not name or "+" in name or name.split() != [name] or not name.isprintable():
         raise NoteInvalid(f"key name {name!r} must be non-empty, printable, with no spaces and no '+'")
 
 
+@functools.lru_cache(maxsize=4096)
 def key_id(name: str, public_key: bytes) -> KeyID:
     """The 4-byte key id of an Ed25519 public key under `name`."""
     return KeyID(hashlib.sha256(name.encode() + b"\n" + bytes([ED25519]) + public_key).digest()[:4])
@@ -65,19 +68,22 @@ class VerifierKey:
         return hashlib.sha256(self.public_key).hexdigest()
 
     def __str__(self) -> str:
-        encoded = base64.b64encode(bytes([ED25519]) + self.public_key).decode()
-        return f"{self.name}+{self.key_id.hex()}+{encoded}"
+        return _verifier_key_text(self.name, self.public_key)
 
     def verify(self, message: bytes, signature: bytes) -> None:
         """Check a raw Ed25519 signature by this key over `message`; raises NoteInvalid."""
         try:
-            Ed25519PublicKey.from_public_bytes(self.public_key).verify(signature, message)
+            _ed25519(self.public_key).verify(signature, message)
         except InvalidSignature as e:
             raise NoteInvalid(f"signature by {self.name} does not verify") from e
 
     @classmethod
     def parse(cls, text: str) -> VerifierKey:
         """Parse ``name+keyid+base64``; raises NoteInvalid naming what is wrong."""
+        return _parse_verifier_key(text) if cls is VerifierKey else cls._parse(text)
+
+    @classmethod
+    def _parse(cls, text: str) -> VerifierKey:
         text = text.strip()
         parts = text.split("+", 2)  # the name has no '+'; base64 may
         if len(parts) != 3:
@@ -90,6 +96,23 @@ class VerifierKey:
         if hex_id != key.key_id.hex():
             raise NoteInvalid("the verifier key's key id does not match its name and key")
         return key
+
+
+@functools.lru_cache(maxsize=4096)
+def _verifier_key_text(name: str, public_key: bytes) -> str:
+    encoded = base64.b64encode(bytes([ED25519]) + public_key).decode()
+    return f"{name}+{key_id(name, public_key).hex()}+{encoded}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_verifier_key(text: str) -> VerifierKey:
+    """Keys recur (every signature names its key): parse each text once. Failures are not cached."""
+    return VerifierKey._parse(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _ed25519(public_key: bytes) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(public_key)
 
 
 class NoteSigner:
@@ -115,7 +138,7 @@ def _check_text(text: str) -> None:
         raise NoteInvalid("note text must end with a newline")
     if "\n\n" in text or text.startswith("\n"):
         raise NoteInvalid("note text must not contain a blank line")
-    if any(not c.isprintable() and c != "\n" for c in text):
+    if not text.replace("\n", "").isprintable():
         raise NoteInvalid("note text must not contain control characters")
 
 

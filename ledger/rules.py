@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -101,14 +102,19 @@ def check(entry: Entry, state: State, statement_check: StatementCheck | None) ->
 
 
 class MemoryState:
-    """The rules' state held in memory: what an audit builds while it streams."""
+    """The rules' state held in memory: what an audit builds while it streams.
+
+    It grows with the signatures (a million in a large ledger), so it holds each one as a
+    NIP in its commitment's set, with every NIP and slug interned: one shared string per
+    official instead of a fresh pair of strings per entry.
+    """
 
     def __init__(self, origin: str) -> None:
         self.origin = origin
         self._active: dict[str, str] = {}
         self._keys: set[str] = set()
         self._commitments: dict[str, CommitmentInfo] = {}
-        self._signed: set[tuple[str, str]] = set()
+        self._signed: dict[str, set[str]] = {}
 
     def active_key(self, nip: str) -> str | None:
         return self._active.get(nip)
@@ -120,7 +126,8 @@ class MemoryState:
         return self._commitments.get(slug)
 
     def has_signed(self, slug: str, nip: str) -> bool:
-        return (slug, nip) in self._signed
+        signed = self._signed.get(slug)
+        return signed is not None and nip in signed
 
     def apply(self, entry: Entry) -> None:
         f = entry.fields
@@ -130,6 +137,9 @@ class MemoryState:
         elif entry.kind == "key.revoked":
             del self._active[f["nip"]]
         elif entry.kind == "commitment.published":
-            self._commitments[f["slug"]] = CommitmentInfo(entry.index, f["text_sha256"], tuple(f["signers"]))
+            slug = sys.intern(f["slug"])
+            signers = tuple(sys.intern(nip) for nip in f["signers"])
+            self._commitments[slug] = CommitmentInfo(entry.index, f["text_sha256"], signers)
+            self._signed[slug] = set()
         elif entry.kind == "commitment.signed":
-            self._signed.add((f["slug"], f["nip"]))
+            self._signed.setdefault(sys.intern(f["slug"]), set()).add(sys.intern(f["nip"]))

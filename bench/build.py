@@ -1,0 +1,155 @@
+"""Bulk-build benchmark ledgers: the ledger's own tables, filled directly, in large transactions.
+
+Appending a million entries one by one through `Ledger.append` would take hours; this
+builder writes the same rows the append path writes — `entry`, `merkle_node`,
+`checkpoint` and the projections — from the same domain functions (`make_entry`,
+`CompactRange`, `Checkpoint(...).signed(...)`, the ledger's `rules.check`), many
+thousand rows a transaction. The result passes `ledger.audit`, serves the web app and
+takes further appends. Built SQLite files are cached under ``bench/.cache/``, keyed by
+size and `VERSION`; bump `VERSION` when the layout of `world.script()` changes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, update
+
+from ledger.checkpoint import Checkpoint
+from ledger.entries import ZERO_HASH, make_entry
+from ledger.merkle import CompactRange
+from ledger.models import (
+    CheckpointRow,
+    Commitment,
+    CommitmentSigner,
+    EntryRow,
+    LedgerMeta,
+    MerkleNodeRow,
+    Official,
+    OfficialKey,
+    Signature,
+)
+from ledger.rules import MemoryState, check
+from ledger.store import make_engine
+from signing._pkcs8 import encrypt_pkcs8, unencrypted_der
+from signing.keystore import KeyStore
+from web.db import migrate
+
+from . import world
+
+VERSION = 1
+CACHE = Path(__file__).resolve().parent / ".cache"
+LEDGER_PASSPHRASE = "bench-ledger-passphrase"
+KDF_ITERATIONS = 1000
+_FLUSH = 20_000
+
+
+def cached_ledger(size: int, progress: Callable[[int], None] | None = None) -> Path:
+    """The path of a built SQLite ledger of `size` entries, building it the first time."""
+    CACHE.mkdir(exist_ok=True)
+    path = CACHE / f"ledger-v{VERSION}-{size}.db"
+    if not path.exists():
+        tmp = path.with_suffix(".building")
+        for leftover in CACHE.glob(tmp.name + "*"):
+            leftover.unlink()
+        engine = make_engine(f"sqlite:///{tmp}")
+        try:
+            build(engine, size, progress)
+            with engine.connect() as c:  # fold the WAL into the file before it is renamed
+                c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            engine.dispose()
+        os.replace(tmp, path)
+    return path
+
+
+def write_ledger_key(keys_dir: Path) -> None:
+    """Store the benchmark ledger key as `ikrar` expects it (encrypted, 0600), for CLI runs."""
+    signer_key = world.private_key("ledger")
+    vkey = world.ledger_signer().verifier
+    store = KeyStore(keys_dir, KDF_ITERATIONS)
+    path = store.path_for(vkey)
+    if path.exists():
+        return
+    keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(encrypt_pkcs8(unencrypted_der(signer_key), LEDGER_PASSPHRASE.encode(), KDF_ITERATIONS))
+
+
+class _Rows:
+    """Rows waiting for the next transaction, by table."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.pending: dict[Any, list[dict[str, Any]]] = {}
+        self.count = 0
+
+    def add(self, model: Any, **row: Any) -> None:
+        self.pending.setdefault(model.__table__, []).append(row)
+        self.count += 1
+
+    def flush(self) -> None:
+        with self.engine.begin() as c:
+            for table, rows in self.pending.items():
+                if rows:
+                    c.execute(table.insert(), rows)
+        self.pending.clear()
+        self.count = 0
+
+
+def build(engine: Engine | str, size: int, progress: Callable[[int], None] | None = None) -> None:
+    """Write a ledger of `size` entries (see `world.script`) into an empty database."""
+    if size < 1:
+        raise ValueError("a ledger has at least its first entry")
+    engine = make_engine(engine) if isinstance(engine, str) else engine
+    migrate(engine)
+    signer = world.ledger_signer()
+    rows = _Rows(engine)
+    for name, value in (("origin", world.ORIGIN), ("org", world.ORG), ("ledger_key", str(signer.verifier))):
+        rows.add(LedgerMeta, name=name, value=value)
+    for n in range(1, world.OFFICIALS + 1):
+        rows.add(Official, **world.Official(n).register(), role="official", created_at=world.T0)
+    tree, prev, state = CompactRange(), ZERO_HASH, MemoryState(world.ORIGIN)
+    for index, time, kind, fields in itertools.islice(world.script(), size):
+        entry = make_entry(index, kind, time, prev, fields)
+        if index:
+            check(entry, state, None)  # the builder writes only what the ledger would accept
+            state.apply(entry)
+        leaf = entry.leaf_hash
+        rows.add(EntryRow, idx=index, kind=kind, time=time, prev=prev, leaf_hash=leaf, leaf=entry.leaf)
+        for (level, i), h in tree.append(leaf):
+            rows.add(MerkleNodeRow, level=level, idx=i, hash=h)
+        rows.add(CheckpointRow, size=index + 1, note=Checkpoint(world.ORIGIN, index + 1, tree.root()).signed(signer).note)
+        _project(rows, index, time, kind, fields)
+        prev = leaf
+        if rows.count >= _FLUSH:
+            rows.flush()
+            if progress:
+                progress(index + 1)
+    rows.flush()
+    if progress:
+        progress(size)
+
+
+def _project(rows: _Rows, index: int, time: Any, kind: str, f: dict[str, Any]) -> None:
+    """The projection rows `store.DbState.apply` writes for an entry, as bulk rows."""
+    if kind == "key.enrolled":
+        rows.add(OfficialKey, key=f["key"], nip=f["nip"], enrolled_index=index, enrolled_at=time,
+                 revoked_index=None, revoked_at=None, revoked_reason=None)
+    elif kind == "key.revoked":
+        rows.flush()
+        with rows.engine.begin() as c:
+            c.execute(update(OfficialKey.__table__).where(OfficialKey.__table__.c.key == f["key"])
+                      .values(revoked_index=index, revoked_at=time, revoked_reason=f["reason"]))
+    elif kind == "commitment.published":
+        rows.add(Commitment, slug=f["slug"], title=f["title"], text=f["text"], text_sha256=f["text_sha256"],
+                 published_index=index, published_at=time)
+        for position, nip in enumerate(f["signers"]):
+            rows.add(CommitmentSigner, slug=f["slug"], nip=nip, position=position)
+    elif kind == "commitment.signed":
+        rows.add(Signature, idx=index, slug=f["slug"], nip=f["nip"], key=f["key"], signed_at=time)
