@@ -29,11 +29,16 @@ def _start_worker(*judging: Any) -> None:
     _worker = judging
 
 
-def _judge_batch(what: str, items: list[Any]) -> list[Any]:
-    judge_entry, judge_checkpoint, verifier, statement_check = _worker
+def _verdicts(judging: tuple[Any, ...], what: str, items: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
+    """(item, verdict) for each item, lazily, in order: here, or in a worker over its batch."""
+    judge_entry, judge_checkpoint, verifier, statement_check = judging
     if what == "entry":
-        return [judge_entry(item, verifier, statement_check) for item in items]
-    return [judge_checkpoint(item, verifier) for item in items]
+        return ((item, judge_entry(item, verifier, statement_check)) for item in items)
+    return ((item, judge_checkpoint(item, verifier)) for item in items)
+
+
+def _judge_batch(what: str, items: list[Any]) -> list[Any]:
+    return [verdict for _item, verdict in _verdicts(_worker, what, items)]
 
 
 def _context() -> Any:
@@ -71,10 +76,7 @@ class Judges:
 
     def _stream(self, what: str, items: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
         if self._pool is None:
-            judge_entry, judge_checkpoint, verifier, statement_check = self._judging
-            if what == "entry":
-                return ((item, judge_entry(item, verifier, statement_check)) for item in items)
-            return ((item, judge_checkpoint(item, verifier)) for item in items)
+            return _verdicts(self._judging, what, items)
         return self._ahead(self._pool, what, iter(items))
 
     def _ahead(self, pool: ProcessPoolExecutor, what: str, source: Iterator[Any]) -> Iterator[tuple[Any, Any]]:

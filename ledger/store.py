@@ -231,6 +231,8 @@ class Ledger:
         self._origin, self._verifier = meta["origin"], VerifierKey.parse(meta["ledger_key"])
 
     def is_initialized(self) -> bool:
+        if self._origin is not None:  # loaded (or created) once: a ledger is never un-initialized
+            return True
         try:
             self._load_meta()
         except NotInitialized:

@@ -81,6 +81,8 @@ def check_entry(ledger: Ledger, index: int, h: str | None = None) -> EntryReport
     latest = ledger.checkpoint()
     checks = Checks()
     facts: list[SignatureFacts] = []
+    revocations: list[Revocation | None] = []  # read once, by the key check when it gets that far
+    included: list[Checkpoint] = []  # the checkpoint the inclusion check opened
 
     def statement() -> str:
         check_signed_entry(signed, ledger.origin)
@@ -89,6 +91,7 @@ def check_entry(ledger: Ledger, index: int, h: str | None = None) -> EntryReport
     def key() -> str:
         enrolled = enrolment_index(ledger, signed.fields["key"])
         revocation = revocation_of(ledger, signed.fields["key"])
+        revocations.append(revocation)
         if enrolled >= index:
             raise Failed(f"the key was enrolled at entry {enrolled}, after this signature")
         if revocation is not None and revocation.index < index:
@@ -97,6 +100,7 @@ def check_entry(ledger: Ledger, index: int, h: str | None = None) -> EntryReport
 
     def inclusion() -> str:
         at = ledger.checkpoint(index + 1)  # signed when this entry was appended
+        included.append(at)
         verify_inclusion(signed.leaf_hash, index, at.size, ledger.inclusion_proof(index, at.size), at.root)
         return f"the entry is in the checkpoint of size {at.size}, signed by {ledger.verifier.name}"
 
@@ -104,7 +108,7 @@ def check_entry(ledger: Ledger, index: int, h: str | None = None) -> EntryReport
         size = ledger.size()
         if latest.size != size:
             raise Failed(f"the latest checkpoint says size {latest.size}, but the ledger holds {size} entries")
-        at = ledger.checkpoint(index + 1)
+        at = included[0]
         verify_consistency(at.size, latest.size, at.root, latest.root, ledger.consistency_proof(at.size, latest.size))
         return f"that checkpoint is consistent with the latest one (size {latest.size}): nothing was rewritten since"
 
@@ -139,7 +143,7 @@ def check_entry(ledger: Ledger, index: int, h: str | None = None) -> EntryReport
     checks.run("belongs", evidence)
     checks.run("printed", printed)
     items = checks.done()
-    revocation = _revocation(ledger, signed.fields["key"])
+    revocation = revocations[0] if revocations else _revocation(ledger, signed.fields["key"])
     if any(c.failed for c in items):
         verdict = Verdict.INVALID
     elif revocation is not None:

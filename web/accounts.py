@@ -239,14 +239,19 @@ def _wait_until(row: Throttle) -> datetime | None:
     return None
 
 
+def _throttled(row: Throttle | None, scope: str, now: datetime) -> Throttled | None:
+    """The Throttled error of `row` at `now`, or None while attempts are allowed."""
+    until = _wait_until(row) if row is not None else None
+    if row is None or until is None or until <= now:
+        return None
+    return Throttled(f"err.{scope}_locked" if row.locked_until is not None else f"err.{scope}_slow", until)
+
+
 def check_throttle(ledger: Ledger, scope: str, nip: str, now: datetime) -> None:
     """Raise Throttled while `scope` is slowed down or locked for `nip`."""
-    with ledger.session() as s:
-        row = s.get(Throttle, (scope, nip))
-    until = _wait_until(row) if row is not None else None
-    if until is not None and until > now:
-        locked = row is not None and row.locked_until is not None
-        raise Throttled(f"err.{scope}_locked" if locked else f"err.{scope}_slow", until)
+    throttled = throttle_state(ledger, scope, nip, now)
+    if throttled is not None:
+        raise throttled
 
 
 def settle_attempt(ledger: Ledger, scope: str, nip: str, now: datetime, right: bool) -> None:
@@ -268,10 +273,9 @@ def settle_attempt(ledger: Ledger, scope: str, nip: str, now: datetime, right: b
                 s.exec(delete(Throttle).where(col(Throttle.last_failure_at) < now - LOCK_MAX,
                                               or_(col(Throttle.locked_until).is_(None), col(Throttle.locked_until) < now)))
                 row = s.exec(select(Throttle).where(Throttle.scope == scope, Throttle.nip == nip).with_for_update()).first()
-                until = _wait_until(row) if row is not None else None
-                if until is not None and until > now:
-                    assert row is not None
-                    raise Throttled(f"err.{scope}_locked" if row.locked_until is not None else f"err.{scope}_slow", until)
+                throttled = _throttled(row, scope, now)
+                if throttled is not None:
+                    raise throttled
                 if right:
                     if row is not None:
                         s.delete(row)
@@ -295,11 +299,8 @@ def settle_attempt(ledger: Ledger, scope: str, nip: str, now: datetime, right: b
 
 def throttle_state(ledger: Ledger, scope: str, nip: str, now: datetime) -> Throttled | None:
     """The Throttled error an attempt now would raise, or None (for showing it on a page)."""
-    try:
-        check_throttle(ledger, scope, nip, now)
-    except Throttled as e:
-        return e
-    return None
+    with ledger.session() as s:
+        return _throttled(s.get(Throttle, (scope, nip)), scope, now)
 
 
 def has_account(ledger: Ledger, nip: str) -> bool:

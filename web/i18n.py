@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,8 @@ from typing import Any
 from starlette.requests import Request
 
 from signing.wording import LANGS, format_short_wib, format_wib
+
+from .models import as_utc
 
 logger = logging.getLogger(__name__)
 
@@ -30,11 +32,6 @@ LOCALES = Path(__file__).parent / "locales"
 @cache
 def catalogue(lang: str) -> Mapping[str, str]:
     return json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
-
-
-def _utc(moment: datetime) -> datetime:
-    """A naive datetime (as SQLite returns them) is UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 class Translator:
@@ -60,11 +57,11 @@ class Translator:
 
     def when(self, moment: datetime | None) -> str:
         """``Senin, 23 September 2019 pukul 09.33.00 WIB``: the certificate's wording."""
-        return "—" if moment is None else format_wib(_utc(moment), self.lang)
+        return "—" if moment is None else format_wib(as_utc(moment), self.lang)
 
     def short(self, moment: datetime | None) -> str:
         """``23-09-2019 09.33 WIB``: for tables and lists."""
-        return "—" if moment is None else format_short_wib(_utc(moment), self.lang)
+        return "—" if moment is None else format_short_wib(as_utc(moment), self.lang)
 
 
 def language_of(request: Request) -> str:

@@ -62,6 +62,10 @@ def runtime_of(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
+def ledger_of(request: Request) -> Ledger:
+    return runtime_of(request).ledger
+
+
 def now_of(request: Request) -> datetime:
     clock: Callable[[], datetime] = request.app.state.clock
     return clock()

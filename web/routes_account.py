@@ -138,7 +138,7 @@ class Signing:
         return next((s for s in self.view.signed if s.person.nip == nip), None)
 
     def asks(self, nip: str) -> bool:
-        return any(person.nip == nip for person in self.view.pending)
+        return self.view.asks(nip)
 
 
 def _signing(p: UserPage, slug: str) -> Signing:

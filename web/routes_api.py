@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -18,9 +18,10 @@ from pydantic import BaseModel
 
 from ledger.entries import format_time
 from ledger.errors import InvalidInput
-from ledger.store import MAX_SIZE, Ledger
+from ledger.store import MAX_SIZE
 
-from .pages import runtime_of
+from .models import as_utc
+from .pages import ledger_of
 from .views import commitment_summaries, commitment_view, entry_json
 
 router = APIRouter()
@@ -30,12 +31,8 @@ Index = Annotated[int, Path(ge=0, le=MAX_INDEX, description="The entry's index (
 TEXT = "text/plain; charset=utf-8"
 
 
-def _ledger(request: Request) -> Ledger:
-    return runtime_of(request).ledger
-
-
 def _utc(moment: datetime) -> str:
-    return format_time(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    return format_time(as_utc(moment))
 
 
 class ErrorOut(BaseModel):
@@ -114,19 +111,19 @@ class SignaturesOut(BaseModel):
 @router.get("/checkpoint", response_class=PlainTextResponse, responses=errors(404, 503),
             summary="The latest signed checkpoint (C2SP tlog-checkpoint)")
 def checkpoint(request: Request) -> PlainTextResponse:
-    return PlainTextResponse(_ledger(request).checkpoint().note, media_type=TEXT)
+    return PlainTextResponse(ledger_of(request).checkpoint().note, media_type=TEXT)
 
 
 @router.get("/vkey", response_class=PlainTextResponse, responses=errors(503),
             summary="The ledger's verifier key (C2SP signed-note)")
 def vkey(request: Request) -> PlainTextResponse:
-    return PlainTextResponse(f"{_ledger(request).verifier}\n", media_type=TEXT)
+    return PlainTextResponse(f"{ledger_of(request).verifier}\n", media_type=TEXT)
 
 
 @router.get("/api/v1/entries/{index}", response_model=EntryOut, responses=errors(404, 422, 503),
             summary="One entry with its exact leaf bytes")
 def entry(request: Request, index: Index) -> dict[str, Any]:
-    return entry_json(_ledger(request).entry(index))
+    return entry_json(ledger_of(request).entry(index))
 
 
 @router.get("/api/v1/entries", response_model=EntriesOut, responses=errors(400, 422, 503),
@@ -136,14 +133,14 @@ def entries(
     start: Annotated[int, Query(ge=0, le=MAX_INDEX)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
-    ledger = _ledger(request)
+    ledger = ledger_of(request)
     return {"size": ledger.size(), "start": start, "entries": [entry_json(e) for e in ledger.entries(start, limit)]}
 
 
 @router.get("/api/v1/proof/{index}", response_class=PlainTextResponse, responses=errors(400, 404, 422, 503),
             summary="C2SP tlog-proof of entry `index` in the tree of `size` (default: the latest)")
 def proof(request: Request, index: Index, size: Annotated[int | None, Query(ge=1, le=MAX_SIZE)] = None) -> PlainTextResponse:
-    ledger = _ledger(request)
+    ledger = ledger_of(request)
     if size is not None and index >= size:
         raise InvalidInput(f"index {index} is not in a tree of size {size}")
     return PlainTextResponse(ledger.tlog_proof(index, size).text(), media_type=TEXT)
@@ -156,7 +153,7 @@ def consistency(
     old: Annotated[int, Query(ge=1, le=MAX_SIZE)],
     new: Annotated[int, Query(ge=1, le=MAX_SIZE)],
 ) -> PlainTextResponse:
-    hashes = _ledger(request).consistency_proof(old, new)
+    hashes = ledger_of(request).consistency_proof(old, new)
     return PlainTextResponse("".join(base64.b64encode(h).decode() + "\n" for h in hashes), media_type=TEXT)
 
 
@@ -168,7 +165,7 @@ def _commitment_out(c: Any) -> dict[str, Any]:
 @router.get("/api/v1/commitments", response_model=list[CommitmentOut], responses=errors(503),
             summary="Every commitment with its progress")
 def commitments(request: Request) -> list[dict[str, Any]]:
-    ledger = _ledger(request)
+    ledger = ledger_of(request)
     if not ledger.is_initialized():
         return []
     return [_commitment_out(c) for c in commitment_summaries(ledger)]
@@ -180,7 +177,7 @@ Slug = Annotated[str, Path(max_length=80, description="The commitment's slug.")]
 @router.get("/api/v1/commitments/{slug}/signatures", response_model=SignaturesOut, responses=errors(404, 422, 503),
             summary="Who signed the commitment (in ledger order) and who has not yet")
 def signatures(request: Request, slug: Slug) -> dict[str, Any]:
-    view = commitment_view(_ledger(request), slug)
+    view = commitment_view(ledger_of(request), slug)
     return {
         "commitment": _commitment_out(view.summary),
         "text": view.commitment.text,
@@ -199,7 +196,7 @@ def _cell(value: object) -> str:
 @router.get("/api/v1/commitments/{slug}/signatures.csv", response_class=Response,
             responses={200: {"content": {"text/csv": {}}}, **errors(404, 422, 503)}, summary="The signatures as CSV")
 def signatures_csv(request: Request, slug: Slug) -> Response:
-    view = commitment_view(_ledger(request), slug)
+    view = commitment_view(ledger_of(request), slug)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["index", "nip", "name", "title", "unit", "signed_at_utc", "key"])

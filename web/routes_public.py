@@ -33,7 +33,7 @@ def home(p: AnyPage) -> HTMLResponse:
 @router.get("/commitments/{slug}", response_class=HTMLResponse)
 def commitment(p: AnyPage, slug: Annotated[str, Path(max_length=80)]) -> HTMLResponse:
     view = commitment_view(p.ledger, slug)
-    may_sign = p.user is not None and any(person.nip == p.user.nip for person in view.pending)
+    may_sign = p.user is not None and view.asks(p.user.nip)
     return p.render("commitment.html", view=view, summary=view.summary, may_sign=may_sign)
 
 

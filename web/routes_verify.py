@@ -22,7 +22,6 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ledger.entries import format_time
-from ledger.store import Ledger
 from signing.certificate import certificate_pdf, render_summary
 from signing.checks import Check
 from signing.errors import CertificateInvalid
@@ -32,7 +31,7 @@ from signing.verify_entry import EntryReport, Revocation, check_entry
 
 from .errors import TooLarge, UploadMissing
 from .i18n import LANGS
-from .pages import HERE, AnyPage, Page, now_of, runtime_of
+from .pages import HERE, AnyPage, Page, ledger_of
 from .routes_api import Index, errors
 
 logger = logging.getLogger(__name__)
@@ -44,10 +43,6 @@ STANDALONE = HERE / "static" / "ikrar_verify.py"
 H = Annotated[str | None, Query(max_length=64, description="The first hex digits of the entry's leaf hash, "
                                                          "as printed in the certificate's QR code.")]
 Lang = Annotated[str | None, Query(pattern="^(id|en)$", description="id (Bahasa Indonesia) or en.")]
-
-
-def _ledger(request: Request) -> Ledger:
-    return runtime_of(request).ledger
 
 
 # -- JSON shapes ------------------------------------------------------------------------
@@ -117,7 +112,7 @@ def verify_api(request: Request, index: Index, h: H = None) -> dict[str, Any]:
     """VALID, INVALID or KEY_REVOKED, with each check: the official's signature, the key,
     inclusion in the checkpoint signed when the entry was appended, that checkpoint's
     consistency with the latest one, the hash chain link, and whether `h` matches."""
-    return verify_json(check_entry(_ledger(request), index, h))
+    return verify_json(check_entry(ledger_of(request), index, h))
 
 
 # -- uploads --------------------------------------------------------------------------------
@@ -167,7 +162,7 @@ async def verify_upload_api(
     `valid`, `reason` (`edited`, `foreign`; null when valid) and each check; 4xx when the
     upload is not a certificate at all (not a PDF, damaged, no Ikrar evidence) or too large."""
     data = await _read_upload(request, file)
-    return upload_json(await run_in_threadpool(check_upload, _ledger(request), data))
+    return upload_json(await run_in_threadpool(check_upload, ledger_of(request), data))
 
 
 # -- downloads -------------------------------------------------------------------------------
@@ -189,20 +184,18 @@ def _lang(p: Page, lang: str | None) -> str:
 def certificate(p: AnyPage, index: Index, lang: Lang = None) -> Response:
     """A4, in the site's language (or `lang`), with the entry's leaf, its tlog-proof and the
     ledger's verifier key attached, so that it can be verified offline."""
-    runtime = p.runtime
-    data = certificate_pdf(runtime.ledger, index, lang=_lang(p, lang), base_url=runtime.settings.base_url,
-                           now=now_of(p.request))
-    return _pdf(data, f"sertifikat-ikrar-{index}.pdf" if _lang(p, lang) == "id" else f"ikrar-certificate-{index}.pdf")
+    lang = _lang(p, lang)
+    data = certificate_pdf(p.ledger, index, lang=lang, base_url=p.runtime.settings.base_url, now=p.now())
+    return _pdf(data, f"sertifikat-ikrar-{index}.pdf" if lang == "id" else f"ikrar-certificate-{index}.pdf")
 
 
 @router.get("/commitments/{slug}/certificate.pdf", response_class=Response,
             summary="The summary certificate of a commitment: every signatory with a verify link",
             responses={200: {"content": {"application/pdf": {}}}, **errors(404, 422, 503, html=True)})
 def summary_certificate(p: AnyPage, slug: Annotated[str, Path(max_length=80)], lang: Lang = None) -> Response:
-    runtime = p.runtime
-    data = render_summary(runtime.ledger, slug, lang=_lang(p, lang), base_url=runtime.settings.base_url,
-                          now=now_of(p.request))
-    return _pdf(data, f"{slug}-ringkasan.pdf" if _lang(p, lang) == "id" else f"{slug}-summary.pdf")
+    lang = _lang(p, lang)
+    data = render_summary(p.ledger, slug, lang=lang, base_url=p.runtime.settings.base_url, now=p.now())
+    return _pdf(data, f"{slug}-ringkasan.pdf" if lang == "id" else f"{slug}-summary.pdf")
 
 
 @router.get("/verifier/ikrar_verify.py", response_class=FileResponse, include_in_schema=False)

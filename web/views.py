@@ -94,6 +94,10 @@ class CommitmentView:
     def summary(self) -> CommitmentSummary:
         return _summary(self.commitment, len(self.signed) + len(self.pending), len(self.signed))
 
+    def asks(self, nip: str) -> bool:
+        """Whether `nip` is a required signatory who has not signed yet."""
+        return any(person.nip == nip for person in self.pending)
+
 
 def commitment_view(ledger: Ledger, slug: str) -> CommitmentView:
     """The commitment with who signed (in signing order) and who has not. Raises NotFound."""
@@ -125,15 +129,16 @@ class OfficialStatus:
         return "active" if self.key.revoked_index is None else "revoked"
 
 
-def official_statuses(ledger: Ledger, now: datetime | None = None) -> list[OfficialStatus]:
+def official_statuses(ledger: Ledger, now: datetime) -> list[OfficialStatus]:
     """Everyone registered, by name, with their key, login and pending enrolment link."""
     with ledger.session() as s:
         keys = {k.nip: k for k in s.exec(select(OfficialKey).order_by(OfficialKey.enrolled_index))}
         logins = set(s.exec(select(Account.nip)))
         links: dict[str, datetime] = {}
         for t in s.exec(select(EnrolmentToken).where(col(EnrolmentToken.used_at).is_(None))):
-            if now is None or as_utc(t.expires_at) > now:
-                links[t.nip] = max(links.get(t.nip, as_utc(t.expires_at)), as_utc(t.expires_at))
+            expires = as_utc(t.expires_at)
+            if expires > now:
+                links[t.nip] = max(links.get(t.nip, expires), expires)
         officials = list(s.exec(select(Official).order_by(Official.name)))
     return [OfficialStatus(Person.of(o, o.nip), keys.get(o.nip), o.nip in logins, links.get(o.nip)) for o in officials]
 
