@@ -116,3 +116,12 @@ def test_commands_before_init_say_what_to_do(ikrar) -> None:
     for args in (["audit"], ["checkpoint"], ["official", "list"]):
         result = ikrar(*args, ok=False)
         assert "ikrar init" in result.output
+
+
+def test_reading_needs_no_ledger_passphrase(ikrar, tmp_path: Path) -> None:
+    """An auditor with a copy of the database and no ledger secret can still check it."""
+    _setup(ikrar, tmp_path)
+    (tmp_path / "data" / "ledger-passphrase").rename(tmp_path / "elsewhere")
+    for args in (["audit"], ["checkpoint"], ["vkey"], ["proof", "1"], ["official", "list"], ["commitment", "list"]):
+        ikrar(*args)
+    assert "passphrase is needed" in ikrar("revoke", "--nip", nip(1), "--reason", "x", ok=False).output

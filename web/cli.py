@@ -21,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ledger.audit import AuditReport, audit
-from ledger.errors import ChainBroken, LedgerError
+from ledger.errors import ChainBroken, LedgerError, NotInitialized
 from ledger.export import export_verifier, verify_export, write_export
 from ledger.note import VerifierKey
 from signing import actions
@@ -83,6 +83,17 @@ def _runtime() -> Runtime:
     return runtime
 
 
+def _ready() -> Runtime:
+    """The runtime of a command that reads an initialised ledger (raises NotInitialized).
+
+    Reading needs no ledger key: an auditor runs these on a copy without the passphrase.
+    """
+    runtime = _runtime()
+    if not runtime.ledger.is_initialized():
+        raise NotInitialized("no ledger here yet: run `ikrar init` first")
+    return runtime
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -130,8 +141,7 @@ def official_add(
     role: Annotated[str, typer.Option(help="official or admin.")] = "official",
 ) -> None:
     """Register an official (no key yet: see `official enrol`)."""
-    runtime = _runtime()
-    runtime.context()
+    runtime = _ready()
     official = actions.register_official(runtime.ledger, nip, name, title, unit, role, _now())
     out.print(f"Registered {official.name} ({official.nip}) as {official.role}.")
 
@@ -162,8 +172,7 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
 @official_app.command("list")
 def official_list() -> None:
     """Everyone registered, with their key status."""
-    runtime = _runtime()
-    runtime.context()
+    runtime = _ready()
     rows = []
     for o in official_statuses(runtime.ledger, _now()):
         k, state = o.key, o.key_state
@@ -194,8 +203,7 @@ def commitment_publish(
 @commitment_app.command("list")
 def commitment_list() -> None:
     """Every commitment with how many have signed."""
-    runtime = _runtime()
-    runtime.context()
+    runtime = _ready()
     rows = [(c.slug, c.title, str(c.published_index), f"{c.signed}/{c.required}", c.text_sha256)
             for c in reversed(commitment_summaries(runtime.ledger))]
     _table(("Slug", "Title", "Entry", "Signed", "SHA-256"), rows)
@@ -230,16 +238,14 @@ def revoke(
 @app.command()
 def checkpoint() -> None:
     """Print the latest signed checkpoint (C2SP signed note)."""
-    runtime = _runtime()
-    runtime.context()
+    runtime = _ready()
     sys.stdout.write(runtime.ledger.checkpoint().note)
 
 
 @app.command()
 def vkey() -> None:
     """Print the ledger's verifier key (C2SP)."""
-    runtime = _runtime()
-    runtime.context()
+    runtime = _ready()
     sys.stdout.write(f"{runtime.ledger.verifier}\n")
 
 
@@ -249,16 +255,14 @@ def proof(
     size: Annotated[int | None, typer.Option(help="Tree size of the checkpoint to prove against (default: latest).")] = None,
 ) -> None:
     """Print a C2SP tlog-proof for entry INDEX."""
-    runtime = _runtime()
-    runtime.context()
+    runtime = _ready()
     sys.stdout.write(runtime.ledger.tlog_proof(index, size).text())
 
 
 @app.command()
 def consistency(old: Annotated[int, typer.Argument()], new: Annotated[int, typer.Argument()]) -> None:
     """Print the consistency proof from tree size OLD to NEW, one base64 hash a line."""
-    runtime = _runtime()
-    runtime.context()
+    runtime = _ready()
     for h in runtime.ledger.consistency_proof(old, new):
         sys.stdout.write(base64.b64encode(h).decode() + "\n")
 
@@ -309,8 +313,7 @@ def audit_cmd(
                                          "(use the number of cores); the first broken entry is named all the same.")] = 1,
 ) -> None:
     """Re-verify the whole ledger: chain, Merkle roots, checkpoints, every signature. Exit 1 if broken."""
-    runtime = _runtime()
-    runtime.context()
+    runtime = _ready()
     ledger = runtime.ledger
     trusted = _trusted_key(vkey, ledger.verifier, "in the database")
     progress, tick = _progress(ledger.size(), "audit")
@@ -323,8 +326,7 @@ def audit_cmd(
 @app.command("export")
 def export_cmd(directory: Annotated[Path, typer.Argument(help="A new or empty folder.")]) -> None:
     """Write the whole ledger to DIR for offline verification."""
-    runtime = _runtime()
-    runtime.context()
+    runtime = _ready()
     progress, tick = _progress(runtime.ledger.size(), "export")
     with progress:
         size = write_export(runtime.ledger, directory, tick)
@@ -363,10 +365,8 @@ def certificate_cmd(
         raise typer.BadParameter("give either INDEX or --commitment SLUG")
     if all_ and commitment is None:
         raise typer.BadParameter("--all needs --commitment SLUG")
-    runtime = _runtime()
+    runtime = _ready()
     ledger = runtime.ledger
-    if not ledger.is_initialized():
-        raise LedgerError("no ledger here yet: run `ikrar init` first")
     base_url, now = runtime.settings.base_url, _now()
     if index is not None:
         _write_atomically(output, certificate_pdf(ledger, index, lang=lang, base_url=base_url, now=now))
@@ -433,8 +433,7 @@ def official_invite(
     There they choose a login password, and a signing passphrase that makes their key
     when they have no active key. Earlier unused links for the person stop working.
     """
-    runtime = _runtime()
-    runtime.context()
+    runtime = _ready()
     official = actions.get_official(runtime.ledger, nip)
     token, expires = accounts.issue_enrolment(runtime.ledger, official.nip, "cli", _now(),
                                               hours or runtime.settings.enrol_hours)
@@ -449,8 +448,7 @@ def official_set_password(
     password_file: Annotated[Path | None, typer.Option("--password-file", help="Read the password from this file.")] = None,
 ) -> None:
     """Set or reset the login password of a registered person (their sessions end)."""
-    runtime = _runtime()
-    runtime.context()
+    runtime = _ready()
     official = actions.get_official(runtime.ledger, nip)
     password = _read_secret("New login password", password_file, confirm=True)
     accounts.check_new_password(password, password, official.nip)
