@@ -3,13 +3,27 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench clean chromium wrk
+.PHONY: run test check lint format bench clean chromium wrk
 
 run: $(VENV)/.installed
 	$(BIN)/ikrar demo
 
 test: $(VENV)/.installed chromium
 	$(BIN)/pytest -n 2 --dist loadgroup
+
+# The fast loop before every commit: everything but the slow, browser and PostgreSQL tests.
+check: $(VENV)/.installed
+	$(BIN)/pytest -n 2 --dist loadgroup -q -m "not slow and not browser and not postgres"
+
+# ruff (lint and format) and mypy (strict for ledger/ and signing/), as CI runs them.
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(VENV)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 # The benchmarks (docs/PERFORMANCE.md): `make bench` runs them all at full size (the first run
 # builds and caches ledgers of up to 1M entries under bench/.cache, a few minutes);

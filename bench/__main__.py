@@ -32,11 +32,19 @@ BENCHMARKS = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", metavar="NAME", help=f"benchmarks to run: {', '.join(BENCHMARKS)} (default: all)")
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help=f"benchmarks to run: {', '.join(BENCHMARKS)} (default: all)"
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
-    parser.add_argument("--profile", action="store_true",
-                        help="profile each benchmark's own process with pyinstrument into bench/.cache/profile-NAME.txt")
-    parser.add_argument("--pg-url", help="PostgreSQL for the append benchmark (default: IKRAR_TEST_DATABASE_URL or the local test database)")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile each benchmark's own process with pyinstrument into bench/.cache/profile-NAME.txt",
+    )
+    parser.add_argument(
+        "--pg-url",
+        help="PostgreSQL for the append benchmark (default: IKRAR_TEST_DATABASE_URL or the local test database)",
+    )
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in BENCHMARKS]
     if unknown:

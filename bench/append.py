@@ -93,15 +93,35 @@ def run(cfg: Config) -> list[Row]:
     console.print(f"append: {count:,} pre-signed signatures on SQLite ...")
     with tempfile.TemporaryDirectory() as tmp:
         sqlite = measure(f"sqlite:///{tmp}/append.db", count)
-    rows = [Row("append", f"SQLite (WAL, synchronous=FULL), {count:,} signatures", rate(count, sqlite.wall),
-                f"{sqlite.wall / count * 1e3:.2f} ms each", target=f">= {TARGET:,}/s", ok=count / sqlite.wall >= TARGET),
-            Row("append", "  same, this process's CPU only (the rest waits on fsync)", rate(count, sqlite.cpu),
-                f"{sqlite.cpu / count * 1e3:.2f} ms each")]
+    rows = [
+        Row(
+            "append",
+            f"SQLite (WAL, synchronous=FULL), {count:,} signatures",
+            rate(count, sqlite.wall),
+            f"{sqlite.wall / count * 1e3:.2f} ms each",
+            target=f">= {TARGET:,}/s",
+            ok=count / sqlite.wall >= TARGET,
+        ),
+        Row(
+            "append",
+            "  same, this process's CPU only (the rest waits on fsync)",
+            rate(count, sqlite.cpu),
+            f"{sqlite.cpu / count * 1e3:.2f} ms each",
+        ),
+    ]
     console.print(f"append: {count:,} pre-signed signatures on PostgreSQL ...")
     try:
         with pg_schema(cfg.pg_url) as url:
             pg = measure(url, count)
     except Exception as e:  # no server here: say so in the table, keep the other figures
         return [*rows, Row("append", "PostgreSQL", f"not measured: {type(e).__name__}")]
-    return [*rows, Row("append", f"PostgreSQL (loopback), {count:,} signatures", rate(count, pg.wall),
-                       f"SQLite {rate(count, sqlite.wall)}", f"{sqlite.wall / pg.wall:.2f}")]
+    return [
+        *rows,
+        Row(
+            "append",
+            f"PostgreSQL (loopback), {count:,} signatures",
+            rate(count, pg.wall),
+            f"SQLite {rate(count, sqlite.wall)}",
+            f"{sqlite.wall / pg.wall:.2f}",
+        ),
+    ]

@@ -124,7 +124,9 @@ def build(engine: Engine | str, size: int, progress: Callable[[int], None] | Non
         rows.add(EntryRow, idx=index, kind=kind, time=time, prev=prev, leaf_hash=leaf, leaf=entry.leaf)
         for (level, i), h in tree.append(leaf):
             rows.add(MerkleNodeRow, level=level, idx=i, hash=h)
-        rows.add(CheckpointRow, size=index + 1, note=Checkpoint(world.ORIGIN, index + 1, tree.root()).signed(signer).note)
+        rows.add(
+            CheckpointRow, size=index + 1, note=Checkpoint(world.ORIGIN, index + 1, tree.root()).signed(signer).note
+        )
         _project(rows, index, time, kind, fields)
         prev = leaf
         if rows.count >= _FLUSH:
@@ -139,16 +141,34 @@ def build(engine: Engine | str, size: int, progress: Callable[[int], None] | Non
 def _project(rows: _Rows, index: int, time: Any, kind: str, f: dict[str, Any]) -> None:
     """The projection rows `store.DbState.apply` writes for an entry, as bulk rows."""
     if kind == "key.enrolled":
-        rows.add(OfficialKey, key=f["key"], nip=f["nip"], enrolled_index=index, enrolled_at=time,
-                 revoked_index=None, revoked_at=None, revoked_reason=None)
+        rows.add(
+            OfficialKey,
+            key=f["key"],
+            nip=f["nip"],
+            enrolled_index=index,
+            enrolled_at=time,
+            revoked_index=None,
+            revoked_at=None,
+            revoked_reason=None,
+        )
     elif kind == "key.revoked":
         rows.flush()
         with rows.engine.begin() as c:
-            c.execute(update(OfficialKey.__table__).where(OfficialKey.__table__.c.key == f["key"])
-                      .values(revoked_index=index, revoked_at=time, revoked_reason=f["reason"]))
+            c.execute(
+                update(OfficialKey.__table__)
+                .where(OfficialKey.__table__.c.key == f["key"])
+                .values(revoked_index=index, revoked_at=time, revoked_reason=f["reason"])
+            )
     elif kind == "commitment.published":
-        rows.add(Commitment, slug=f["slug"], title=f["title"], text=f["text"], text_sha256=f["text_sha256"],
-                 published_index=index, published_at=time)
+        rows.add(
+            Commitment,
+            slug=f["slug"],
+            title=f["title"],
+            text=f["text"],
+            text_sha256=f["text_sha256"],
+            published_index=index,
+            published_at=time,
+        )
         for position, nip in enumerate(f["signers"]):
             rows.add(CommitmentSigner, slug=f["slug"], nip=nip, position=position)
     elif kind == "commitment.signed":

@@ -87,15 +87,24 @@ def median_time(fn: Callable[[Any], object], args: Iterable[Any]) -> float:
 
 def progress(label: str, total: int) -> Callable[[int], None]:
     """A progress line on stderr, rewritten in place; ends its line at `total`."""
+
     def tick(done: int) -> None:
         console.print(f"  {label}: {done:,} of {total:,}", end="\n" if done >= total else "\r")
+
     return tick
 
 
 def table(rows: list[Row], title: str) -> Table:
     t = Table(title=title, title_justify="left")
-    for name, justify in (("benchmark", "left"), ("case", "left"), ("figure", "right"), ("reference", "right"),
-                          ("ratio", "right"), ("target", "left"), ("verdict", "left")):
+    for name, justify in (
+        ("benchmark", "left"),
+        ("case", "left"),
+        ("figure", "right"),
+        ("reference", "right"),
+        ("ratio", "right"),
+        ("target", "left"),
+        ("verdict", "left"),
+    ):
         t.add_column(name, justify=justify)  # type: ignore[arg-type]
     for r in rows:
         verdict = {"met": "[green]met[/]", "MISSED": "[bold red]MISSED[/]"}.get(r.verdict, "")
@@ -111,13 +120,18 @@ def machine() -> str:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-        mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                      if line.startswith("MemTotal"))
-        ram = f"{mem_kb / 1024 ** 2:.1f} GiB RAM"
+        mem_kb = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+        ram = f"{mem_kb / 1024**2:.1f} GiB RAM"
     except (OSError, StopIteration, ValueError):
         ram = "RAM unknown"
-    return (f"{os.cpu_count()} cores ({model}), {ram}, Python {platform.python_version()}, "
-            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load at the end {os.getloadavg()[0]:.2f}")
+    return (
+        f"{os.cpu_count()} cores ({model}), {ram}, Python {platform.python_version()}, "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load at the end {os.getloadavg()[0]:.2f}"
+    )
 
 
 def python() -> str:

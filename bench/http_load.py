@@ -156,8 +156,13 @@ def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]
     script = Path(sys.executable).parent / "ikrar"
     argv = [str(script)] if script.exists() else [sys.executable, "-m", "web.cli"]
     with open(log, "wb") as out:
-        server = subprocess.Popen([*argv, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-                                  env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        server = subprocess.Popen(
+            [*argv, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -227,10 +232,16 @@ def run(cfg: Config) -> list[Row]:
         keys = tmpdir / "keys"
         write_ledger_key(keys)
         _write_official_keys(keys)
-        env = {**os.environ, "IKRAR_DATABASE_URL": f"sqlite:///{db}", "IKRAR_KEYS_DIR": str(keys),
-               "IKRAR_LEDGER_PASSPHRASE": LEDGER_PASSPHRASE, "IKRAR_DATA_DIR": str(tmpdir / "data"),
-               "IKRAR_KDF_ITERATIONS": str(KDF_ITERATIONS),
-               "IKRAR_LOG_LEVEL": "WARNING", "IKRAR_BASE_URL": "http://127.0.0.1"}
+        env = {
+            **os.environ,
+            "IKRAR_DATABASE_URL": f"sqlite:///{db}",
+            "IKRAR_KEYS_DIR": str(keys),
+            "IKRAR_LEDGER_PASSPHRASE": LEDGER_PASSPHRASE,
+            "IKRAR_DATA_DIR": str(tmpdir / "data"),
+            "IKRAR_KDF_ITERATIONS": str(KDF_ITERATIONS),
+            "IKRAR_LOG_LEVEL": "WARNING",
+            "IKRAR_BASE_URL": "http://127.0.0.1",
+        }
         requests = tmpdir / "sign-requests.tsv"
         with _environment({k: v for k, v in env.items() if k.startswith("IKRAR_")}):
             from web.runtime import Runtime
@@ -247,8 +258,12 @@ def run(cfg: Config) -> list[Row]:
             verify_lua.write_text(VERIFY_LUA)
             sign_lua.write_text(SIGN_LUA)
             sample = random.Random(size).sample(indexes, min(2000, len(indexes)))
-            wrk_env = {**os.environ, "IKRAR_BENCH_INDEXES": " ".join(map(str, sample)),
-                       "IKRAR_BENCH_REQUESTS": str(requests), "IKRAR_BENCH_THREADS": "2"}
+            wrk_env = {
+                **os.environ,
+                "IKRAR_BENCH_INDEXES": " ".join(map(str, sample)),
+                "IKRAR_BENCH_REQUESTS": str(requests),
+                "IKRAR_BENCH_THREADS": "2",
+            }
             public = _wrk(f"{base}/commitments/{slug}", seconds, None, wrk_env)
             verify = _wrk(base, seconds, verify_lua, wrk_env)
             sign = _wrk(base, seconds, sign_lua, wrk_env)
@@ -260,8 +275,15 @@ def run(cfg: Config) -> list[Row]:
 
     def row(case: str, f: dict[str, float], target: str = "", ok: bool | None = None, note: str = "") -> Row:
         errors = f" {f['errors']:.0f} errors" if f["errors"] else ""
-        return Row("http", f"{case}, {label}", f"p50 {f['p50']:.1f} ms / p99 {f['p99']:.1f} ms",
-                   f"{f['rps']:,.0f} req/s{errors}{note}", "", target, ok)
+        return Row(
+            "http",
+            f"{case}, {label}",
+            f"p50 {f['p50']:.1f} ms / p99 {f['p99']:.1f} ms",
+            f"{f['rps']:,.0f} req/s{errors}{note}",
+            "",
+            target,
+            ok,
+        )
 
     return [
         row("public commitment page", public, f"p99 <= {TARGET_P99_MS:g} ms", public["p99"] <= TARGET_P99_MS),

@@ -31,15 +31,29 @@ def run(cfg: Config) -> list[Row]:
     write_ledger_key(keys)
     rows = []
     with tempfile.TemporaryDirectory() as data:
-        env = {**os.environ, "IKRAR_DATABASE_URL": f"sqlite:///{db}", "IKRAR_KEYS_DIR": str(keys),
-               "IKRAR_LEDGER_PASSPHRASE": LEDGER_PASSPHRASE, "IKRAR_DATA_DIR": data, "COLUMNS": "120"}
+        env = {
+            **os.environ,
+            "IKRAR_DATABASE_URL": f"sqlite:///{db}",
+            "IKRAR_KEYS_DIR": str(keys),
+            "IKRAR_LEDGER_PASSPHRASE": LEDGER_PASSPHRASE,
+            "IKRAR_DATA_DIR": data,
+            "COLUMNS": "120",
+        }
         for workers in (1, 2):
             console.print(f"memory: ikrar audit --workers {workers} over {size:,} entries ...")
             code, seconds, rss_kib, stderr = run_measured([*ikrar(), "audit", "--workers", str(workers)], env)
             if code != 0:
                 raise RuntimeError(f"ikrar audit exited {code}: {stderr.strip()[-500:]}")
             mb = rss_kib / 1024
-            rows.append(Row("memory", f"ikrar audit --workers {workers}, {size:,} entries: peak RSS", f"{mb:,.0f} MB",
-                            f"took {seconds:,.0f} s, {rate(size, seconds)}", "",
-                            f"<= {TARGET_MB} MB" if workers == 1 else "", mb <= TARGET_MB if workers == 1 else None))
+            rows.append(
+                Row(
+                    "memory",
+                    f"ikrar audit --workers {workers}, {size:,} entries: peak RSS",
+                    f"{mb:,.0f} MB",
+                    f"took {seconds:,.0f} s, {rate(size, seconds)}",
+                    "",
+                    f"<= {TARGET_MB} MB" if workers == 1 else "",
+                    mb <= TARGET_MB if workers == 1 else None,
+                )
+            )
     return rows

@@ -83,16 +83,36 @@ def run(cfg: Config) -> list[Row]:
         label = f"{size:,} entries"
         target, ok = (f"<= {TARGET_MS:g} ms", inclusion * 1e3 <= TARGET_MS) if size == sizes[-1] else ("", None)
         rows += [
-            Row("proofs", f"inclusion, {label}", ms(inclusion), f"pymerkle {ms(pm_inclusion)} warm, {ms(cold)} cold",
-                f"{pm_inclusion / inclusion:.2f}", target, ok),
-            Row("proofs", f"consistency, {label}", ms(consistency), f"pymerkle {ms(pm_consistency)} warm",
-                f"{pm_consistency / consistency:.2f}"),
+            Row(
+                "proofs",
+                f"inclusion, {label}",
+                ms(inclusion),
+                f"pymerkle {ms(pm_inclusion)} warm, {ms(cold)} cold",
+                f"{pm_inclusion / inclusion:.2f}",
+                target,
+                ok,
+            ),
+            Row(
+                "proofs",
+                f"consistency, {label}",
+                ms(consistency),
+                f"pymerkle {ms(pm_consistency)} warm",
+                f"{pm_consistency / consistency:.2f}",
+            ),
         ]
     small, large = sizes[0], sizes[-1]
     log_ratio = math.log2(large) / math.log2(small)
     for name, k in (("inclusion", 0), ("consistency", 1)):
         growth = times[large][k] / times[small][k]
-        rows.append(Row("proofs", f"{name} growth {small:,} -> {large:,}", f"{growth:.2f}x",
-                        f"log n: {log_ratio:.2f}x, n: {large / small:,.0f}x", "",
-                        "like log n", growth <= 2 * log_ratio))
+        rows.append(
+            Row(
+                "proofs",
+                f"{name} growth {small:,} -> {large:,}",
+                f"{growth:.2f}x",
+                f"log n: {log_ratio:.2f}x, n: {large / small:,.0f}x",
+                "",
+                "like log n",
+                growth <= 2 * log_ratio,
+            )
+        )
     return rows

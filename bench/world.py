@@ -68,7 +68,12 @@ class Official:
         return VerifierKey(official_key_name(ORIGIN, self.nip), self.key.public_key().public_bytes_raw())
 
     def register(self) -> dict[str, str]:
-        return {"nip": self.nip, "name": f"Pejabat {self.n}", "title": f"Kepala Dinas {self.n}", "unit": f"Dinas {self.n}"}
+        return {
+            "nip": self.nip,
+            "name": f"Pejabat {self.n}",
+            "title": f"Kepala Dinas {self.n}",
+            "unit": f"Dinas {self.n}",
+        }
 
     def enrolled(self) -> dict[str, str]:
         return {**self.register(), "key": str(self.vkey)}
@@ -87,9 +92,14 @@ def created() -> dict[str, str]:
 
 def published(c: int, signers: list[Official]) -> dict[str, Any]:
     text = f"Komitmen bersama nomor {c}: setiap OPD menyiapkan program kota cerdas dengan cermat.\n"
-    return {"slug": f"komitmen-{c:05d}", "title": f"Komitmen Bersama {c}", "text": text,
-            "text_sha256": hashlib.sha256(text.encode()).hexdigest(), "signers": [o.nip for o in signers],
-            "by": "benchmark"}
+    return {
+        "slug": f"komitmen-{c:05d}",
+        "title": f"Komitmen Bersama {c}",
+        "text": text,
+        "text_sha256": hashlib.sha256(text.encode()).hexdigest(),
+        "signers": [o.nip for o in signers],
+        "by": "benchmark",
+    }
 
 
 def signed(official: Official, commitment: Published, time: datetime) -> dict[str, Any]:
@@ -97,9 +107,14 @@ def signed(official: Official, commitment: Published, time: datetime) -> dict[st
     vkey = official.vkey
     statement = Statement(ORIGIN, commitment.slug, commitment.text_sha256, official.nip, vkey, time)
     signature = official.key.sign(statement.message())
-    return {"slug": commitment.slug, "commitment_sha256": commitment.text_sha256,
-            "commitment_index": commitment.index, "nip": official.nip, "key": str(vkey),
-            "signature": base64.b64encode(signature).decode()}
+    return {
+        "slug": commitment.slug,
+        "commitment_sha256": commitment.text_sha256,
+        "commitment_index": commitment.index,
+        "nip": official.nip,
+        "key": str(vkey),
+        "signature": base64.b64encode(signature).decode(),
+    }
 
 
 def script(officials: int = OFFICIALS) -> Iterator[tuple[int, datetime, str, dict[str, Any]]]:
@@ -123,7 +138,9 @@ def script(officials: int = OFFICIALS) -> Iterator[tuple[int, datetime, str, dic
         for i, o in enumerate(people):
             yield entry("commitment.signed", signed(o, commitment, time_of(index)))
             if c == 0 and i == 0:  # one key change early on: revoked, then enrolled anew
-                yield entry("key.revoked", {"nip": o.nip, "key": str(o.vkey), "reason": "kunci diganti", "by": "benchmark"})
+                yield entry(
+                    "key.revoked", {"nip": o.nip, "key": str(o.vkey), "reason": "kunci diganti", "by": "benchmark"}
+                )
                 people[0] = o = Official(o.n, o.generation + 1)
                 yield entry("key.enrolled", o.enrolled())
         c += 1

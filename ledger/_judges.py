@@ -51,16 +51,23 @@ def _context() -> Any:
 class Judges:
     """Streams of (item, verdict) for the audit; a context manager that owns the worker pool."""
 
-    def __init__(self, judge_entry: Callable[..., Any], judge_checkpoint: Callable[..., Any], verifier: Any,
-                 statement_check: Callable[..., Any] | None, workers: int) -> None:
+    def __init__(
+        self,
+        judge_entry: Callable[..., Any],
+        judge_checkpoint: Callable[..., Any],
+        verifier: Any,
+        statement_check: Callable[..., Any] | None,
+        workers: int,
+    ) -> None:
         self._judging = (judge_entry, judge_checkpoint, verifier, statement_check)
         self._workers = workers
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> Judges:
         if self._workers > 1:
-            self._pool = ProcessPoolExecutor(self._workers, mp_context=_context(), initializer=_start_worker,
-                                             initargs=self._judging)
+            self._pool = ProcessPoolExecutor(
+                self._workers, mp_context=_context(), initializer=_start_worker, initargs=self._judging
+            )
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Generic, NamedTuple, TypeVar
 
+from ._judges import Judges
 from .checkpoint import Checkpoint
 from .entries import ZERO_HASH, Entry, entry_from_leaf
 from .errors import ChainBroken, Conflict, InvalidInput, LedgerError, NoteInvalid
 from .merkle import CompactRange
 from .note import VerifierKey
-from ._judges import Judges
 from .rules import MemoryState, StatementCheck, check
 
 
@@ -147,8 +147,14 @@ def audit(
         raise InvalidInput(f"workers must be a whole number of at least 1, not {workers!r}")
     known = [_open_known(note, verifier) for note in known_checkpoints]
     with Judges(judge_entry, judge_checkpoint, verifier, statement_check, workers) as judges:
-        return _sequential_pass(judges.entries(entries), judges.checkpoints(checkpoints), verifier,
-                                statement_check is not None, progress, known)
+        return _sequential_pass(
+            judges.entries(entries),
+            judges.checkpoints(checkpoints),
+            verifier,
+            statement_check is not None,
+            progress,
+            known,
+        )
 
 
 def _sequential_pass(
@@ -183,7 +189,9 @@ def _sequential_pass(
         else:
             assert state is not None
             try:
-                check(entry, state, _replay(statement_error) if statements and entry.kind == "commitment.signed" else None)
+                check(
+                    entry, state, _replay(statement_error) if statements and entry.kind == "commitment.signed" else None
+                )
             except (Conflict, LedgerError) as e:
                 raise ChainBroken(expected, f"{entry.kind} breaks a rule: {e}") from e
             state.apply(entry)
@@ -207,7 +215,9 @@ def _sequential_pass(
             progress(tree.size)
     extra = pending.peek()
     if extra is not None:
-        raise ChainBroken(tree.size, f"a checkpoint of size {extra[0].size} signs entries from {tree.size} on, which are missing")
+        raise ChainBroken(
+            tree.size, f"a checkpoint of size {extra[0].size} signs entries from {tree.size} on, which are missing"
+        )
     if tree.size == 0 or state is None:
         raise ChainBroken(0, "the ledger is empty: its first entry is missing")
     _check_known(known, roots, tree)
@@ -248,7 +258,11 @@ def _check_checkpoint(cp: StoredCheckpoint, opened: Checkpoint | NoteInvalid, tr
     if opened.size != cp.size:
         raise ChainBroken(last, f"checkpoint stored as size {cp.size} says size {opened.size}")
     if opened.root != tree.root():
-        raise ChainBroken(last, f"the entries do not match the signed checkpoint of size {cp.size}: entry {last} or one before it was changed")
+        raise ChainBroken(
+            last,
+            f"the entries do not match the signed checkpoint of size {cp.size}: "
+            f"entry {last} or one before it was changed",
+        )
 
 
 def _open_known(note: str, verifier: VerifierKey) -> Checkpoint:
@@ -261,6 +275,11 @@ def _open_known(note: str, verifier: VerifierKey) -> Checkpoint:
 def _check_known(known: list[Checkpoint], roots: dict[int, bytes], tree: CompactRange) -> None:
     for cp in known:
         if cp.size > tree.size:
-            raise ChainBroken(tree.size, f"a checkpoint seen earlier has size {cp.size}: entries from {tree.size} on were cut off")
+            raise ChainBroken(
+                tree.size, f"a checkpoint seen earlier has size {cp.size}: entries from {tree.size} on were cut off"
+            )
         if roots[cp.size] != cp.root:
-            raise ChainBroken(cp.size - 1, f"the ledger was rewritten: it no longer matches the checkpoint of size {cp.size} seen earlier")
+            raise ChainBroken(
+                cp.size - 1,
+                f"the ledger was rewritten: it no longer matches the checkpoint of size {cp.size} seen earlier",
+            )

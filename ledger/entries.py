@@ -34,12 +34,21 @@ KINDS: dict[str, dict[str, type]] = {
     "key.revoked": {"nip": str, "key": str, "reason": str, "by": str},
     # A commitment: its full text, the text's SHA-256 (hex) and the NIPs that must sign it.
     "commitment.published": {
-        "slug": str, "title": str, "text": str, "text_sha256": str, "signers": list, "by": str,
+        "slug": str,
+        "title": str,
+        "text": str,
+        "text_sha256": str,
+        "signers": list,
+        "by": str,
     },
     # An official's signature over the statement (see signing.statement) built from these
     # fields, the ledger origin and the entry's time; `signature` is base64 Ed25519.
     "commitment.signed": {
-        "slug": str, "commitment_sha256": str, "commitment_index": int, "nip": str, "key": str,
+        "slug": str,
+        "commitment_sha256": str,
+        "commitment_index": int,
+        "nip": str,
+        "key": str,
         "signature": str,
     },
 }
@@ -62,8 +71,15 @@ def parse_time(text: str) -> datetime:
     if not isinstance(text, str) or not _TIME.fullmatch(text):
         raise InvalidInput(f"time {text!r} is not YYYY-MM-DDTHH:MM:SSZ")
     try:  # the pattern fixed every field's place: what strptime would do, without its cost
-        return datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]),
-                        int(text[17:19]), tzinfo=UTC)
+        return datetime(
+            int(text[0:4]),
+            int(text[5:7]),
+            int(text[8:10]),
+            int(text[11:13]),
+            int(text[14:16]),
+            int(text[17:19]),
+            tzinfo=UTC,
+        )
     except ValueError as e:
         raise InvalidInput(f"time {text!r} is not a real time") from e
 

@@ -1,13 +1,13 @@
 """A ledger as a folder anyone can verify offline, with no database and no server.
 
-    entries.jsonl      one entry a line: {"index", "kind", "leaf" (base64 of the exact
-                       leaf bytes), "leaf_hash" (hex), "prev" (hex)}
-    checkpoints.jsonl  every signed checkpoint: {"size", "note"}
-    checkpoint         the latest checkpoint, verbatim (C2SP signed note)
-    vkey               the ledger's verifier key (C2SP); trust it only if it matches
-                       the key the city publishes elsewhere
-    keys.txt           the officials' keys: NIP, verifier key, enrolled at, revoked at
-    README.txt         how to check all of this
+entries.jsonl      one entry a line: {"index", "kind", "leaf" (base64 of the exact
+                   leaf bytes), "leaf_hash" (hex), "prev" (hex)}
+checkpoints.jsonl  every signed checkpoint: {"size", "note"}
+checkpoint         the latest checkpoint, verbatim (C2SP signed note)
+vkey               the ledger's verifier key (C2SP); trust it only if it matches
+                   the key the city publishes elsewhere
+keys.txt           the officials' keys: NIP, verifier key, enrolled at, revoked at
+README.txt         how to check all of this
 """
 
 from __future__ import annotations
@@ -54,8 +54,13 @@ def write_export(ledger: Ledger, directory: Path, progress: Callable[[int], None
     size = 0
     with open(directory / "entries.jsonl", "w") as out:
         for row in ledger.iter_rows():
-            line = {"index": row.idx, "kind": row.kind, "leaf": base64.b64encode(row.leaf).decode(),
-                    "leaf_hash": row.leaf_hash.hex(), "prev": row.prev.hex()}
+            line = {
+                "index": row.idx,
+                "kind": row.kind,
+                "leaf": base64.b64encode(row.leaf).decode(),
+                "leaf_hash": row.leaf_hash.hex(),
+                "prev": row.prev.hex(),
+            }
             out.write(json.dumps(line) + "\n")
             size += 1
             if progress:
@@ -111,8 +116,13 @@ def read_entries(directory: Path) -> Iterator[StoredEntry]:
         except (binascii.Error, ValueError) as e:
             raise ExportInvalid(f"{where}: the leaf is not base64") from e
         kind = v.get("kind")
-        yield StoredEntry(v["index"], leaf, kind if isinstance(kind, str) else None,
-                          _hex(v.get("leaf_hash"), where), _hex(v.get("prev"), where))
+        yield StoredEntry(
+            v["index"],
+            leaf,
+            kind if isinstance(kind, str) else None,
+            _hex(v.get("leaf_hash"), where),
+            _hex(v.get("prev"), where),
+        )
 
 
 def read_checkpoints(directory: Path) -> Iterator[StoredCheckpoint]:
@@ -142,4 +152,6 @@ def verify_export(
     """Audit an export folder against a trusted verifier key. Raises ChainBroken or ExportInvalid."""
     if not directory.is_dir():
         raise ExportInvalid(f"{directory} is not a folder")
-    return audit(read_entries(directory), read_checkpoints(directory), verifier, statement_check, progress, known_checkpoints)
+    return audit(
+        read_entries(directory), read_checkpoints(directory), verifier, statement_check, progress, known_checkpoints
+    )

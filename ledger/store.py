@@ -104,13 +104,31 @@ _HEAD = select(_ENTRY.idx, _ENTRY.leaf_hash).order_by(_ENTRY.idx.desc()).limit(1
 _LAST_INDEX = select(func.max(_ENTRY.idx))
 _ACTIVE_KEY = select(_KEY.key).where(_KEY.nip == bindparam("nip"), _KEY.revoked_index.is_(None)).limit(1)
 _KEY_KNOWN = select(_KEY.key).where(_KEY.key == bindparam("key"))
-_COMMITMENT_ROW = select(_COMMITMENT.published_index, _COMMITMENT.text_sha256).where(_COMMITMENT.slug == bindparam("slug"))
+_COMMITMENT_ROW = select(_COMMITMENT.published_index, _COMMITMENT.text_sha256).where(
+    _COMMITMENT.slug == bindparam("slug")
+)
 _SIGNERS = select(_SIGNER.nip).where(_SIGNER.slug == bindparam("slug")).order_by(_SIGNER.position)
-_HAS_SIGNED = select(_SIGNATURE.idx).where(_SIGNATURE.slug == bindparam("slug"), _SIGNATURE.nip == bindparam("nip")).limit(1)
-_REVOKE = (update(OfficialKey.__table__).where(_KEY.key == bindparam("b_key"))  # type: ignore[arg-type]
-           .values(revoked_index=bindparam("b_index"), revoked_at=bindparam("b_at"), revoked_reason=bindparam("b_reason")))
-_INSERT = {model: model.__table__.insert() for model in  # type: ignore[attr-defined]
-           (EntryRow, MerkleNodeRow, CheckpointRow, LedgerMeta, OfficialKey, Commitment, CommitmentSigner, Signature)}
+_HAS_SIGNED = (
+    select(_SIGNATURE.idx).where(_SIGNATURE.slug == bindparam("slug"), _SIGNATURE.nip == bindparam("nip")).limit(1)
+)
+_REVOKE = (
+    update(OfficialKey.__table__)
+    .where(_KEY.key == bindparam("b_key"))  # type: ignore[arg-type]
+    .values(revoked_index=bindparam("b_index"), revoked_at=bindparam("b_at"), revoked_reason=bindparam("b_reason"))
+)
+_INSERT = {
+    model: model.__table__.insert()
+    for model in (  # type: ignore[attr-defined]
+        EntryRow,
+        MerkleNodeRow,
+        CheckpointRow,
+        LedgerMeta,
+        OfficialKey,
+        Commitment,
+        CommitmentSigner,
+        Signature,
+    )
+}
 
 
 _LEAF_HASHES = select(_ENTRY.idx, _ENTRY.leaf_hash).where(_ENTRY.idx.in_(bindparam("leaves", expanding=True)))
@@ -187,19 +205,33 @@ class DbState:
     def apply(self, entry: Entry) -> None:
         f, c = entry.fields, self._c
         if entry.kind == "key.enrolled":
-            c.execute(_INSERT[OfficialKey], {"key": f["key"], "nip": f["nip"], "enrolled_index": entry.index,
-                                             "enrolled_at": entry.time})
+            c.execute(
+                _INSERT[OfficialKey],
+                {"key": f["key"], "nip": f["nip"], "enrolled_index": entry.index, "enrolled_at": entry.time},
+            )
         elif entry.kind == "key.revoked":  # the rules checked it is the active key
             c.execute(_REVOKE, {"b_key": f["key"], "b_index": entry.index, "b_at": entry.time, "b_reason": f["reason"]})
         elif entry.kind == "commitment.published":
-            c.execute(_INSERT[Commitment], {"slug": f["slug"], "title": f["title"], "text": f["text"],
-                                            "text_sha256": f["text_sha256"], "published_index": entry.index,
-                                            "published_at": entry.time})
-            c.execute(_INSERT[CommitmentSigner], [{"slug": f["slug"], "nip": nip, "position": i}
-                                                  for i, nip in enumerate(f["signers"])])
+            c.execute(
+                _INSERT[Commitment],
+                {
+                    "slug": f["slug"],
+                    "title": f["title"],
+                    "text": f["text"],
+                    "text_sha256": f["text_sha256"],
+                    "published_index": entry.index,
+                    "published_at": entry.time,
+                },
+            )
+            c.execute(
+                _INSERT[CommitmentSigner],
+                [{"slug": f["slug"], "nip": nip, "position": i} for i, nip in enumerate(f["signers"])],
+            )
         elif entry.kind == "commitment.signed":
-            c.execute(_INSERT[Signature], {"idx": entry.index, "slug": f["slug"], "nip": f["nip"], "key": f["key"],
-                                           "signed_at": entry.time})
+            c.execute(
+                _INSERT[Signature],
+                {"idx": entry.index, "slug": f["slug"], "nip": f["nip"], "key": f["key"], "signed_at": entry.time},
+            )
 
 
 def _size(c: Connection) -> int:
@@ -279,11 +311,19 @@ class Ledger:
             with self._writer.begin() as conn:
                 self._lock(conn)
                 meta = LedgerMeta.__table__.c  # type: ignore[attr-defined]
-                if (conn.execute(select(func.count()).select_from(EntryRow.__table__)).scalar()  # type: ignore[arg-type]
-                        or conn.execute(select(meta.name).where(meta.name == "origin")).first()):
+                if (
+                    conn.execute(select(func.count()).select_from(EntryRow.__table__)).scalar()  # type: ignore[arg-type]
+                    or conn.execute(select(meta.name).where(meta.name == "origin")).first()
+                ):
                     raise AlreadyInitialized("this database already holds a ledger; nothing was changed")
-                conn.execute(_INSERT[LedgerMeta], [{"name": "origin", "value": origin}, {"name": "org", "value": org},
-                                                   {"name": "ledger_key", "value": str(signer.verifier)}])
+                conn.execute(
+                    _INSERT[LedgerMeta],
+                    [
+                        {"name": "origin", "value": origin},
+                        {"name": "org", "value": org},
+                        {"name": "ledger_key", "value": str(signer.verifier)},
+                    ],
+                )
                 checkpoint, tip = self._write_entry(conn, entry, signer, origin)
         except IntegrityError as e:
             raise AlreadyInitialized("this database already holds a ledger; nothing was changed") from e
@@ -342,8 +382,17 @@ class Ledger:
         tree = self._frontier(conn, n, entry.prev)
         leaf = entry.leaf_hash
         completed = tree.append(leaf)
-        conn.execute(_INSERT[EntryRow], {"idx": n, "kind": entry.kind, "time": entry.time, "prev": entry.prev,
-                                         "leaf_hash": leaf, "leaf": entry.leaf})
+        conn.execute(
+            _INSERT[EntryRow],
+            {
+                "idx": n,
+                "kind": entry.kind,
+                "time": entry.time,
+                "prev": entry.prev,
+                "leaf_hash": leaf,
+                "leaf": entry.leaf,
+            },
+        )
         if completed:
             conn.execute(_INSERT[MerkleNodeRow], [{"level": level, "idx": i, "hash": h} for (level, i), h in completed])
         checkpoint = Checkpoint(origin, n + 1, tree.root()).signed(signer)

@@ -70,7 +70,9 @@ def encrypt_pkcs8(private_der: bytes, passphrase: bytes, iterations: int = DEFAU
     der = _seq(algorithm, _octets(ciphertext))
     b64 = base64.b64encode(der).decode()
     lines = [b64[i : i + 64] for i in range(0, len(b64), 64)]
-    return ("-----BEGIN ENCRYPTED PRIVATE KEY-----\n" + "\n".join(lines) + "\n-----END ENCRYPTED PRIVATE KEY-----\n").encode()
+    return (
+        "-----BEGIN ENCRYPTED PRIVATE KEY-----\n" + "\n".join(lines) + "\n-----END ENCRYPTED PRIVATE KEY-----\n"
+    ).encode()
 
 
 def unencrypted_der(private_key: serialization.PrivateFormat | object) -> bytes:

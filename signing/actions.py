@@ -65,15 +65,19 @@ def _clean(value: str, what: str) -> str:
     return value
 
 
-def register_official(
-    ledger: Ledger, nip: str, name: str, title: str, unit: str, role: str, now: datetime
-) -> Official:
+def register_official(ledger: Ledger, nip: str, name: str, title: str, unit: str, role: str, now: datetime) -> Official:
     """Add a person to the register. Raises InvalidInput (bad NIP, role) or Conflict (known NIP)."""
     nip = validate_nip(nip, now.date())
     if role not in ROLES:
         raise InvalidInput(f"role must be one of {', '.join(ROLES)}")
-    official = Official(nip=nip, name=_clean(name, "name"), title=_clean(title, "title"),
-                        unit=_clean(unit, "unit"), role=role, created_at=now)
+    official = Official(
+        nip=nip,
+        name=_clean(name, "name"),
+        title=_clean(title, "title"),
+        unit=_clean(unit, "unit"),
+        role=role,
+        created_at=now,
+    )
     try:
         with ledger.session() as s:
             s.add(official)
@@ -113,7 +117,13 @@ def enrol(ctx: Context, nip: str, passphrase: str, now: datetime, password: str 
     if active_key(ctx.ledger, official.nip) is not None:
         raise Conflict(f"official {official.nip} already has an active key; revoke it first")
     vkey = ctx.keys.create(official_key_name(ctx.ledger.origin, official.nip), passphrase)
-    fields = {"nip": official.nip, "name": official.name, "title": official.title, "unit": official.unit, "key": str(vkey)}
+    fields = {
+        "nip": official.nip,
+        "name": official.name,
+        "title": official.title,
+        "unit": official.unit,
+        "key": str(vkey),
+    }
     try:
         return ctx.ledger.append("key.enrolled", fields, ctx.signer, now)
     except BaseException:
@@ -127,9 +137,7 @@ def commitment_text(text: str) -> str:
     return text.replace("\r\n", "\n").strip() + "\n"
 
 
-def publish(
-    ctx: Context, slug: str, title: str, text: str, signers: Sequence[str], by: str, now: datetime
-) -> Appended:
+def publish(ctx: Context, slug: str, title: str, text: str, signers: Sequence[str], by: str, now: datetime) -> Appended:
     """Append `commitment.published`. Every signatory must be a registered official.
 
     Raises InvalidInput or Conflict (slug taken, unknown or repeated signatory, empty list).
@@ -144,8 +152,12 @@ def publish(
     if unknown:
         raise InvalidInput(f"not registered officials: {', '.join(unknown)}")
     fields = {
-        "slug": slug, "title": _clean(title, "title"), "text": text,
-        "text_sha256": hashlib.sha256(text.encode()).hexdigest(), "signers": nips, "by": by,
+        "slug": slug,
+        "title": _clean(title, "title"),
+        "text": text,
+        "text_sha256": hashlib.sha256(text.encode()).hexdigest(),
+        "signers": nips,
+        "by": by,
     }
     return ctx.ledger.append("commitment.published", fields, ctx.signer, now)
 
@@ -181,8 +193,12 @@ def sign(
         authorize()
     statement.verify(signature)
     fields = {
-        "slug": slug, "commitment_sha256": commitment.text_sha256, "commitment_index": commitment.published_index,
-        "nip": nip, "key": str(vkey), "signature": base64.b64encode(signature).decode(),
+        "slug": slug,
+        "commitment_sha256": commitment.text_sha256,
+        "commitment_index": commitment.published_index,
+        "nip": nip,
+        "key": str(vkey),
+        "signature": base64.b64encode(signature).decode(),
     }
     return ctx.ledger.append("commitment.signed", fields, ctx.signer, now, check_signed_entry)
 

@@ -143,7 +143,7 @@ _WORDS = {
         "summary_pending": "Belum menandatangani",
         "summary_checkpoint": "Checkpoint: ukuran {size} · akar {root}",
         "summary_foot": "Pindai kode QR atau buka tautan di setiap baris untuk memeriksa tanda tangan itu. "
-                        "Tanda tangan elektronik tidak tersertifikasi (bukan dari PSrE).",
+        "Tanda tangan elektronik tidak tersertifikasi (bukan dari PSrE).",
         "page": "Halaman {n}",
     },
     "en": {
@@ -179,7 +179,7 @@ _WORDS = {
         "summary_pending": "Not signed yet",
         "summary_checkpoint": "Checkpoint: size {size} · root {root}",
         "summary_foot": "Scan the QR code or open the link on each row to check that signature. "
-                        "Uncertified electronic signatures (not from a PSrE).",
+        "Uncertified electronic signatures (not from a PSrE).",
         "page": "Page {n}",
     },
 }
@@ -286,7 +286,12 @@ def _layout(facts: SignatureFacts, ledger_key_fingerprint: str, pres: Presentati
         (w["leaf"], facts.leaf_hash, "Courier", 7.6),
         (w["text_sha"], facts.commitment_sha256, "Courier", 7.6),
         (w["fingerprint"], facts.key_fingerprint, "Courier", 7.6),
-        (w["checkpoint"], w["checkpoint_value"].format(size=facts.checkpoint_size, root=facts.checkpoint_root), "Courier", 7.6),
+        (
+            w["checkpoint"],
+            w["checkpoint_value"].format(size=facts.checkpoint_size, root=facts.checkpoint_root),
+            "Courier",
+            7.6,
+        ),
         (w["utc"], d(f"{format_time(facts.time)} · {facts.origin}"), "Courier", 7.6),
     ]
     for label, value, font, size in details:
@@ -310,8 +315,9 @@ def _layout(facts: SignatureFacts, ledger_key_fingerprint: str, pres: Presentati
         t.append(Text(line, "Helvetica", 7.4, top, color=INK))
         top += 9.4
     t.append(Text(w["ledger_key"].format(fp=ledger_key_fingerprint), "Helvetica", 6.6, 800, color=GREY))
-    printed = w["printed"].format(when=format_short_wib(pres.printed_at, pres.lang), index=facts.index,
-                                  short=facts.short_hash)
+    printed = w["printed"].format(
+        when=format_short_wib(pres.printed_at, pres.lang), index=facts.index, short=facts.short_hash
+    )
     t.append(Text(printed, "Helvetica", 6.6, 810, color=GREY))
     return Layout(tuple(t), title_bottom)
 
@@ -509,7 +515,13 @@ def certificate_name(index: int) -> str:
 
 
 def write_certificates(
-    ledger: Ledger, slug: str, target: Path, *, lang: str = "id", base_url: str, now: datetime,
+    ledger: Ledger,
+    slug: str,
+    target: Path,
+    *,
+    lang: str = "id",
+    base_url: str,
+    now: datetime,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Write every certificate of a commitment, and its summary, into a folder or a ``.zip``.
@@ -603,8 +615,13 @@ def render_summary(ledger: Ledger, slug: str, *, lang: str = "id", base_url: str
 
     def header(first: bool) -> float:
         _frame(c)
-        _draw_texts(c, [Text(d(org.upper()), "Times-Bold", _fit(d(org.upper()), "Times-Bold", 14, 460, 9), 70, color=NAVY),
-                        Text(d(f"{w['ledger']} · {ledger.origin}"), "Helvetica", 8, 84, color=GREY)])
+        _draw_texts(
+            c,
+            [
+                Text(d(org.upper()), "Times-Bold", _fit(d(org.upper()), "Times-Bold", 14, 460, 9), 70, color=NAVY),
+                Text(d(f"{w['ledger']} · {ledger.origin}"), "Helvetica", 8, 84, color=GREY),
+            ],
+        )
         _rule(c, 92, 150)
         top = 92.0
         if first:
@@ -616,11 +633,14 @@ def render_summary(ledger: Ledger, slug: str, *, lang: str = "id", base_url: str
                 _draw_texts(c, [Text(line, "Times-Bold", 14, top)])
                 top += 17
             status = w["summary_status"].format(signed=len(signed), required=len(rows))
-            _draw_texts(c, [
-                Text(w["summary_sub"], "Times-Italic", 10.5, top + 2, color=GREY),
-                Text(f"SHA-256 {commitment.text_sha256}", "Courier", 7.2, top + 16, color=GREY),
-                Text(status, "Helvetica-Bold", 10, top + 34, color=NAVY),
-            ])
+            _draw_texts(
+                c,
+                [
+                    Text(w["summary_sub"], "Times-Italic", 10.5, top + 2, color=GREY),
+                    Text(f"SHA-256 {commitment.text_sha256}", "Courier", 7.2, top + 16, color=GREY),
+                    Text(status, "Helvetica-Bold", 10, top + 34, color=NAVY),
+                ],
+            )
             top += 44
         cols = w["summary_cols"]
         top += 10
@@ -628,8 +648,10 @@ def render_summary(ledger: Ledger, slug: str, *, lang: str = "id", base_url: str
         c.setFillColor(NAVY)
         c.rect(LEFT - 4, H - top - 16, RIGHT - LEFT + 8, 16, stroke=0, fill=1)
         c.restoreState()
-        _draw_texts(c, [Text(cols[i], "Helvetica-Bold", 7.5, top + 11, _COLS[i], "r" if i == 4 else "l", white)
-                        for i in range(5)])
+        _draw_texts(
+            c,
+            [Text(cols[i], "Helvetica-Bold", 7.5, top + 11, _COLS[i], "r" if i == 4 else "l", white) for i in range(5)],
+        )
         return top + 22
 
     top = header(True)
@@ -643,9 +665,15 @@ def render_summary(ledger: Ledger, slug: str, *, lang: str = "id", base_url: str
             top = header(False)
         texts = [
             Text(f"{n}.", "Helvetica", 9, top + 12, _COLS[0], "l"),
-            Text(d(row.name), "Helvetica-Bold", _fit(d(row.name), "Helvetica-Bold", 9.5, 210, 6), top + 12, _COLS[1], "l"),
-            Text(d(row.position), "Helvetica", _fit(d(row.position), "Helvetica", 8, 210, 5.5), top + 23, _COLS[1], "l"),
-            Text(d(row.agency), "Helvetica", _fit(d(row.agency), "Helvetica", 8, 210, 5.5), top + 33, _COLS[1], "l", GREY),
+            Text(
+                d(row.name), "Helvetica-Bold", _fit(d(row.name), "Helvetica-Bold", 9.5, 210, 6), top + 12, _COLS[1], "l"
+            ),
+            Text(
+                d(row.position), "Helvetica", _fit(d(row.position), "Helvetica", 8, 210, 5.5), top + 23, _COLS[1], "l"
+            ),
+            Text(
+                d(row.agency), "Helvetica", _fit(d(row.agency), "Helvetica", 8, 210, 5.5), top + 33, _COLS[1], "l", GREY
+            ),
             Text(f"NIP {format_nip(row.nip)}", "Helvetica", 7, top + 43, _COLS[1], "l", GREY),
         ]
         if row.facts is None:
@@ -670,10 +698,17 @@ def render_summary(ledger: Ledger, slug: str, *, lang: str = "id", base_url: str
     root = checkpoint.body().split("\n")[2]
     foot = [
         Text(w["summary_checkpoint"].format(size=checkpoint.size, root=root), "Courier", 6.8, H - 62, color=GREY),
-        *[Text(line, "Helvetica", 6.8, H - 52 + 8.5 * i, color=GREY)
-          for i, line in enumerate(_lines(w["summary_foot"], "Helvetica", 6.8, 460))],
-        Text(w["printed"].split(" · ")[0].format(when=format_short_wib(now, lang)) + " · " + w["page"].format(n=page),
-             "Helvetica", 6.8, H - 34, color=GREY),
+        *[
+            Text(line, "Helvetica", 6.8, H - 52 + 8.5 * i, color=GREY)
+            for i, line in enumerate(_lines(w["summary_foot"], "Helvetica", 6.8, 460))
+        ],
+        Text(
+            w["printed"].split(" · ")[0].format(when=format_short_wib(now, lang)) + " · " + w["page"].format(n=page),
+            "Helvetica",
+            6.8,
+            H - 34,
+            color=GREY,
+        ),
     ]
     _draw_texts(c, foot)
     c.showPage()

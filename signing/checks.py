@@ -62,7 +62,9 @@ class Checks:
     def __init__(self) -> None:
         self.items: list[Check] = []
 
-    def run(self, name: str, fn: Callable[[], str], *, needs: tuple[str, ...] = (), reason: Reason | None = None) -> bool:
+    def run(
+        self, name: str, fn: Callable[[], str], *, needs: tuple[str, ...] = (), reason: Reason | None = None
+    ) -> bool:
         """Run `fn`, which returns what it found, or raises `Failed` (or a ledger or signing error) or
         `NotChecked`. A check whose `needs` did not all pass is recorded as not checked."""
         blocked = [c.name for c in self.items if c.name in needs and not c.passed]

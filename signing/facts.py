@@ -126,11 +126,23 @@ def signature_facts(
         raise EvidenceMismatch(f"entry {signed.index} is not in the checkpoint of size {checkpoint.size}")
     key = VerifierKey.parse(s["key"])
     return SignatureFacts(
-        org=created.fields["org"], origin=created.fields["origin"], index=signed.index,
-        leaf_hash=signed.leaf_hash.hex(), time=signed.time, slug=s["slug"], commitment_title=p["title"],
-        commitment_sha256=s["commitment_sha256"], commitment_index=published.index, nip=s["nip"],
-        name=e["name"], position=e["title"], agency=e["unit"], key=s["key"], key_fingerprint=key.fingerprint,
-        enrolled_index=enrolled.index, checkpoint_size=checkpoint.size,
+        org=created.fields["org"],
+        origin=created.fields["origin"],
+        index=signed.index,
+        leaf_hash=signed.leaf_hash.hex(),
+        time=signed.time,
+        slug=s["slug"],
+        commitment_title=p["title"],
+        commitment_sha256=s["commitment_sha256"],
+        commitment_index=published.index,
+        nip=s["nip"],
+        name=e["name"],
+        position=e["title"],
+        agency=e["unit"],
+        key=s["key"],
+        key_fingerprint=key.fingerprint,
+        enrolled_index=enrolled.index,
+        checkpoint_size=checkpoint.size,
         checkpoint_root=base64.b64encode(checkpoint.root).decode(),
     )
 

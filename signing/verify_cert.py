@@ -65,8 +65,9 @@ logger = logging.getLogger(__name__)
 
 MAX_PDF_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENT_BYTES = 4 * 1024 * 1024
-ROLE_NAMES = dict(zip(KINDS, ("the ledger's first entry", "the key's enrolment", "the commitment", "the signature"),
-                      strict=True))
+ROLE_NAMES = dict(
+    zip(KINDS, ("the ledger's first entry", "the key's enrolment", "the commitment", "the signature"), strict=True)
+)
 
 
 @dataclass(frozen=True)
@@ -143,13 +144,20 @@ def read_embedded(data: bytes) -> Embedded:
     if MANIFEST not in files:
         ours = [n for n in files if n == VKEY_FILE or n.startswith("entry-")]
         if not ours:
-            raise NotACertificate("the PDF carries no Ikrar evidence: it is not an Ikrar certificate, or a copy "
-                                  "that lost its attachments (a printout or a re-saved file)")
+            raise NotACertificate(
+                "the PDF carries no Ikrar evidence: it is not an Ikrar certificate, or a copy "
+                "that lost its attachments (a printout or a re-saved file)"
+            )
         raise AttachmentMissing(f"the certificate lacks its attachment {MANIFEST}")
     m = _manifest(files[MANIFEST])
     index, indexes = m.get("index"), m.get("entries")
-    if (type(index) is not int or not isinstance(indexes, list) or len(indexes) != len(KINDS)
-            or any(type(i) is not int or i < 0 for i in indexes) or indexes[-1] != index):
+    if (
+        type(index) is not int
+        or not isinstance(indexes, list)
+        or len(indexes) != len(KINDS)
+        or any(type(i) is not int or i < 0 for i in indexes)
+        or indexes[-1] != index
+    ):
         raise CertificateEdited(f"{MANIFEST} does not name the four entries behind the signature")
     try:
         presentation = Presentation.from_json(m)
@@ -168,8 +176,17 @@ def read_embedded(data: bytes) -> Embedded:
         vkey = VerifierKey.parse(files[VKEY_FILE].decode("utf-8"))
     except (UnicodeDecodeError, NoteInvalid) as e:
         raise CertificateEdited(f"{VKEY_FILE} is not a verifier key") from e
-    return Embedded(index, tuple(indexes), presentation, claimed, MappingProxyType(leaves), MappingProxyType(proofs),
-                    vkey, pdf.page_text, pdf.pages)
+    return Embedded(
+        index,
+        tuple(indexes),
+        presentation,
+        claimed,
+        MappingProxyType(leaves),
+        MappingProxyType(proofs),
+        vkey,
+        pdf.page_text,
+        pdf.pages,
+    )
 
 
 class KeyTrust(StrEnum):
@@ -269,11 +286,16 @@ def _check_embedded(em: Embedded, trusted: VerifierKey | None) -> tuple[Checks, 
 
     def key() -> str:
         if trusted is None:
-            raise NotChecked(f"only the key embedded in the PDF was used ({em.vkey}): trust must come from a key "
-                             "published elsewhere, such as the city's website; compare it, or give it with --vkey")
+            raise NotChecked(
+                f"only the key embedded in the PDF was used ({em.vkey}): trust must come from a key "
+                "published elsewhere, such as the city's website; compare it, or give it with --vkey"
+            )
         if em.vkey != trusted:
-            raise Failed(f"the certificate's ledger key {em.vkey} is not the trusted key {trusted}: it comes from "
-                         "another ledger", Reason.FOREIGN)
+            raise Failed(
+                f"the certificate's ledger key {em.vkey} is not the trusted key {trusted}: it comes from "
+                "another ledger",
+                Reason.FOREIGN,
+            )
         return f"the embedded ledger key is the trusted key {trusted}"
 
     def entries() -> str:
@@ -318,19 +340,24 @@ def _check_embedded(em: Embedded, trusted: VerifierKey | None) -> tuple[Checks, 
             try:
                 verify_inclusion(entry.leaf_hash, entry.index, cp.size, found.proofs[entry.index].hashes, cp.root)
             except ProofInvalid as e:
-                raise Failed(f"{ROLE_NAMES[entry.kind]} (entry {entry.index}) is not in the signed checkpoint: "
-                             f"its leaf or its proof was altered ({e})") from e
+                raise Failed(
+                    f"{ROLE_NAMES[entry.kind]} (entry {entry.index}) is not in the signed checkpoint: "
+                    f"its leaf or its proof was altered ({e})"
+                ) from e
         return f"all four entries are in the checkpoint of size {cp.size} (RFC 6962 inclusion proofs)"
 
     def origin() -> str:
         assert found.entries is not None and found.checkpoint is not None
         created, cp = found.entries[0], found.checkpoint
         if created.fields["ledger_key"] != str(em.vkey):
-            raise Failed(f"the ledger's first entry names the key {created.fields['ledger_key']}, not the "
-                         f"embedded {em.vkey}")
+            raise Failed(
+                f"the ledger's first entry names the key {created.fields['ledger_key']}, not the embedded {em.vkey}"
+            )
         if not created.fields["origin"] == cp.origin == em.vkey.name:
-            raise Failed(f"the origins differ: first entry {created.fields['origin']!r}, checkpoint "
-                         f"{cp.origin!r}, key {em.vkey.name!r}")
+            raise Failed(
+                f"the origins differ: first entry {created.fields['origin']!r}, checkpoint "
+                f"{cp.origin!r}, key {em.vkey.name!r}"
+            )
         return f"the first entry, the checkpoint and the key all name the origin {cp.origin}"
 
     def statement() -> str:
@@ -345,8 +372,10 @@ def _check_embedded(em: Embedded, trusted: VerifierKey | None) -> tuple[Checks, 
             found.facts = f = signature_facts(*found.entries, found.checkpoint)
         except EvidenceMismatch as e:
             raise Failed(str(e)) from e
-        return (f"the key was enrolled to NIP {f.nip} at entry {f.enrolled_index}; the text signed was published "
-                f"at entry {f.commitment_index}")
+        return (
+            f"the key was enrolled to NIP {f.nip} at entry {f.enrolled_index}; the text signed was published "
+            f"at entry {f.commitment_index}"
+        )
 
     def facts() -> str:
         assert found.facts is not None
@@ -421,12 +450,18 @@ def check_upload(ledger: Ledger, data: bytes) -> CertificateReport:
         assert cp is not None
         latest = ledger.checkpoint()
         if cp.size > latest.size:
-            raise Failed(f"the certificate's checkpoint (size {cp.size}) is newer than this ledger (size {latest.size})")
+            raise Failed(
+                f"the certificate's checkpoint (size {cp.size}) is newer than this ledger (size {latest.size})"
+            )
         if ledger.checkpoint(cp.size).root != cp.root:
-            raise Failed(f"this ledger's checkpoint of size {cp.size} has another root: the ledger was rewritten, "
-                         "or the certificate comes from a fork of it")
+            raise Failed(
+                f"this ledger's checkpoint of size {cp.size} has another root: the ledger was rewritten, "
+                "or the certificate comes from a fork of it"
+            )
         try:
-            verify_consistency(cp.size, latest.size, cp.root, latest.root, ledger.consistency_proof(cp.size, latest.size))
+            verify_consistency(
+                cp.size, latest.size, cp.root, latest.root, ledger.consistency_proof(cp.size, latest.size)
+            )
         except ProofInvalid as e:
             raise Failed(f"the certificate's checkpoint is not consistent with the latest one: {e}") from e
         return f"its checkpoint (size {cp.size}) is consistent with this ledger's latest (size {latest.size})"

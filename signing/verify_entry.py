@@ -131,8 +131,10 @@ def check_entry(ledger: Ledger, index: int, h: str | None = None) -> EntryReport
         given = h.strip().lower()
         actual = signed.leaf_hash.hex()
         if not _HEX.fullmatch(given) or not actual.startswith(given):
-            raise Failed(f"the printed certificate does not match entry {index}: it shows {h[:64]!r}, the entry's "
-                         f"hash begins {actual[:16]}")
+            raise Failed(
+                f"the printed certificate does not match entry {index}: it shows {h[:64]!r}, the entry's "
+                f"hash begins {actual[:16]}"
+            )
         return f"the printed certificate matches entry {index} (hash {actual[:16]}…)"
 
     checks.run("statement", statement)

@@ -29,8 +29,12 @@ def attachments(pdf: bytes) -> dict[str, bytes]:
     return {name: data[0] for name, data in PdfReader(io.BytesIO(pdf)).attachments.items()}
 
 
-def rebuild(pdf: bytes, replace: Mapping[str, bytes] = {}, drop: tuple[str, ...] = (),
-            page_edit: tuple[bytes, bytes] | None = None) -> bytes:
+def rebuild(
+    pdf: bytes,
+    replace: Mapping[str, bytes] = {},
+    drop: tuple[str, ...] = (),
+    page_edit: tuple[bytes, bytes] | None = None,
+) -> bytes:
     """What a forger would make: the same page (optionally with its text edited) and the
     attachments, some replaced or dropped, written as a new PDF."""
     reader = PdfReader(io.BytesIO(pdf))

@@ -50,7 +50,9 @@ class LedgerFactory:
         return self
 
     def official(self, n: int, enrol: bool = True) -> str:
-        actions.register_official(self.ledger, nip(n), f"Pejabat {n}", f"Kepala Dinas {n}", f"Dinas {n}", "official", self.now())
+        actions.register_official(
+            self.ledger, nip(n), f"Pejabat {n}", f"Kepala Dinas {n}", f"Dinas {n}", "official", self.now()
+        )
         if enrol:
             actions.enrol(self.ctx, nip(n), passphrase(n), self.now())
         self.officials.append(nip(n))

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from ledger.checkpoint import Checkpoint, TlogProof
 from ledger.note import VerifierKey
-from web.cli import app
 from tests.factories import FAST_KDF, nip
+from web.cli import app
 
 ORG = "Pemerintah Kota Kediri"
 
@@ -43,8 +43,19 @@ def _setup(ikrar, tmp_path: Path) -> None:
         (tmp_path / f"pass{n}").write_text(f"sandi-rahasia-{n}-panjang\n")
         ikrar("official", "enrol", "--nip", nip(n), "--passphrase-file", str(tmp_path / f"pass{n}"))
     (tmp_path / "komitmen.txt").write_text("Kami berkomitmen mewujudkan Kediri kota cerdas.\n")
-    ikrar("commitment", "publish", str(tmp_path / "komitmen.txt"), "--slug", "smart-city", "--title", "Komitmen",
-          "--signer", nip(1), "--signer", nip(2))
+    ikrar(
+        "commitment",
+        "publish",
+        str(tmp_path / "komitmen.txt"),
+        "--slug",
+        "smart-city",
+        "--title",
+        "Komitmen",
+        "--signer",
+        nip(1),
+        "--signer",
+        nip(2),
+    )
 
 
 def test_the_operator_flow(ikrar, tmp_path: Path) -> None:
@@ -52,15 +63,39 @@ def test_the_operator_flow(ikrar, tmp_path: Path) -> None:
     assert "already exists" in ikrar("init", "--org", ORG, ok=False).output
     signed = ikrar("sign", "--commitment", "smart-city", "--nip", nip(1), "--passphrase-file", str(tmp_path / "pass1"))
     assert "entry 4" in signed.output
-    assert "already signed" in ikrar("sign", "--commitment", "smart-city", "--nip", nip(1), "--passphrase-file",
-                                     str(tmp_path / "pass1"), ok=False).output
+    assert (
+        "already signed"
+        in ikrar(
+            "sign",
+            "--commitment",
+            "smart-city",
+            "--nip",
+            nip(1),
+            "--passphrase-file",
+            str(tmp_path / "pass1"),
+            ok=False,
+        ).output
+    )
     (tmp_path / "wrong").write_text("bukan-sandinya-123\n")
-    assert "does not open" in ikrar("sign", "--commitment", "smart-city", "--nip", nip(2), "--passphrase-file",
-                                    str(tmp_path / "wrong"), ok=False).output
+    assert (
+        "does not open"
+        in ikrar(
+            "sign",
+            "--commitment",
+            "smart-city",
+            "--nip",
+            nip(2),
+            "--passphrase-file",
+            str(tmp_path / "wrong"),
+            ok=False,
+        ).output
+    )
     # the passphrase may also come on standard input, for scripts
     ikrar("sign", "--commitment", "smart-city", "--nip", nip(2), stdin="sandi-rahasia-2-panjang\n")
-    assert "NIP must be exactly 18 digits" in ikrar("official", "add", "--nip", "123", "--name", "a", "--title", "b",
-                                                    "--unit", "c", ok=False).output
+    assert (
+        "NIP must be exactly 18 digits"
+        in ikrar("official", "add", "--nip", "123", "--name", "a", "--title", "b", "--unit", "c", ok=False).output
+    )
     listing = ikrar("official", "list").output
     assert "active (entry 2)" in listing and "Pejabat 2" in listing
     assert "2/2" in ikrar("commitment", "list").output

@@ -148,8 +148,13 @@ def new_session(
     """
     cookie = secrets.token_urlsafe(32)
     lifetime = timedelta(hours=hours if nip else ANONYMOUS_HOURS)
-    row = WebSession(id_hash=_digest(cookie), nip=nip, csrf_token=secrets.token_urlsafe(32),
-                     created_at=now, expires_at=now + lifetime)
+    row = WebSession(
+        id_hash=_digest(cookie),
+        nip=nip,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        expires_at=now + lifetime,
+    )
     with _write(ledger) as s, s.begin():
         s.exec(delete(WebSession).where(col(WebSession.expires_at) < now))
         if replaces:
@@ -190,7 +195,9 @@ def issue_enrolment(ledger: Ledger, nip: str, by: str, now: datetime, hours: int
         if s.get(Official, nip) is None:
             raise FormInvalid("err.unknown_official", nip=nip)
         s.exec(delete(EnrolmentToken).where(col(EnrolmentToken.nip) == nip, col(EnrolmentToken.used_at).is_(None)))
-        s.add(EnrolmentToken(token_hash=_digest(token), nip=nip, created_by=by[:64], created_at=now, expires_at=expires))
+        s.add(
+            EnrolmentToken(token_hash=_digest(token), nip=nip, created_by=by[:64], created_at=now, expires_at=expires)
+        )
     logger.info("enrolment link issued nip=%s by=%s", nip, by)
     return token, expires
 
@@ -270,9 +277,15 @@ def settle_attempt(ledger: Ledger, scope: str, nip: str, now: datetime, right: b
         try:
             with _write(ledger) as s, s.begin():
                 # Forget counts that no lock holds any more, so made-up NIPs cannot fill the table.
-                s.exec(delete(Throttle).where(col(Throttle.last_failure_at) < now - LOCK_MAX,
-                                              or_(col(Throttle.locked_until).is_(None), col(Throttle.locked_until) < now)))
-                row = s.exec(select(Throttle).where(Throttle.scope == scope, Throttle.nip == nip).with_for_update()).first()
+                s.exec(
+                    delete(Throttle).where(
+                        col(Throttle.last_failure_at) < now - LOCK_MAX,
+                        or_(col(Throttle.locked_until).is_(None), col(Throttle.locked_until) < now),
+                    )
+                )
+                row = s.exec(
+                    select(Throttle).where(Throttle.scope == scope, Throttle.nip == nip).with_for_update()
+                ).first()
                 throttled = _throttled(row, scope, now)
                 if throttled is not None:
                     raise throttled

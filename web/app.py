@@ -116,13 +116,13 @@ async def handle_error(request: Request, exc: Exception) -> Response:
         return RedirectResponse(f"/login?next={target}", status_code=303)
     try:
         current: Page = await run_in_threadpool(page, request)
-    except Exception:  # noqa: BLE001 - the error page must render even when the database is down
+    except Exception:
         logger.exception("cannot load the session for the error page")
         current = Page(request, t.lang, t, None, None)
         request.state.page = current
     try:
         return current.render("error.html", status=status, message=message, status_code=status)
-    except Exception:  # noqa: BLE001 - last resort: a plain page in the right language
+    except Exception:
         logger.exception("cannot render the error page")
         return Response(message, status_code=status, media_type="text/plain; charset=utf-8", headers=headers)
 
@@ -133,8 +133,10 @@ class SecurityHeaders:
     post only here), no MIME sniffing, and no referrer (enrolment links carry their token
     in the path)."""
 
-    CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-           "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+    CSP = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
     HEADERS = [
         (b"content-security-policy", CSP.encode()),
         (b"x-content-type-options", b"nosniff"),

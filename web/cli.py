@@ -147,7 +147,9 @@ def official_add(
 
 
 @official_app.command("enrol")
-def official_enrol(nip: Annotated[str, typer.Option(help="The official's NIP.")], passphrase_file: PassphraseFile = None) -> None:
+def official_enrol(
+    nip: Annotated[str, typer.Option(help="The official's NIP.")], passphrase_file: PassphraseFile = None
+) -> None:
     """Make the official's signing key under a new passphrase and append key.enrolled."""
     runtime = _runtime()
     ctx = runtime.context()
@@ -197,15 +199,20 @@ def commitment_publish(
         raise typer.BadParameter(f"{file} is not UTF-8 text") from e
     appended = actions.publish(ctx, slug, title, text, signer, by, _now())
     f = appended.entry.fields
-    out.print(f"Published {f['slug']} at entry {appended.entry.index}: sha256 {f['text_sha256']}, {len(f['signers'])} signatories.")
+    out.print(
+        f"Published {f['slug']} at entry {appended.entry.index}: "
+        f"sha256 {f['text_sha256']}, {len(f['signers'])} signatories."
+    )
 
 
 @commitment_app.command("list")
 def commitment_list() -> None:
     """Every commitment with how many have signed."""
     runtime = _ready()
-    rows = [(c.slug, c.title, str(c.published_index), f"{c.signed}/{c.required}", c.text_sha256)
-            for c in reversed(commitment_summaries(runtime.ledger))]
+    rows = [
+        (c.slug, c.title, str(c.published_index), f"{c.signed}/{c.required}", c.text_sha256)
+        for c in reversed(commitment_summaries(runtime.ledger))
+    ]
     _table(("Slug", "Title", "Entry", "Signed", "SHA-256"), rows)
 
 
@@ -252,7 +259,9 @@ def vkey() -> None:
 @app.command()
 def proof(
     index: Annotated[int, typer.Argument(help="The entry's index.")],
-    size: Annotated[int | None, typer.Option(help="Tree size of the checkpoint to prove against (default: latest).")] = None,
+    size: Annotated[
+        int | None, typer.Option(help="Tree size of the checkpoint to prove against (default: latest).")
+    ] = None,
 ) -> None:
     """Print a C2SP tlog-proof for entry INDEX."""
     runtime = _ready()
@@ -268,16 +277,26 @@ def consistency(old: Annotated[int, typer.Argument()], new: Annotated[int, typer
 
 
 def _progress(total: int, label: str) -> tuple[Progress, Any]:
-    progress = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                        console=err, transient=True, disable=total < 2000)
+    progress = Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=total < 2000,
+    )
     task = progress.add_task(label, total=total)
     return progress, lambda done: progress.update(task, completed=done) if done % 500 == 0 or done == total else None
 
 
 def _trusted_key(vkey: str | None, fallback: VerifierKey, where: str) -> VerifierKey:
     if vkey is None:
-        err.print(f"[yellow]note:[/] trusting the verifier key stored {where}; pass --vkey with the key "
-                  "published elsewhere to rule out a replaced key.", highlight=False)
+        err.print(
+            f"[yellow]note:[/] trusting the verifier key stored {where}; pass --vkey with the key "
+            "published elsewhere to rule out a replaced key.",
+            highlight=False,
+        )
         return fallback
     return _parse_vkey(vkey)
 
@@ -300,8 +319,11 @@ KnownOption = Annotated[
 
 
 def _report(report: AuditReport) -> None:
-    out.print(f"OK: {report.size} entries, {report.signatures} signatures, {report.checkpoints} checkpoints verified "
-              f"({report.origin}).", highlight=False)
+    out.print(
+        f"OK: {report.size} entries, {report.signatures} signatures, {report.checkpoints} checkpoints verified "
+        f"({report.origin}).",
+        highlight=False,
+    )
     typer.echo(report.latest_checkpoint, nl=False)
 
 
@@ -309,8 +331,15 @@ def _report(report: AuditReport) -> None:
 def audit_cmd(
     vkey: VkeyOption = None,
     known_checkpoint: KnownOption = None,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes that verify signatures side by side "
-                                         "(use the number of cores); the first broken entry is named all the same.")] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Processes that verify signatures side by side "
+            "(use the number of cores); the first broken entry is named all the same.",
+        ),
+    ] = 1,
 ) -> None:
     """Re-verify the whole ledger: chain, Merkle roots, checkpoints, every signature. Exit 1 if broken."""
     runtime = _ready()
@@ -318,8 +347,15 @@ def audit_cmd(
     trusted = _trusted_key(vkey, ledger.verifier, "in the database")
     progress, tick = _progress(ledger.size(), "audit")
     with progress:
-        report = audit(ledger.stored_entries(), ledger.stored_checkpoints(), trusted, check_signed_entry, tick,
-                       _known(known_checkpoint), workers=workers)
+        report = audit(
+            ledger.stored_entries(),
+            ledger.stored_checkpoints(),
+            trusted,
+            check_signed_entry,
+            tick,
+            _known(known_checkpoint),
+            workers=workers,
+        )
     _report(report)
 
 
@@ -354,11 +390,19 @@ def _write_atomically(path: Path, data: bytes) -> None:
 @app.command("certificate")
 def certificate_cmd(
     output: Annotated[Path, typer.Option("-o", "--output", help="The PDF to write; with --all a folder or a .zip.")],
-    index: Annotated[int | None, typer.Argument(help="The signature entry's index (see `ikrar commitment list`).")] = None,
+    index: Annotated[
+        int | None, typer.Argument(help="The signature entry's index (see `ikrar commitment list`).")
+    ] = None,
     lang: Annotated[str, typer.Option(help="Language of the certificate: id (Bahasa Indonesia) or en.")] = "id",
-    commitment: Annotated[str | None, typer.Option("--commitment", help="A commitment's slug: its summary "
-                                                   "certificate, or with --all every certificate of it.")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="With --commitment: every signature certificate and the summary.")] = False,
+    commitment: Annotated[
+        str | None,
+        typer.Option(
+            "--commitment", help="A commitment's slug: its summary certificate, or with --all every certificate of it."
+        ),
+    ] = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="With --commitment: every signature certificate and the summary.")
+    ] = False,
 ) -> None:
     """Write the PDF certificate of signature INDEX, or of a whole commitment (--commitment SLUG [--all])."""
     if (index is None) == (commitment is None):
@@ -377,35 +421,59 @@ def certificate_cmd(
         _write_atomically(output, render_summary(ledger, commitment, lang=lang, base_url=base_url, now=now))
         out.print(f"Summary certificate of {commitment} written to {output}.", highlight=False)
         return
-    progress = Progress(TextColumn("certificates"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                        console=err, transient=True)
+    progress = Progress(
+        TextColumn("certificates"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
     with progress:
         task = progress.add_task("certificates", total=None)
-        count = write_certificates(ledger, commitment, output, lang=lang, base_url=base_url, now=now,
-                                   progress=lambda done, total: progress.update(task, completed=done, total=total))
+        count = write_certificates(
+            ledger,
+            commitment,
+            output,
+            lang=lang,
+            base_url=base_url,
+            now=now,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
     out.print(f"{count} certificates of {commitment} and its summary written to {output}.", highlight=False)
 
 
 def _print_certificate_report(report: CertificateReport, lang: str = "en") -> None:
-    marks = {Outcome.PASSED: "[green]ok[/]  ", Outcome.FAILED: "[bold red]FAIL[/]", Outcome.NOT_CHECKED: "[yellow]--[/]  "}
+    marks = {
+        Outcome.PASSED: "[green]ok[/]  ",
+        Outcome.FAILED: "[bold red]FAIL[/]",
+        Outcome.NOT_CHECKED: "[yellow]--[/]  ",
+    }
     f = report.facts
     if f is not None:
         out.print(f"Certificate of entry {f.index}: {f.name} ({f.position}, {f.agency}, NIP {f.nip})", highlight=False)
         out.print(f"signed {f.commitment_title!r} (sha256 {f.commitment_sha256})", highlight=False)
-        out.print(f"on {format_wib(f.time, lang)} — ledger {f.origin}, checkpoint size {f.checkpoint_size}",
-                  highlight=False)
+        out.print(
+            f"on {format_wib(f.time, lang)} — ledger {f.origin}, checkpoint size {f.checkpoint_size}", highlight=False
+        )
     for c in report.checks:
         out.print(f"  {marks[c.outcome]} {TITLES.get(c.name, c.name):<24} {c.detail}", highlight=False)
     if report.failures:
         first = report.failures[0]
-        err.print(f"[bold red]INVALID[/] ({(report.reason or '').replace('_', ' ')}): "
-                  f"{TITLES.get(first.name, first.name)}: {first.detail}", highlight=False)
+        err.print(
+            f"[bold red]INVALID[/] ({(report.reason or '').replace('_', ' ')}): "
+            f"{TITLES.get(first.name, first.name)}: {first.detail}",
+            highlight=False,
+        )
     elif report.key_trust is KeyTrust.TRUSTED:
         out.print("[bold green]VALID[/]: every check passed, under the trusted ledger key.", highlight=False)
     else:
-        out.print("[bold green]INTACT[/]: every check passed under the ledger key embedded in the PDF.\n"
-                  f"[yellow]Trust must come from a key published elsewhere[/]: compare {report.vkey} with the key "
-                  "the city publishes, or run again with --vkey.", highlight=False)
+        out.print(
+            "[bold green]INTACT[/]: every check passed under the ledger key embedded in the PDF.\n"
+            f"[yellow]Trust must come from a key published elsewhere[/]: compare {report.vkey} with the key "
+            "the city publishes, or run again with --vkey.",
+            highlight=False,
+        )
 
 
 @app.command("verify-cert")
@@ -426,7 +494,9 @@ def verify_cert_cmd(
 @official_app.command("invite")
 def official_invite(
     nip: Annotated[str, typer.Option(help="The person's NIP (an official or an admin).")],
-    hours: Annotated[int | None, typer.Option(min=1, help="How long the link works (default: IKRAR_ENROL_HOURS).")] = None,
+    hours: Annotated[
+        int | None, typer.Option(min=1, help="How long the link works (default: IKRAR_ENROL_HOURS).")
+    ] = None,
 ) -> None:
     """Print a one-time enrolment link (IKRAR_BASE_URL/enrol/...) for a registered person.
 
@@ -435,17 +505,22 @@ def official_invite(
     """
     runtime = _ready()
     official = actions.get_official(runtime.ledger, nip)
-    token, expires = accounts.issue_enrolment(runtime.ledger, official.nip, "cli", _now(),
-                                              hours or runtime.settings.enrol_hours)
-    err.print(f"One-time enrolment link for {official.name} ({official.nip}), valid until "
-              f"{format_wib(expires, 'en')}:", highlight=False)
+    token, expires = accounts.issue_enrolment(
+        runtime.ledger, official.nip, "cli", _now(), hours or runtime.settings.enrol_hours
+    )
+    err.print(
+        f"One-time enrolment link for {official.name} ({official.nip}), valid until {format_wib(expires, 'en')}:",
+        highlight=False,
+    )
     typer.echo(f"{runtime.settings.base_url}/enrol/{token}")
 
 
 @official_app.command("set-password")
 def official_set_password(
     nip: Annotated[str, typer.Option(help="The person's NIP (an official or an admin).")],
-    password_file: Annotated[Path | None, typer.Option("--password-file", help="Read the password from this file.")] = None,
+    password_file: Annotated[
+        Path | None, typer.Option("--password-file", help="Read the password from this file.")
+    ] = None,
 ) -> None:
     """Set or reset the login password of a registered person (their sessions end)."""
     runtime = _ready()
@@ -472,8 +547,15 @@ def _serve(runtime: Runtime, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     level = runtime.settings.log_level.lower()
-    uvicorn.run("web.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True,
-                log_level=level if level in ("critical", "error", "warning", "info", "debug") else "info")
+    uvicorn.run(
+        "web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level=level if level in ("critical", "error", "warning", "info", "debug") else "info",
+    )
 
 
 @app.command()
@@ -502,7 +584,9 @@ def demo(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     out.print(f"\nIkrar demo: [bold]http://{shown}:{port}/[/]", highlight=False)
     if ledger_org(runtime.ledger) == DEMO_ORG:
-        out.print("Demo logins (data demo). Log in with the NIP and password; sign with the passphrase.", highlight=False)
+        out.print(
+            "Demo logins (data demo). Log in with the NIP and password; sign with the passphrase.", highlight=False
+        )
         rows = [("role", "NIP", "password", "signing passphrase", "signed", "name")]
         for person in sorted(PEOPLE, key=lambda p: (p is not ADMIN, p.signs)):
             signed = "yes" if person.signs else "not yet" if person.asked else "-"

@@ -38,36 +38,33 @@ SLUG = "smart-city-kediri-2019"
 TITLE = "Komitmen Bersama Gerakan Smart City Kota Kediri"
 # One paragraph a line, so that the text flows on any screen and in the certificate.
 _PARAGRAPHS = (
-    'KOMITMEN BERSAMA\nGERAKAN SMART CITY KOTA KEDIRI',
+    "KOMITMEN BERSAMA\nGERAKAN SMART CITY KOTA KEDIRI",
     (
-        'Pada hari ini, Senin, tanggal dua puluh tiga September tahun dua ribu sembilan belas, bertempat di '
-        'Ruang Joyoboyo Balaikota Kediri, kami yang bertanda tangan di bawah ini, Wali Kota Kediri, Wakil '
-        'Wali Kota Kediri, Sekretaris Daerah, para Asisten, dan para Kepala Perangkat Daerah di lingkungan '
-        'Pemerintah Kota Kediri, menyatakan komitmen bersama untuk melaksanakan Gerakan Smart City Kota '
-        'Kediri sebagai berikut:'
+        "Pada hari ini, Senin, tanggal dua puluh tiga September tahun dua ribu sembilan belas, bertempat di "
+        "Ruang Joyoboyo Balaikota Kediri, kami yang bertanda tangan di bawah ini, Wali Kota Kediri, Wakil "
+        "Wali Kota Kediri, Sekretaris Daerah, para Asisten, dan para Kepala Perangkat Daerah di lingkungan "
+        "Pemerintah Kota Kediri, menyatakan komitmen bersama untuk melaksanakan Gerakan Smart City Kota "
+        "Kediri sebagai berikut:"
     ),
     (
-        '1. Setiap Perangkat Daerah menyusun program dan kegiatan smart city secara cermat, bertahap, dan '
-        'sesuai dengan kebutuhan nyata, bukan sekadar mengikuti perkembangan teknologi.'
+        "1. Setiap Perangkat Daerah menyusun program dan kegiatan smart city secara cermat, bertahap, dan "
+        "sesuai dengan kebutuhan nyata, bukan sekadar mengikuti perkembangan teknologi."
     ),
     (
-        '2. Setiap sistem yang dibangun harus melayani warga dengan cepat, mudah, dan tepat, sehingga '
-        'manfaatnya benar-benar dirasakan oleh masyarakat Kota Kediri.'
+        "2. Setiap sistem yang dibangun harus melayani warga dengan cepat, mudah, dan tepat, sehingga "
+        "manfaatnya benar-benar dirasakan oleh masyarakat Kota Kediri."
     ),
     (
-        '3. Setiap aplikasi yang akan dibeli atau dibangun oleh Perangkat Daerah terlebih dahulu diverifikasi'
-        ' oleh Dinas Komunikasi dan Informatika, agar tidak tumpang tindih, dapat saling terhubung, dan aman '
-        'digunakan.'
+        "3. Setiap aplikasi yang akan dibeli atau dibangun oleh Perangkat Daerah terlebih dahulu diverifikasi"
+        " oleh Dinas Komunikasi dan Informatika, agar tidak tumpang tindih, dapat saling terhubung, dan aman "
+        "digunakan."
     ),
+    ("4. Kami melaksanakan komitmen ini dengan penuh tanggung jawab dan bersedia dievaluasi secara berkala."),
+    "Demikian komitmen bersama ini kami buat dengan penuh kesadaran untuk dilaksanakan sebaik-baiknya.",
+    "Kediri, 23 September 2019",
     (
-        '4. Kami melaksanakan komitmen ini dengan penuh tanggung jawab dan bersedia dievaluasi secara '
-        'berkala.'
-    ),
-    'Demikian komitmen bersama ini kami buat dengan penuh kesadaran untuk dilaksanakan sebaik-baiknya.',
-    'Kediri, 23 September 2019',
-    (
-        'Catatan: teks demo, disusun dari pokok-pokok komitmen pada acara tersebut; bukan dokumen resmi '
-        'Pemerintah Kota Kediri.'
+        "Catatan: teks demo, disusun dari pokok-pokok komitmen pada acara tersebut; bukan dokumen resmi "
+        "Pemerintah Kota Kediri."
     ),
 )
 TEXT = "\n\n".join(_PARAGRAPHS) + "\n"
@@ -94,31 +91,71 @@ class DemoPerson:
 
 _SETDA = "Sekretariat Daerah Kota Kediri"
 PEOPLE: tuple[DemoPerson, ...] = (
-    DemoPerson("197505122000031901", "Abdullah Abu Bakar, S.E.", "Wali Kota Kediri", "Pemerintah Kota Kediri", signs=True),
-    DemoPerson("196808141995032902", "Hj. Lilik Muhibbah, S.Ag.", "Wakil Wali Kota Kediri", "Pemerintah Kota Kediri", signs=True),
+    DemoPerson(
+        "197505122000031901", "Abdullah Abu Bakar, S.E.", "Wali Kota Kediri", "Pemerintah Kota Kediri", signs=True
+    ),
+    DemoPerson(
+        "196808141995032902",
+        "Hj. Lilik Muhibbah, S.Ag.",
+        "Wakil Wali Kota Kediri",
+        "Pemerintah Kota Kediri",
+        signs=True,
+    ),
     DemoPerson("196511201989031903", "Budwi Sunu", "Sekretaris Daerah Kota Kediri", _SETDA, signs=True),
     DemoPerson("196703221991032904", "Enny Endarjati", "Asisten Perekonomian dan Pembangunan", _SETDA, signs=True),
-    DemoPerson("197102051996031905", "Hendra Wijaya (data demo)", "Kepala Dinas",
-               "Dinas Komunikasi dan Informatika", signs=True),
+    DemoPerson(
+        "197102051996031905",
+        "Hendra Wijaya (data demo)",
+        "Kepala Dinas",
+        "Dinas Komunikasi dan Informatika",
+        signs=True,
+    ),
     DemoPerson("196906171994032906", "Sri Wahyuni (data demo)", "Kepala Dinas", "Dinas Pendidikan", signs=True),
     DemoPerson("197209091999032907", "dr. Rina Kusumawati (data demo)", "Kepala Dinas", "Dinas Kesehatan", signs=True),
-    DemoPerson("197003031995031908", "Agus Setiawan (data demo)", "Kepala Dinas",
-               "Dinas Pekerjaan Umum dan Penataan Ruang", signs=True),
-    DemoPerson("196801011993031909", "Bambang Prasetyo (data demo)", "Kepala Dinas",
-               "Dinas Kependudukan dan Pencatatan Sipil", signs=True),
-    DemoPerson("197404212000032910", "Dewi Lestari (data demo)", "Kepala Dinas",
-               "Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu", signs=True),
+    DemoPerson(
+        "197003031995031908",
+        "Agus Setiawan (data demo)",
+        "Kepala Dinas",
+        "Dinas Pekerjaan Umum dan Penataan Ruang",
+        signs=True,
+    ),
+    DemoPerson(
+        "196801011993031909",
+        "Bambang Prasetyo (data demo)",
+        "Kepala Dinas",
+        "Dinas Kependudukan dan Pencatatan Sipil",
+        signs=True,
+    ),
+    DemoPerson(
+        "197404212000032910",
+        "Dewi Lestari (data demo)",
+        "Kepala Dinas",
+        "Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu",
+        signs=True,
+    ),
     DemoPerson("196607151990031911", "Joko Susilo (data demo)", "Kepala Dinas", "Dinas Perhubungan"),
-    DemoPerson("197108121997032912", "Siti Rahayu (data demo)", "Kepala Dinas",
-               "Dinas Lingkungan Hidup, Kebersihan dan Pertamanan"),
-    DemoPerson("196909301994031913", "Teguh Santoso (data demo)", "Kepala Badan",
-               "Badan Perencanaan Pembangunan Daerah"),
-    DemoPerson("197301271998032914", "Yuni Astuti (data demo)", "Kepala Badan",
-               "Badan Pengelolaan Keuangan dan Aset Daerah"),
+    DemoPerson(
+        "197108121997032912",
+        "Siti Rahayu (data demo)",
+        "Kepala Dinas",
+        "Dinas Lingkungan Hidup, Kebersihan dan Pertamanan",
+    ),
+    DemoPerson(
+        "196909301994031913", "Teguh Santoso (data demo)", "Kepala Badan", "Badan Perencanaan Pembangunan Daerah"
+    ),
+    DemoPerson(
+        "197301271998032914", "Yuni Astuti (data demo)", "Kepala Badan", "Badan Pengelolaan Keuangan dan Aset Daerah"
+    ),
     DemoPerson("196706081992031915", "Eko Purnomo (data demo)", "Kepala Dinas", "Dinas Sosial"),
     DemoPerson("197511032001032916", "Nur Hidayati (data demo)", "Kepala Dinas", "Dinas Koperasi dan Usaha Mikro"),
-    DemoPerson("198802192011011917", "Operator Diskominfo (data demo)", "Pranata Komputer Ahli Muda",
-               "Dinas Komunikasi dan Informatika", role="admin", asked=False),
+    DemoPerson(
+        "198802192011011917",
+        "Operator Diskominfo (data demo)",
+        "Pranata Komputer Ahli Muda",
+        "Dinas Komunikasi dan Informatika",
+        role="admin",
+        asked=False,
+    ),
 )
 ADMIN = next(p for p in PEOPLE if p.role == "admin")
 

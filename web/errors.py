@@ -183,8 +183,15 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 
 
 # Errors whose own text speaks of the request only (never of paths, SQL or the server).
-_SAYS_WHAT_INPUT = (le.InvalidInput, le.NotFound, le.Conflict, le.ProofInvalid, le.NoteInvalid, se.NotAllowed,
-                    se.WeakPassphrase)
+_SAYS_WHAT_INPUT = (
+    le.InvalidInput,
+    le.NotFound,
+    le.Conflict,
+    le.ProofInvalid,
+    le.NoteInvalid,
+    se.NotAllowed,
+    se.WeakPassphrase,
+)
 
 
 def status_of(exc: Exception) -> int:

@@ -82,8 +82,12 @@ def safe_next(target: str | None, default: str = "/me") -> str:
     return target
 
 
-def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None, httponly: bool = True) -> None:
-    response.set_cookie(name, value, max_age=max_age, path="/", httponly=httponly, samesite="lax", secure=is_https(request))
+def set_cookie(
+    request: Request, response: Response, name: str, value: str, max_age: int | None, httponly: bool = True
+) -> None:
+    response.set_cookie(
+        name, value, max_age=max_age, path="/", httponly=httponly, samesite="lax", secure=is_https(request)
+    )
 
 
 @dataclass
@@ -134,8 +138,13 @@ class Page:
         if state.org is None:
             state.org = ledger_org(self.ledger)
         values = {
-            "t": self.t, "lang": self.lang, "user": self.user, "csrf_field": self.csrf_field,
-            "lang_next": quote(self.lang_next(), safe="/"), "org": state.org, "demo": state.org == state.demo_org,
+            "t": self.t,
+            "lang": self.lang,
+            "user": self.user,
+            "csrf_field": self.csrf_field,
+            "lang_next": quote(self.lang_next(), safe="/"),
+            "org": state.org,
+            "demo": state.org == state.demo_org,
             **context,
         }
         response = templates.TemplateResponse(self.request, template, values, status_code=status)

@@ -38,20 +38,22 @@ def _home_of(p: AnyPage) -> str:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(p: AnyPage, next: str = "") -> Response:  # noqa: A002
+def login_form(p: AnyPage, next: str = "") -> Response:
     if p.user is not None:
         return p.redirect(safe_next(next, _home_of(p)))
     return p.render("login.html", next=safe_next(next, ""), nip="")
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login(p: AnyPage, nip: Field = "", password: Field = "", next: Field = "") -> Response:  # noqa: A002
+def login(p: AnyPage, nip: Field = "", password: Field = "", next: Field = "") -> Response:
     try:
         official = accounts.authenticate(p.ledger, nip, password, p.now())
     except RECOVERABLE as e:
         return p.form_error("login.html", e, next=safe_next(next, ""), nip=nip[:40])
     replaced = p.session.id_hash if p.session is not None else None
-    p.new_cookie, p.session = accounts.new_session(p.ledger, official.nip, p.now(), p.runtime.settings.session_hours, replaced)
+    p.new_cookie, p.session = accounts.new_session(
+        p.ledger, official.nip, p.now(), p.runtime.settings.session_hours, replaced
+    )
     p.user = official
     return p.redirect(safe_next(next, _home_of(p)))
 
@@ -91,7 +93,12 @@ def enrol_form(p: AnyPage, token: Token) -> HTMLResponse:
 
 @router.post("/enrol/{token}", response_class=HTMLResponse)
 def enrol(
-    p: AnyPage, token: Token, password: Field = "", password2: Field = "", passphrase: Field = "", passphrase2: Field = ""
+    p: AnyPage,
+    token: Token,
+    password: Field = "",
+    password2: Field = "",
+    passphrase: Field = "",
+    passphrase2: Field = "",
 ) -> HTMLResponse:
     """Choose the login password and, when there is no active key yet, the signing
     passphrase; the key is made and `key.enrolled` appended. The link is then used up."""
@@ -121,8 +128,12 @@ def enrol(
 def me(p: UserPage) -> HTMLResponse:
     assert p.user is not None
     nip = p.user.nip
-    return p.render("me.html", key=active_key(p.ledger, nip), duties=duties(p.ledger, nip) if p.ledger.is_initialized() else [],
-                    throttled=accounts.throttle_state(p.ledger, "sign", nip, p.now()))
+    return p.render(
+        "me.html",
+        key=active_key(p.ledger, nip),
+        duties=duties(p.ledger, nip) if p.ledger.is_initialized() else [],
+        throttled=accounts.throttle_state(p.ledger, "sign", nip, p.now()),
+    )
 
 
 @dataclass(frozen=True)
@@ -144,8 +155,12 @@ class Signing:
 def _signing(p: UserPage, slug: str) -> Signing:
     assert p.user is not None
     nip = p.user.nip
-    return Signing(commitment_view(p.ledger, slug), active_key(p.ledger, nip),
-                   accounts.throttle_state(p.ledger, "sign", nip, p.now()), p.ledger.origin)
+    return Signing(
+        commitment_view(p.ledger, slug),
+        active_key(p.ledger, nip),
+        accounts.throttle_state(p.ledger, "sign", nip, p.now()),
+        p.ledger.origin,
+    )
 
 
 @router.get("/sign/{slug}", response_class=HTMLResponse)

@@ -37,9 +37,13 @@ MODES = ("pick", "all", "role:official", "role:admin")
 @router.get("", response_class=HTMLResponse)
 def dashboard(p: AdminPage, ok: str = "") -> HTMLResponse:
     ready = p.ledger.is_initialized()
-    return p.render("admin/index.html", officials=official_statuses(p.ledger, p.now()),
-                    commitments=commitment_summaries(p.ledger) if ready else [], ready=ready,
-                    flash=p.t(f"flash.{ok}") if ok in FLASHES else None)
+    return p.render(
+        "admin/index.html",
+        officials=official_statuses(p.ledger, p.now()),
+        commitments=commitment_summaries(p.ledger) if ready else [],
+        ready=ready,
+        flash=p.t(f"flash.{ok}") if ok in FLASHES else None,
+    )
 
 
 @router.get("/officials/new", response_class=HTMLResponse)
@@ -48,8 +52,9 @@ def official_form(p: AdminPage) -> HTMLResponse:
 
 
 @router.post("/officials/new", response_class=HTMLResponse)
-def official_add(p: AdminPage, nip: Field = "", name: Field = "", title: Field = "", unit: Field = "",
-                 role: Field = "official") -> Response:
+def official_add(
+    p: AdminPage, nip: Field = "", name: Field = "", title: Field = "", unit: Field = "", role: Field = "official"
+) -> Response:
     form = {"nip": nip[:40], "name": name[:300], "title": title[:300], "unit": unit[:300], "role": role[:16]}
     try:
         official = actions.register_official(p.ledger, nip, name, title, unit, role, p.now())
@@ -63,10 +68,17 @@ def invite(p: AdminPage, nip: Nip) -> HTMLResponse:
     """A new one-time enrolment link, shown once for the admin to pass on."""
     assert p.user is not None
     official = actions.get_official(p.ledger, nip)
-    token, expires = accounts.issue_enrolment(p.ledger, official.nip, p.user.nip, p.now(), p.runtime.settings.enrol_hours)
+    token, expires = accounts.issue_enrolment(
+        p.ledger, official.nip, p.user.nip, p.now(), p.runtime.settings.enrol_hours
+    )
     link = f"{str(p.request.base_url).rstrip('/')}/enrol/{token}"
-    return p.render("admin/invite.html", official=official, link=link, expires=expires,
-                    has_key=active_key(p.ledger, official.nip) is not None)
+    return p.render(
+        "admin/invite.html",
+        official=official,
+        link=link,
+        expires=expires,
+        has_key=active_key(p.ledger, official.nip) is not None,
+    )
 
 
 def _revocable(p: AdminPage, nip: str) -> tuple[Official, OfficialKey]:
@@ -135,7 +147,13 @@ def publish(
     assert p.user is not None
     officials = official_statuses(p.ledger, p.now())
     picked = [n for n in (signer or []) if len(n) <= 40]
-    form = {"title": title[:300], "slug": slug.strip()[:80] or slugify(title), "text": text, "mode": mode, "picked": picked}
+    form = {
+        "title": title[:300],
+        "slug": slug.strip()[:80] or slugify(title),
+        "text": text,
+        "mode": mode,
+        "picked": picked,
+    }
     try:
         if not title.strip() or not text.strip():
             raise FormInvalid("err.commitment_empty")
@@ -159,6 +177,11 @@ def publish(
     except RECOVERABLE as e:
         return p.form_error("admin/publish.html", e, officials=officials, form=form, preview=None)
     chosen = set(nips)
-    preview = {"sha256": hashlib.sha256(body.encode()).hexdigest(), "text": body, "fingerprint": fingerprint,
-               "signers": [o.person for o in officials if o.person.nip in chosen], "changed": step == "publish"}
+    preview = {
+        "sha256": hashlib.sha256(body.encode()).hexdigest(),
+        "text": body,
+        "fingerprint": fingerprint,
+        "signers": [o.person for o in officials if o.person.nip in chosen],
+        "changed": step == "publish",
+    }
     return p.render("admin/publish.html", officials=officials, form=form, preview=preview)

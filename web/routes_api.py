@@ -108,26 +108,42 @@ class SignaturesOut(BaseModel):
     pending: list[PendingOut]
 
 
-@router.get("/checkpoint", response_class=PlainTextResponse, responses=errors(404, 503),
-            summary="The latest signed checkpoint (C2SP tlog-checkpoint)")
+@router.get(
+    "/checkpoint",
+    response_class=PlainTextResponse,
+    responses=errors(404, 503),
+    summary="The latest signed checkpoint (C2SP tlog-checkpoint)",
+)
 def checkpoint(request: Request) -> PlainTextResponse:
     return PlainTextResponse(ledger_of(request).checkpoint().note, media_type=TEXT)
 
 
-@router.get("/vkey", response_class=PlainTextResponse, responses=errors(503),
-            summary="The ledger's verifier key (C2SP signed-note)")
+@router.get(
+    "/vkey",
+    response_class=PlainTextResponse,
+    responses=errors(503),
+    summary="The ledger's verifier key (C2SP signed-note)",
+)
 def vkey(request: Request) -> PlainTextResponse:
     return PlainTextResponse(f"{ledger_of(request).verifier}\n", media_type=TEXT)
 
 
-@router.get("/api/v1/entries/{index}", response_model=EntryOut, responses=errors(404, 422, 503),
-            summary="One entry with its exact leaf bytes")
+@router.get(
+    "/api/v1/entries/{index}",
+    response_model=EntryOut,
+    responses=errors(404, 422, 503),
+    summary="One entry with its exact leaf bytes",
+)
 def entry(request: Request, index: Index) -> dict[str, Any]:
     return entry_json(ledger_of(request).entry(index))
 
 
-@router.get("/api/v1/entries", response_model=EntriesOut, responses=errors(400, 422, 503),
-            summary="Entries from `start` on, at most `limit`")
+@router.get(
+    "/api/v1/entries",
+    response_model=EntriesOut,
+    responses=errors(400, 422, 503),
+    summary="Entries from `start` on, at most `limit`",
+)
 def entries(
     request: Request,
     start: Annotated[int, Query(ge=0, le=MAX_INDEX)] = 0,
@@ -137,17 +153,27 @@ def entries(
     return {"size": ledger.size(), "start": start, "entries": [entry_json(e) for e in ledger.entries(start, limit)]}
 
 
-@router.get("/api/v1/proof/{index}", response_class=PlainTextResponse, responses=errors(400, 404, 422, 503),
-            summary="C2SP tlog-proof of entry `index` in the tree of `size` (default: the latest)")
-def proof(request: Request, index: Index, size: Annotated[int | None, Query(ge=1, le=MAX_SIZE)] = None) -> PlainTextResponse:
+@router.get(
+    "/api/v1/proof/{index}",
+    response_class=PlainTextResponse,
+    responses=errors(400, 404, 422, 503),
+    summary="C2SP tlog-proof of entry `index` in the tree of `size` (default: the latest)",
+)
+def proof(
+    request: Request, index: Index, size: Annotated[int | None, Query(ge=1, le=MAX_SIZE)] = None
+) -> PlainTextResponse:
     ledger = ledger_of(request)
     if size is not None and index >= size:
         raise InvalidInput(f"index {index} is not in a tree of size {size}")
     return PlainTextResponse(ledger.tlog_proof(index, size).text(), media_type=TEXT)
 
 
-@router.get("/api/v1/consistency", response_class=PlainTextResponse, responses=errors(400, 422, 503),
-            summary="Consistency proof from tree size `old` to `new`, one base64 hash a line")
+@router.get(
+    "/api/v1/consistency",
+    response_class=PlainTextResponse,
+    responses=errors(400, 422, 503),
+    summary="Consistency proof from tree size `old` to `new`, one base64 hash a line",
+)
 def consistency(
     request: Request,
     old: Annotated[int, Query(ge=1, le=MAX_SIZE)],
@@ -158,12 +184,23 @@ def consistency(
 
 
 def _commitment_out(c: Any) -> dict[str, Any]:
-    return {"slug": c.slug, "title": c.title, "text_sha256": c.text_sha256, "published_index": c.published_index,
-            "published_at": _utc(c.published_at), "required": c.required, "signed": c.signed}
+    return {
+        "slug": c.slug,
+        "title": c.title,
+        "text_sha256": c.text_sha256,
+        "published_index": c.published_index,
+        "published_at": _utc(c.published_at),
+        "required": c.required,
+        "signed": c.signed,
+    }
 
 
-@router.get("/api/v1/commitments", response_model=list[CommitmentOut], responses=errors(503),
-            summary="Every commitment with its progress")
+@router.get(
+    "/api/v1/commitments",
+    response_model=list[CommitmentOut],
+    responses=errors(503),
+    summary="Every commitment with its progress",
+)
 def commitments(request: Request) -> list[dict[str, Any]]:
     ledger = ledger_of(request)
     if not ledger.is_initialized():
@@ -174,15 +211,29 @@ def commitments(request: Request) -> list[dict[str, Any]]:
 Slug = Annotated[str, Path(max_length=80, description="The commitment's slug.")]
 
 
-@router.get("/api/v1/commitments/{slug}/signatures", response_model=SignaturesOut, responses=errors(404, 422, 503),
-            summary="Who signed the commitment (in ledger order) and who has not yet")
+@router.get(
+    "/api/v1/commitments/{slug}/signatures",
+    response_model=SignaturesOut,
+    responses=errors(404, 422, 503),
+    summary="Who signed the commitment (in ledger order) and who has not yet",
+)
 def signatures(request: Request, slug: Slug) -> dict[str, Any]:
     view = commitment_view(ledger_of(request), slug)
     return {
         "commitment": _commitment_out(view.summary),
         "text": view.commitment.text,
-        "signatures": [{"index": s.index, "nip": s.person.nip, "name": s.person.name, "title": s.person.title,
-                        "unit": s.person.unit, "signed_at": _utc(s.signed_at), "key": s.key} for s in view.signed],
+        "signatures": [
+            {
+                "index": s.index,
+                "nip": s.person.nip,
+                "name": s.person.name,
+                "title": s.person.title,
+                "unit": s.person.unit,
+                "signed_at": _utc(s.signed_at),
+                "key": s.key,
+            }
+            for s in view.signed
+        ],
         "pending": [{"nip": p.nip, "name": p.name, "title": p.title, "unit": p.unit} for p in view.pending],
     }
 
@@ -193,16 +244,24 @@ def _cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-@router.get("/api/v1/commitments/{slug}/signatures.csv", response_class=Response,
-            responses={200: {"content": {"text/csv": {}}}, **errors(404, 422, 503)}, summary="The signatures as CSV")
+@router.get(
+    "/api/v1/commitments/{slug}/signatures.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}, **errors(404, 422, 503)},
+    summary="The signatures as CSV",
+)
 def signatures_csv(request: Request, slug: Slug) -> Response:
     view = commitment_view(ledger_of(request), slug)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["index", "nip", "name", "title", "unit", "signed_at_utc", "key"])
     for s in view.signed:
-        writer.writerow([_cell(v) for v in (s.index, s.person.nip, s.person.name, s.person.title, s.person.unit,
-                                            _utc(s.signed_at), s.key)])
+        writer.writerow(
+            [
+                _cell(v)
+                for v in (s.index, s.person.nip, s.person.name, s.person.title, s.person.unit, _utc(s.signed_at), s.key)
+            ]
+        )
     headers = {"Content-Disposition": f'attachment; filename="{view.commitment.slug}-signatures.csv"'}
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
 

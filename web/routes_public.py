@@ -81,11 +81,17 @@ def ledger_page(p: AnyPage, start: Annotated[int | None, Query(ge=0, le=MAX_INDE
     pager = {
         "older": max(0, start - PAGE_SIZE) if start > 0 else None,
         "newer": start + PAGE_SIZE if start + PAGE_SIZE < size else None,
-        "first": start, "last": start + len(lines) - 1,
+        "first": start,
+        "last": start + len(lines) - 1,
     }
-    return p.render("ledger.html", size=size, lines=list(reversed(lines)), pager=pager,
-                    checkpoint=ledger.checkpoint().note if size else None,
-                    vkey=str(ledger.verifier) if size else None)
+    return p.render(
+        "ledger.html",
+        size=size,
+        lines=list(reversed(lines)),
+        pager=pager,
+        checkpoint=ledger.checkpoint().note if size else None,
+        vkey=str(ledger.verifier) if size else None,
+    )
 
 
 @router.get("/ledger/{index}", response_class=HTMLResponse)
@@ -97,7 +103,7 @@ def entry_page(p: AnyPage, index: Index) -> HTMLResponse:
 
 
 @router.get("/lang/{lang}")
-def switch_language(request: Request, lang: str, next: str = "/") -> RedirectResponse:  # noqa: A002
+def switch_language(request: Request, lang: str, next: str = "/") -> RedirectResponse:
     """Remember the chosen language in a cookie and go back to the page it was chosen on."""
     if lang not in LANGS:
         raise NotFound(f"there is no language {lang!r}")
@@ -113,11 +119,25 @@ def api_docs(request: Request, p: AnyPage) -> HTMLResponse:
     operations = []
     for path, methods in schema.get("paths", {}).items():
         for method, op in methods.items():
-            params = [{"name": prm["name"], "where": prm["in"], "required": prm.get("required", False),
-                       "schema": _type_of(prm.get("schema", {}))} for prm in op.get("parameters", [])]
+            params = [
+                {
+                    "name": prm["name"],
+                    "where": prm["in"],
+                    "required": prm.get("required", False),
+                    "schema": _type_of(prm.get("schema", {})),
+                }
+                for prm in op.get("parameters", [])
+            ]
             content = sorted({ctype for r in op.get("responses", {}).values() for ctype in r.get("content", {})})
-            operations.append({"method": method.upper(), "path": path, "summary": op.get("summary", ""),
-                               "params": params, "content": content})
+            operations.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": op.get("summary", ""),
+                    "params": params,
+                    "content": content,
+                }
+            )
     return p.render("docs.html", operations=operations, info=schema.get("info", {}))
 
 

@@ -40,8 +40,13 @@ router = APIRouter()
 
 MAX_UPLOAD = 5 * 1024 * 1024  # a certificate is some 20 kB
 STANDALONE = HERE / "static" / "ikrar_verify.py"
-H = Annotated[str | None, Query(max_length=64, description="The first hex digits of the entry's leaf hash, "
-                                                         "as printed in the certificate's QR code.")]
+H = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="The first hex digits of the entry's leaf hash, as printed in the certificate's QR code.",
+    ),
+]
 Lang = Annotated[str | None, Query(pattern="^(id|en)$", description="id (Bahasa Indonesia) or en.")]
 
 
@@ -49,19 +54,38 @@ Lang = Annotated[str | None, Query(pattern="^(id|en)$", description="id (Bahasa 
 
 
 def _checks(checks: tuple[Check, ...]) -> list[dict[str, Any]]:
-    return [{"name": c.name, "outcome": c.outcome.value, "detail": c.detail,
-             **({"reason": c.reason.value} if c.reason else {})} for c in checks]
+    return [
+        {
+            "name": c.name,
+            "outcome": c.outcome.value,
+            "detail": c.detail,
+            **({"reason": c.reason.value} if c.reason else {}),
+        }
+        for c in checks
+    ]
 
 
 def _facts(f: SignatureFacts | None) -> dict[str, Any] | None:
     if f is None:
         return None
     return {
-        "index": f.index, "leaf_hash": f.leaf_hash, "time": format_time(f.time),
-        "signer": {"name": f.name, "position": f.position, "agency": f.agency, "nip": f.nip, "key": f.key,
-                   "key_fingerprint": f.key_fingerprint},
-        "commitment": {"slug": f.slug, "title": f.commitment_title, "sha256": f.commitment_sha256,
-                       "index": f.commitment_index},
+        "index": f.index,
+        "leaf_hash": f.leaf_hash,
+        "time": format_time(f.time),
+        "signer": {
+            "name": f.name,
+            "position": f.position,
+            "agency": f.agency,
+            "nip": f.nip,
+            "key": f.key,
+            "key_fingerprint": f.key_fingerprint,
+        },
+        "commitment": {
+            "slug": f.slug,
+            "title": f.commitment_title,
+            "sha256": f.commitment_sha256,
+            "index": f.commitment_index,
+        },
         "ledger": {"org": f.org, "origin": f.origin},
         "checkpoint": {"size": f.checkpoint_size, "root": f.checkpoint_root},
     }
@@ -106,8 +130,11 @@ def verify_page(p: AnyPage, index: Index, h: H = None) -> HTMLResponse:
     return p.render("verify.html", report=report, facts=report.facts, h=h)
 
 
-@router.get("/api/v1/verify/{index}", responses=errors(404, 422, 503),
-            summary="Verify signature entry `index` (what the QR code's page shows)")
+@router.get(
+    "/api/v1/verify/{index}",
+    responses=errors(404, 422, 503),
+    summary="Verify signature entry `index` (what the QR code's page shows)",
+)
 def verify_api(request: Request, index: Index, h: H = None) -> dict[str, Any]:
     """VALID, INVALID or KEY_REVOKED, with each check: the official's signature, the key,
     inclusion in the checkpoint signed when the entry was appended, that checkpoint's
@@ -153,8 +180,11 @@ async def upload_form(request: Request, p: AnyPage, file: Annotated[UploadFile |
     return p.render("verify_upload.html", **{**context, "report": report, "facts": report.facts})
 
 
-@router.post("/api/v1/verify", responses=errors(400, 413, 415, 422, 503),
-             summary="Check an uploaded certificate PDF against this ledger")
+@router.post(
+    "/api/v1/verify",
+    responses=errors(400, 413, 415, 422, 503),
+    summary="Check an uploaded certificate PDF against this ledger",
+)
 async def verify_upload_api(
     request: Request, file: Annotated[UploadFile, File(description="The certificate PDF, at most 5 MB.")]
 ) -> dict[str, Any]:
@@ -169,18 +199,26 @@ async def verify_upload_api(
 
 
 def _pdf(data: bytes, filename: str) -> Response:
-    return Response(data, media_type="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="{filename}"',
-        "Cache-Control": "no-cache",  # proven against the latest checkpoint at each download
-    })
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{filename}"',
+            "Cache-Control": "no-cache",  # proven against the latest checkpoint at each download
+        },
+    )
 
 
 def _lang(p: Page, lang: str | None) -> str:
     return lang if lang in LANGS else p.lang
 
 
-@router.get("/certificates/{index}.pdf", response_class=Response, summary="The certificate PDF of a signature entry",
-            responses={200: {"content": {"application/pdf": {}}}, **errors(404, 422, 503, html=True)})
+@router.get(
+    "/certificates/{index}.pdf",
+    response_class=Response,
+    summary="The certificate PDF of a signature entry",
+    responses={200: {"content": {"application/pdf": {}}}, **errors(404, 422, 503, html=True)},
+)
 def certificate(p: AnyPage, index: Index, lang: Lang = None) -> Response:
     """A4, in the site's language (or `lang`), with the entry's leaf, its tlog-proof and the
     ledger's verifier key attached, so that it can be verified offline."""
@@ -189,9 +227,12 @@ def certificate(p: AnyPage, index: Index, lang: Lang = None) -> Response:
     return _pdf(data, f"sertifikat-ikrar-{index}.pdf" if lang == "id" else f"ikrar-certificate-{index}.pdf")
 
 
-@router.get("/commitments/{slug}/certificate.pdf", response_class=Response,
-            summary="The summary certificate of a commitment: every signatory with a verify link",
-            responses={200: {"content": {"application/pdf": {}}}, **errors(404, 422, 503, html=True)})
+@router.get(
+    "/commitments/{slug}/certificate.pdf",
+    response_class=Response,
+    summary="The summary certificate of a commitment: every signatory with a verify link",
+    responses={200: {"content": {"application/pdf": {}}}, **errors(404, 422, 503, html=True)},
+)
 def summary_certificate(p: AnyPage, slug: Annotated[str, Path(max_length=80)], lang: Lang = None) -> Response:
     lang = _lang(p, lang)
     data = render_summary(p.ledger, slug, lang=lang, base_url=p.runtime.settings.base_url, now=p.now())

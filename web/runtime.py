@@ -82,9 +82,7 @@ class Runtime:
         path = self.settings.ledger_passphrase_file
         if not path.exists():
             if not create:
-                raise SetupError(
-                    f"the ledger key's passphrase is needed: set IKRAR_LEDGER_PASSPHRASE or create {path}"
-                )
+                raise SetupError(f"the ledger key's passphrase is needed: set IKRAR_LEDGER_PASSPHRASE or create {path}")
             write_secret_file(path, new_secret())
         try:
             return read_secret_file(path)

@@ -47,13 +47,17 @@ class CommitmentSummary:
 
 
 def _summary(c: Commitment, required: int, signed: int) -> CommitmentSummary:
-    return CommitmentSummary(c.slug, c.title, c.text_sha256, c.published_index, as_utc(c.published_at), required, signed)
+    return CommitmentSummary(
+        c.slug, c.title, c.text_sha256, c.published_index, as_utc(c.published_at), required, signed
+    )
 
 
 def commitment_summaries(ledger: Ledger) -> list[CommitmentSummary]:
     """Every commitment, newest first, with how many are required and how many have signed."""
     with ledger.session() as s:
-        required = Counter(dict(s.exec(select(CommitmentSigner.slug, func.count()).group_by(CommitmentSigner.slug)).all()))
+        required = Counter(
+            dict(s.exec(select(CommitmentSigner.slug, func.count()).group_by(CommitmentSigner.slug)).all())
+        )
         signed = Counter(dict(s.exec(select(Signature.slug, func.count()).group_by(Signature.slug)).all()))
         rows = s.exec(select(Commitment).order_by(col(Commitment.published_index).desc())).all()
     return [_summary(c, required[c.slug], signed[c.slug]) for c in rows]
@@ -105,12 +109,17 @@ def commitment_view(ledger: Ledger, slug: str) -> CommitmentView:
         commitment = s.get(Commitment, slug) if SLUG.fullmatch(slug) else None
         if commitment is None:
             raise NotFound(f"there is no commitment {slug!r}")
-        nips = list(s.exec(select(CommitmentSigner.nip).where(CommitmentSigner.slug == slug)
-                           .order_by(CommitmentSigner.position)))
+        nips = list(
+            s.exec(
+                select(CommitmentSigner.nip).where(CommitmentSigner.slug == slug).order_by(CommitmentSigner.position)
+            )
+        )
         people = {o.nip: o for o in s.exec(select(Official).where(col(Official.nip).in_(nips)))}
         signatures = list(s.exec(select(Signature).where(Signature.slug == slug).order_by(Signature.idx)))
     done = {sig.nip for sig in signatures}
-    signed = [SignedBy(Person.of(people.get(sig.nip), sig.nip), sig.idx, as_utc(sig.signed_at), sig.key) for sig in signatures]
+    signed = [
+        SignedBy(Person.of(people.get(sig.nip), sig.nip), sig.idx, as_utc(sig.signed_at), sig.key) for sig in signatures
+    ]
     pending = [Person.of(people.get(nip), nip) for nip in nips if nip not in done]
     return CommitmentView(commitment, signed, pending)
 

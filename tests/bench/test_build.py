@@ -31,9 +31,13 @@ def test_a_built_ledger_audits_clean_and_takes_appends(tmp_path: Path) -> None:
     commitment = world.Published(fields["slug"], published.entry.index, fields["text_sha256"])
     signer = world.Official(1, generation=1)  # official 1's key was changed
     when = world.time_of(size + 1)
-    ledger.append("commitment.signed", world.signed(signer, commitment, when), world.ledger_signer(), when,
-                  check_signed_entry)
-    assert audit(ledger.stored_entries(), ledger.stored_checkpoints(), ledger.verifier, check_signed_entry).size == size + 2
+    ledger.append(
+        "commitment.signed", world.signed(signer, commitment, when), world.ledger_signer(), when, check_signed_entry
+    )
+    assert (
+        audit(ledger.stored_entries(), ledger.stored_checkpoints(), ledger.verifier, check_signed_entry).size
+        == size + 2
+    )
 
     ledger_key, work = extract(ledger)  # the bare loop's data verifies too
     bare_loop(ledger_key, work)

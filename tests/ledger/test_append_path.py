@@ -49,8 +49,13 @@ def test_a_refused_append_leaves_the_next_one_right(world: LedgerFactory) -> Non
     ledger = world.ledger
     world.sign(1)
     with pytest.raises(Conflict, match="already signed"):
-        ledger.append("commitment.signed", dict(ledger.entry(ledger.size() - 1).fields), world.signer, world.now(),
-                      check_signed_entry)
+        ledger.append(
+            "commitment.signed",
+            dict(ledger.entry(ledger.size() - 1).fields),
+            world.signer,
+            world.now(),
+            check_signed_entry,
+        )
     world.sign(2)
     world.sign(3)
     _check_whole(ledger)
@@ -60,8 +65,15 @@ def test_a_commitment_published_elsewhere_is_seen(world: LedgerFactory) -> None:
     """A writer that has read some commitments still finds one another writer published after."""
     world.sign(1)  # this ledger object has now read "smart-city"
     other = Ledger(world.ledger.engine.url.render_as_string(hide_password=False))
-    actions.publish(Context(other, world.keys, world.signer), "baru", "Baru", "Teks baru.\n", world.officials[:1],
-                    "admin", world.now())
+    actions.publish(
+        Context(other, world.keys, world.signer),
+        "baru",
+        "Baru",
+        "Teks baru.\n",
+        world.officials[:1],
+        "admin",
+        world.now(),
+    )
     actions.sign(world.ctx, "baru", nip(1), passphrase(1), world.now())
     with pytest.raises(NotAllowed, match="already signed"):
         actions.sign(world.ctx, "baru", nip(1), passphrase(1), world.now())

@@ -13,7 +13,14 @@ from ledger.errors import ChainBroken, InvalidInput
 from ledger.export import ExportInvalid
 from signing.statement import check_signed_entry
 from tests.factories import LedgerFactory
-from tests.ledger.test_tamper import CASES, Tamper, edit_kind, edit_prev, edit_signature, signed  # noqa: F401 - `signed` is a fixture
+from tests.ledger.test_tamper import (
+    CASES,
+    Tamper,
+    edit_kind,
+    edit_prev,
+    edit_signature,
+    signed,  # noqa: F401 - `signed` is a fixture
+)
 from tests.test_cli import _setup, ikrar  # noqa: F401 - `ikrar` is a fixture
 
 
@@ -26,13 +33,18 @@ def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
 def _verdict(world: LedgerFactory, workers: int, entries: Iterator[StoredEntry] | None = None) -> object:
     ledger = world.ledger
     try:
-        return audit(ledger.stored_entries() if entries is None else entries, ledger.stored_checkpoints(),
-                     ledger.verifier, check_signed_entry, workers=workers)
+        return audit(
+            ledger.stored_entries() if entries is None else entries,
+            ledger.stored_checkpoints(),
+            ledger.verifier,
+            check_signed_entry,
+            workers=workers,
+        )
     except ChainBroken as e:
         return (type(e), e.index, e.reason)
 
 
-def test_a_clean_ledger_gives_the_same_report(signed: LedgerFactory) -> None:  # noqa: F811
+def test_a_clean_ledger_gives_the_same_report(signed: LedgerFactory) -> None:
     one, two = _verdict(signed, 1), _verdict(signed, 2)
     assert one == two
     assert two.size == 7 and two.signatures == 2 and two.checkpoints == 7  # type: ignore[attr-defined]
@@ -40,7 +52,10 @@ def test_a_clean_ledger_gives_the_same_report(signed: LedgerFactory) -> None:  #
 
 @pytest.mark.parametrize(("tamper", "index", "reason"), CASES, ids=[c[0].__name__ for c in CASES])
 def test_a_broken_entry_is_named_identically_with_one_and_two_workers(
-    signed: LedgerFactory, tamper: Tamper, index: int, reason: str  # noqa: F811
+    signed: LedgerFactory,
+    tamper: Tamper,
+    index: int,
+    reason: str,
 ) -> None:
     tamper(signed)
     one, two = _verdict(signed, 1), _verdict(signed, 2)
@@ -48,11 +63,15 @@ def test_a_broken_entry_is_named_identically_with_one_and_two_workers(
     assert two[:2] == (ChainBroken, index)  # type: ignore[index]
 
 
-def test_the_first_of_two_broken_entries_is_named(signed: LedgerFactory) -> None:  # noqa: F811
+def test_the_first_of_two_broken_entries_is_named(signed: LedgerFactory) -> None:
     """A bad signature late in the ledger (judged early by a worker) does not hide an earlier break."""
     edit_signature(signed)  # entry 5's signature no longer verifies
     edit_prev(signed)  # entry 3's stored prev is wrong
-    assert _verdict(signed, 1) == _verdict(signed, 2) == (ChainBroken, 3, "the stored previous hash differs from the leaf's")
+    assert (
+        _verdict(signed, 1)
+        == _verdict(signed, 2)
+        == (ChainBroken, 3, "the stored previous hash differs from the leaf's")
+    )
 
 
 def _failing_after(entries: Iterator[StoredEntry], count: int) -> Iterator[StoredEntry]:
@@ -63,7 +82,7 @@ def _failing_after(entries: Iterator[StoredEntry], count: int) -> Iterator[Store
         yield entry
 
 
-def test_an_error_of_the_source_is_raised_at_its_place(signed: LedgerFactory) -> None:  # noqa: F811
+def test_an_error_of_the_source_is_raised_at_its_place(signed: LedgerFactory) -> None:
     # broken entry 3 comes before the unreadable line 6: the entry is named
     edit_kind(signed)
     for workers in (1, 2):
@@ -75,14 +94,22 @@ def test_an_error_of_the_source_is_raised_at_its_place(signed: LedgerFactory) ->
 
 
 @pytest.mark.parametrize("workers", [0, -1, 1.5, "2"])
-def test_meaningless_worker_counts_are_refused(signed: LedgerFactory, workers: object) -> None:  # noqa: F811
+def test_meaningless_worker_counts_are_refused(signed: LedgerFactory, workers: object) -> None:
     with pytest.raises(InvalidInput, match="workers must be a whole number of at least 1"):
         _verdict(signed, workers)  # type: ignore[arg-type]
 
 
-def test_ikrar_audit_workers(ikrar, tmp_path: Path) -> None:  # noqa: F811
+def test_ikrar_audit_workers(ikrar, tmp_path: Path) -> None:
     _setup(ikrar, tmp_path)
-    ikrar("sign", "--commitment", "smart-city", "--nip", "197503142001041001", "--passphrase-file", str(tmp_path / "pass1"))
+    ikrar(
+        "sign",
+        "--commitment",
+        "smart-city",
+        "--nip",
+        "197503142001041001",
+        "--passphrase-file",
+        str(tmp_path / "pass1"),
+    )
     assert "OK: 5 entries, 1 signatures" in ikrar("audit", "--workers", "2").output
     assert "OK: 5 entries" in ikrar("audit", "--workers", "1").output
     assert ikrar("audit", "--workers", "0", ok=False).exit_code == 2  # refused by the option itself

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 import rfc8785
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger.canonical import canonical_json, parse_canonical
 from ledger.entries import make_entry, parse_time
@@ -15,14 +16,43 @@ from ledger.errors import InvalidInput
 
 # Every character, lone surrogates and astral planes included, and text made of the
 # characters that need escaping or sort differently in UTF-16.
-tricky = st.sampled_from(['"', "\\", "\x00", "\x1f", "\x7f", "\b", "\f", "\n", "\r", "\t", "\u2028", "\ue000",
-                          "\U0001f600", "\ud800", "é", "/", "<"])
+tricky = st.sampled_from(
+    [
+        '"',
+        "\\",
+        "\x00",
+        "\x1f",
+        "\x7f",
+        "\b",
+        "\f",
+        "\n",
+        "\r",
+        "\t",
+        "\u2028",
+        "\ue000",
+        "\U0001f600",
+        "\ud800",
+        "é",
+        "/",
+        "<",
+    ]
+)
 text = st.text(st.one_of(st.characters(codec=None, categories=None), tricky), max_size=12)
-scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.integers(-(2**53), 2**53), text,
-                    st.floats(allow_nan=False, allow_infinity=False))
-values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=5),
-                                                      st.dictionaries(st.one_of(text, st.text(max_size=4)), inner, max_size=5)),
-                      max_leaves=25)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(-(2**53), 2**53),
+    text,
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=5), st.dictionaries(st.one_of(text, st.text(max_size=4)), inner, max_size=5)
+    ),
+    max_leaves=25,
+)
 
 
 def _reference(value: object) -> bytes | type[Exception]:
@@ -56,13 +86,23 @@ def test_objects_round_trip_and_only_canonical_bytes_parse(value: dict) -> None:
 
 def test_known_answers() -> None:
     # RFC 8785 §3.2.3's sorting example: keys by UTF-16 code units, not by code points.
-    value = {"\u20ac": "Euro Sign", "\r": "Carriage Return", "\ufb33": "Hebrew Letter Dalet With Dagesh",
-             "1": "One", "\U0001f600": "Emoji: Grinning Face", "\x80": "Control", "\u00f6": "Latin Small Letter O With Diaeresis"}
+    value = {
+        "\u20ac": "Euro Sign",
+        "\r": "Carriage Return",
+        "\ufb33": "Hebrew Letter Dalet With Dagesh",
+        "1": "One",
+        "\U0001f600": "Emoji: Grinning Face",
+        "\x80": "Control",
+        "\u00f6": "Latin Small Letter O With Diaeresis",
+    }
     out = canonical_json(value)
     assert out == rfc8785.dumps(value)
     order = ["\r", "1", "\x80", "\u00f6", "\u20ac", "\U0001f600", "\ufb33"]  # as printed in the RFC
     assert list(json.loads(out)) == order
-    assert canonical_json({"b": [1, True, None, "é\n"], "a": -(2**53) + 1}) == b'{"a":-9007199254740991,"b":[1,true,null,"\xc3\xa9\\n"]}'
+    assert (
+        canonical_json({"b": [1, True, None, "é\n"], "a": -(2**53) + 1})
+        == b'{"a":-9007199254740991,"b":[1,true,null,"\xc3\xa9\\n"]}'
+    )
     for bad in ({"a": 2**53}, {"a": float("nan")}, {1: "a"}, {"a": "\ud800"}, {"a": object()}):
         with pytest.raises(InvalidInput):
             canonical_json(bad)
@@ -70,8 +110,14 @@ def test_known_answers() -> None:
 
 def test_entry_leaves_are_unchanged() -> None:
     """An entry's leaf bytes, byte for byte, as the reference writes them."""
-    fields = {"slug": "smart-city", "title": "Komitmen \u201cBersama\u201d", "text": "Kami\tberkomitmen.\n",
-              "text_sha256": "0" * 64, "signers": ["197503142001041001"], "by": "admin"}
+    fields = {
+        "slug": "smart-city",
+        "title": "Komitmen \u201cBersama\u201d",
+        "text": "Kami\tberkomitmen.\n",
+        "text_sha256": "0" * 64,
+        "signers": ["197503142001041001"],
+        "by": "admin",
+    }
     entry = make_entry(7, "commitment.published", datetime(2026, 1, 5, 2, 0, tzinfo=UTC), bytes(32), fields)
     body = {"index": 7, "kind": "commitment.published", "prev": "0" * 64, "time": "2026-01-05T02:00:00Z", **fields}
     assert entry.leaf == rfc8785.dumps(body)
@@ -90,8 +136,17 @@ def test_time_parsing_agrees_with_strptime(stamp: str) -> None:
         assert parse_time(stamp) == expected
 
 
-@pytest.mark.parametrize("stamp", ["2026-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-01-01T24:00:00Z",
-                                   "2026-01-01T00:60:00Z", "2026-01-01T00:00:60Z", "0000-01-01T00:00:00Z"])
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "2026-02-29T00:00:00Z",
+        "2026-13-01T00:00:00Z",
+        "2026-01-01T24:00:00Z",
+        "2026-01-01T00:60:00Z",
+        "2026-01-01T00:00:60Z",
+        "0000-01-01T00:00:00Z",
+    ],
+)
 def test_impossible_times_are_refused(stamp: str) -> None:
     with pytest.raises(InvalidInput, match="not a real time"):
         parse_time(stamp)

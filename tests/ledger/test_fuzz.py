@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ledger.canonical import parse_canonical
 from ledger.checkpoint import Checkpoint, TlogProof
@@ -84,17 +85,32 @@ def test_verifier_keys_and_leaves_from_garbage(raw: bytes) -> None:
 
 @settings(max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.data())
-def test_mutated_export_folders_are_refused_clearly(tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
+def test_mutated_export_folders_are_refused_clearly(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
     folder = tmp_path_factory.mktemp("export")
-    entry = make_entry(0, "ledger.created", T0, ZERO_HASH, {"org": "o", "origin": "fuzz.example/log", "ledger_key": str(SIGNER.verifier)})
+    entry = make_entry(
+        0,
+        "ledger.created",
+        T0,
+        ZERO_HASH,
+        {"org": "o", "origin": "fuzz.example/log", "ledger_key": str(SIGNER.verifier)},
+    )
     cp = Checkpoint("fuzz.example/log", 1, MemoryTree([entry.leaf_hash]).root()).signed(SIGNER)
-    line = {"index": 0, "kind": entry.kind, "leaf": base64.b64encode(entry.leaf).decode(),
-            "leaf_hash": entry.leaf_hash.hex(), "prev": entry.prev.hex()}
+    line = {
+        "index": 0,
+        "kind": entry.kind,
+        "leaf": base64.b64encode(entry.leaf).decode(),
+        "leaf_hash": entry.leaf_hash.hex(),
+        "prev": entry.prev.hex(),
+    }
     entries = json.dumps(line) + "\n"
     checkpoints = json.dumps({"size": 1, "note": cp.note}) + "\n"
     target = data.draw(st.sampled_from(["entries", "checkpoints"]))
     (folder / "entries.jsonl").write_bytes(_mutate(entries, data) if target == "entries" else entries.encode())
-    (folder / "checkpoints.jsonl").write_bytes(_mutate(checkpoints, data) if target == "checkpoints" else checkpoints.encode())
+    (folder / "checkpoints.jsonl").write_bytes(
+        _mutate(checkpoints, data) if target == "checkpoints" else checkpoints.encode()
+    )
     try:
         verify_export(Path(folder), SIGNER.verifier)
     except LedgerError as e:

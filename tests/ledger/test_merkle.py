@@ -7,14 +7,15 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger.errors import InvalidInput, ProofInvalid
 from ledger.merkle import (
-    _inclusion_ranges,
     EMPTY_ROOT,
     CompactRange,
     MemoryTree,
+    _inclusion_ranges,
     consistency_proof,
     inclusion_proof,
     leaf_hash,
@@ -24,7 +25,10 @@ from ledger.merkle import (
 )
 
 VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "merkle"
-LEAVES = [bytes.fromhex(h) for h in ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"]]
+LEAVES = [
+    bytes.fromhex(h)
+    for h in ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"]
+]
 ROOT_PREFIXES = ["6e340b9c", "fac54203", "aeb6bcfe", "d37ee418", "4e3bbb1f", "76e67dad", "ddb89be4", "5dc9da79"]
 
 
@@ -78,7 +82,7 @@ def test_consistency_vector(path: Path) -> None:
             verify_consistency(*args)
     else:
         verify_consistency(*args)
-        if 0 < v["size1"] and v["size2"] <= len(LEAVES):
+        if v["size1"] > 0 and v["size2"] <= len(LEAVES):
             tree = MemoryTree([leaf_hash(x) for x in LEAVES[: v["size2"]]])
             assert consistency_proof(v["size1"], v["size2"], tree) == args[4]
 

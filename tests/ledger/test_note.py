@@ -6,7 +6,8 @@ import base64
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ledger.checkpoint import Checkpoint, TlogProof
 from ledger.errors import NoteInvalid, ProofInvalid

@@ -21,7 +21,7 @@ def test_every_append_is_chained_and_checkpointed(world: LedgerFactory) -> None:
     entries = ledger.entries(0, 100)
     assert [e.index for e in entries] == list(range(len(entries)))
     assert entries[0].kind == "ledger.created" and entries[0].prev == ZERO_HASH
-    for before, after in zip(entries, entries[1:]):
+    for before, after in zip(entries, entries[1:], strict=False):
         assert after.prev == before.leaf_hash
     tree = MemoryTree([e.leaf_hash for e in entries])
     for size in range(1, len(entries) + 1):

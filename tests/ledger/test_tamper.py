@@ -109,8 +109,13 @@ def insert_one(w: LedgerFactory) -> None:
     for i in (6, 5):  # shift 5 and 6 up by one, then put a forged entry at 5
         _sql(w, "UPDATE entry SET idx = :j WHERE idx = :i", i=i, j=i + 1)
     leaf = canonical_json(forged)
-    _sql(w, "INSERT INTO entry (idx, kind, time, prev, leaf_hash, leaf) SELECT 5, kind, :t, prev, :h, :leaf FROM entry WHERE idx = 6",
-         t=entry_from_leaf(leaf).time, h=leaf_hash(leaf), leaf=leaf)
+    _sql(
+        w,
+        "INSERT INTO entry (idx, kind, time, prev, leaf_hash, leaf) SELECT 5, kind, :t, prev, :h, :leaf FROM entry WHERE idx = 6",
+        t=entry_from_leaf(leaf).time,
+        h=leaf_hash(leaf),
+        leaf=leaf,
+    )
 
 
 def swap_two(w: LedgerFactory) -> None:

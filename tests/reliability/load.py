@@ -165,8 +165,12 @@ def audit_cli(env: dict[str, str], vkey: str) -> tuple[int, int, int]:
 def verify_export_standalone(env: dict[str, str], vkey: str, folder: Path) -> None:
     """`ikrar export`, then the standalone verifier (which shares no code with the server)."""
     ikrar(env, "export", str(folder))
-    done = subprocess.run([sys.executable, str(ROOT / "web" / "static" / "ikrar_verify.py"), "export", str(folder),
-                           "--vkey", vkey], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "web" / "static" / "ikrar_verify.py"), "export", str(folder), "--vkey", vkey],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -192,7 +196,11 @@ def assert_whole(ledger: Ledger, acked: dict[Pair, int | None]) -> dict[Pair, in
     assert not twice, f"signed more than once: {twice}"
     lost = {pair: index for pair, index in acked.items() if pair not in signed}
     assert not lost, f"acknowledged but not in the ledger: {lost}"
-    moved = {pair: (index, signed[pair][0]) for pair, index in acked.items() if index is not None and signed[pair][0] != index}
+    moved = {
+        pair: (index, signed[pair][0])
+        for pair, index in acked.items()
+        if index is not None and signed[pair][0] != index
+    }
     assert not moved, f"acknowledged at one index, in the ledger at another: {moved}"
 
     _assert_projections(ledger, entries)
@@ -225,9 +233,13 @@ def _assert_projections(ledger: Ledger, entries: list) -> None:
             signers |= {(f["slug"], n, i) for i, n in enumerate(f["signers"])}
         elif e.kind == "commitment.signed":
             signatures.add((e.index, f["slug"], f["nip"], f["key"]))
-    assert _rows(ledger, OfficialKey, "key", "nip", "enrolled_index", "revoked_index") == {tuple(k) for k in keys.values()}
+    assert _rows(ledger, OfficialKey, "key", "nip", "enrolled_index", "revoked_index") == {
+        tuple(k) for k in keys.values()
+    }
     assert _rows(ledger, Commitment, "slug", "text_sha256", "published_index") == commitments
     assert _rows(ledger, CommitmentSigner, "slug", "nip", "position") == signers
-    assert _rows(ledger, Signature, "idx", "slug", "nip", "key") == signatures, "the signature table is not the entries'"
+    assert _rows(ledger, Signature, "idx", "slug", "nip", "key") == signatures, (
+        "the signature table is not the entries'"
+    )
     with ledger.engine.connect() as c:
         assert c.execute(select(func.count()).select_from(Signature.__table__)).scalar() == len(signatures)

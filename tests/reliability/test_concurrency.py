@@ -53,7 +53,8 @@ def test_sixteen_officials_sign_at_once_through_two_workers(db_url: str, tmp_pat
     assert signed == tally.acked
     for slug in SLUGS:
         assert {s["nip"]: s["index"] for s in listed[slug]["signatures"]} == {
-            n: index for (s, n), index in tally.acked.items() if s == slug}
+            n: index for (s, n), index in tally.acked.items() if s == slug
+        }
         assert listed[slug]["pending"] == []
     size = runtime.ledger.size()
     assert audit_cli(env, vkey) == (size, OFFICIALS * len(SLUGS), size)
@@ -95,7 +96,9 @@ def test_parallel_guesses_get_no_more_tries_than_serial_ones(db_url: str, tmp_pa
         logins = _at_once(base, httpx.Cookies(), "/login", {"nip": nip(1), "password": "bukan-kata-sandinya"})
         with httpx.Client(base_url=base, timeout=60) as official:
             login_over_http(official, nip(2), password(2))
-            signs = _at_once(base, official.cookies, f"/sign/{SLUGS[0]}", {"read": "yes", "passphrase": "bukan-frasanya"})
+            signs = _at_once(
+                base, official.cookies, f"/sign/{SLUGS[0]}", {"read": "yes", "passphrase": "bukan-frasanya"}
+            )
     assert logins == [422] * tried + [429] * (GUESSES - tried), "wrong password: 422; told to wait: 429"
     assert signs == [403] * tried + [429] * (GUESSES - tried), "wrong passphrase: 403; told to wait: 429"
     with runtime.ledger.session() as s:

@@ -52,7 +52,7 @@ def test_kill_9_during_signing_loses_nothing_acknowledged(db_url: str, tmp_path:
         actions.publish(runtime.context(), slug, slug.title(), f"{TEXT}({slug})\n", nips, "uji", datetime.now(UTC))
     vkey = str(runtime.ledger.verifier)
     tally = Tally()
-    signers = [Signer(n, SLUGS[n % 4:] + SLUGS[:n % 4], tally) for n in range(1, OFFICIALS + 1)]
+    signers = [Signer(n, SLUGS[n % 4 :] + SLUGS[: n % 4], tally) for n in range(1, OFFICIALS + 1)]
     server = Server(env, port, workers=2)
     cut_per_round: list[int] = []
     try:

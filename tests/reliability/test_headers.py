@@ -22,8 +22,13 @@ from web.app import ROUTERS
 pytestmark = pytest.mark.timeout(60)
 
 CSP = {
-    "default-src": "'self'", "script-src": "'self'", "style-src": "'self'", "img-src": "'self' data:",
-    "frame-ancestors": "'none'", "base-uri": "'none'", "form-action": "'self'",
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "frame-ancestors": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
 }
 
 
@@ -51,8 +56,14 @@ def _fill(path: str, values: dict[str, str]) -> str:
 
 def test_every_route_and_every_error_carries_the_headers(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
     index = site.world.sign(1).entry.index
-    values = {"index": str(index), "slug": "smart-city", "nip": nip(4), "lang": "en",
-              "token": site.invite(4).rsplit("/", 1)[1], "path": "css/ikrar.css"}
+    values = {
+        "index": str(index),
+        "slug": "smart-city",
+        "nip": nip(4),
+        "lang": "en",
+        "token": site.invite(4).rsplit("/", 1)[1],
+        "path": "css/ikrar.css",
+    }
     anonymous, admin = site.client(), site.login(ADMIN)
     seen: list[httpx.Response] = []
     routes = [route for router in ROUTERS for route in router.routes if isinstance(route, APIRoute)]
@@ -66,13 +77,20 @@ def test_every_route_and_every_error_carries_the_headers(site: Site, monkeypatch
                 seen.append(c.post(path, data={"csrf_token": "wrong"}))  # refused: 403
     token = csrf_of(admin, "/admin")
     seen += [
-        anonymous.get("/static/css/ikrar.css"), anonymous.get("/static/js/ikrar.js"), anonymous.get("/static/nothing"),
-        anonymous.get("/no/such/page"), anonymous.get("/api/v1/no/such/thing"), anonymous.get("/api/v1/entries/-1"),
-        anonymous.get("/ledger/abc"), anonymous.delete("/checkpoint"), anonymous.post("/api/v1/verify"),
+        anonymous.get("/static/css/ikrar.css"),
+        anonymous.get("/static/js/ikrar.js"),
+        anonymous.get("/static/nothing"),
+        anonymous.get("/no/such/page"),
+        anonymous.get("/api/v1/no/such/thing"),
+        anonymous.get("/api/v1/entries/-1"),
+        anonymous.get("/ledger/abc"),
+        anonymous.delete("/checkpoint"),
+        anonymous.post("/api/v1/verify"),
         anonymous.post("/api/v1/verify", files={"file": ("x.pdf", b"not a pdf", "application/pdf")}),
         anonymous.get("/sign/smart-city"),  # a redirect to the login form
         admin.post("/admin/officials/new", data={"csrf_token": token, "nip": "123"}),  # a form with an error
-        anonymous.head("/"), anonymous.options("/api/v1/commitments"),
+        anonymous.head("/"),
+        anonymous.options("/api/v1/commitments"),
     ]
     monkeypatch.setattr(routes_api, "commitment_summaries", lambda ledger: 1 / 0)
     with TestClient(site.app, raise_server_exceptions=False) as crashing:
@@ -100,12 +118,14 @@ document.addEventListener("securitypolicyviolation",
 @pytest.mark.slow
 @pytest.mark.xdist_group("browser")
 @pytest.mark.timeout(180)
-def test_every_page_works_under_the_policy_in_chromium(browser, tmp_path: Path) -> None:  # noqa: ANN001, F811
+def test_every_page_works_under_the_policy_in_chromium(browser, tmp_path: Path) -> None:
     port = free_port()
     env = server_env(f"sqlite:///{tmp_path / 'ikrar.db'}", tmp_path, port)
-    people = {ADMIN_NIP: ("Operator Diskominfo", "admin", "kata-sandi-operator", ""),
-              nip(1): ("Pejabat Satu", "official", "kata-sandi-satu", "frasa sandi pejabat satu"),
-              nip(2): ("Pejabat Dua", "official", "", "")}
+    people = {
+        ADMIN_NIP: ("Operator Diskominfo", "admin", "kata-sandi-operator", ""),
+        nip(1): ("Pejabat Satu", "official", "kata-sandi-satu", "frasa sandi pejabat satu"),
+        nip(2): ("Pejabat Dua", "official", "", ""),
+    }
     set_up(env, people, "smart-city", "Kami berkomitmen.\n", [nip(1), nip(2)])
     with serving(env, port) as base:
         with httpx.Client(base_url=base, timeout=30) as c:
@@ -129,15 +149,31 @@ def test_every_page_works_under_the_policy_in_chromium(browser, tmp_path: Path) 
             visited.append(path)
             blocked.extend(f"{path}: {v}" for v in page.evaluate("window.__csp"))
 
-        for path in ("/", "/commitments/smart-city", "/ledger", f"/ledger/{index}", f"/v/{index}",
-                     f"/v/{index}?h=00", "/verify/upload", "/docs", "/no/such/page", link.removeprefix(base), "/login"):
+        for path in (
+            "/",
+            "/commitments/smart-city",
+            "/ledger",
+            f"/ledger/{index}",
+            f"/v/{index}",
+            f"/v/{index}?h=00",
+            "/verify/upload",
+            "/docs",
+            "/no/such/page",
+            link.removeprefix(base),
+            "/login",
+        ):
             visit(path)
         page.fill("#nip", ADMIN_NIP)
         page.fill("#password", "kata-sandi-operator")
         page.click("main button[type=submit]")
         page.wait_for_url(f"{base}/admin")
-        for path in ("/me", "/admin/officials/new", "/admin/commitments/new", f"/admin/officials/{nip(1)}/revoke",
-                     "/lang/en?next=/admin"):
+        for path in (
+            "/me",
+            "/admin/officials/new",
+            "/admin/commitments/new",
+            f"/admin/officials/{nip(1)}/revoke",
+            "/lang/en?next=/admin",
+        ):
             visit(path)
         page.click(f"#o-{nip(2)} button:has-text('Create enrolment link')")  # a POST that shows a new link
         page.wait_for_selector("#link")

@@ -39,8 +39,13 @@ from tests.web.test_verify_standalone import iv
 from web import cli
 
 pytestmark = pytest.mark.timeout(120)
-BOUNDED = settings(max_examples=200, deadline=None, derandomize=True, database=None,
-                   suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+BOUNDED = settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 IV_KEY = iv.VKey.parse(str(SIGNER.verifier))
 NO_SURROGATES = st.characters(blacklist_categories=("Cs",))
 
@@ -57,8 +62,9 @@ def outcome(attempt: Callable[[], Any], clean: tuple[type[Exception], ...]) -> t
 # -- numbers beyond the database's columns ---------------------------------------------------
 
 
-def test_numbers_beyond_the_columns_are_not_found_on_every_database(world: LedgerFactory, db_url: str, tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_numbers_beyond_the_columns_are_not_found_on_every_database(
+    world: LedgerFactory, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Entry indexes are 32-bit on PostgreSQL: a larger one is "no such entry", not a database error."""
     ledger = world.ledger
     for index in (2**31 - 1, 2**31, 2**32, 2**63, 10**30):
@@ -68,8 +74,13 @@ def test_numbers_beyond_the_columns_are_not_found_on_every_database(world: Ledge
         with pytest.raises(NotFound, match="no checkpoint of size"):
             ledger.checkpoint(size)
     assert ledger.entries(2**31, 10) == [] and ledger.entries(2**63, 10) == []
-    for name, value in {"IKRAR_DATABASE_URL": db_url, "IKRAR_DATA_DIR": str(tmp_path), "IKRAR_KDF_ITERATIONS": "1000",
-                        "IKRAR_KEYS_DIR": str(tmp_path / "keys"), "IKRAR_LEDGER_PASSPHRASE": "x" * 12}.items():
+    for name, value in {
+        "IKRAR_DATABASE_URL": db_url,
+        "IKRAR_DATA_DIR": str(tmp_path),
+        "IKRAR_KDF_ITERATIONS": "1000",
+        "IKRAR_KEYS_DIR": str(tmp_path / "keys"),
+        "IKRAR_LEDGER_PASSPHRASE": "x" * 12,
+    }.items():
         monkeypatch.setenv(name, value)
     done = CliRunner().invoke(cli.app, ["certificate", str(2**32), "-o", str(tmp_path / "c.pdf")])
     assert done.exit_code == 1 and f"there is no entry {2**32}" in done.output, done.output
@@ -86,17 +97,26 @@ def qr_site(site: Site) -> tuple[Site, int, str]:
 
 def _h_values(real: str) -> st.SearchStrategy[str]:
     prefix = st.integers(1, 64).map(lambda n: real[:n])
-    cased = st.tuples(prefix, st.sampled_from([str.lower, str.upper, str.title]),
-                      st.sampled_from(["", " ", "\t", "\n", "  "])).map(lambda t: t[2] + t[1](t[0]) + t[2])
+    cased = st.tuples(
+        prefix, st.sampled_from([str.lower, str.upper, str.title]), st.sampled_from(["", " ", "\t", "\n", "  "])
+    ).map(lambda t: t[2] + t[1](t[0]) + t[2])
     wrong = st.tuples(st.integers(8, 64), st.integers(0, 63)).map(
-        lambda t: real[: t[0]][: t[1]] + ("0" if real[min(t[1], t[0] - 1)] != "0" else "1") + real[: t[0]][t[1] + 1 :])
-    return st.one_of(cased, wrong, st.text(NO_SURROGATES, max_size=80), st.text("0123456789abcdefABCDEF \x00", max_size=70),
-                     st.sampled_from(["<script>alert(1)</script>", "\"><img src=x onerror=alert(1)>", "%00", "'; --"]))
+        lambda t: real[: t[0]][: t[1]] + ("0" if real[min(t[1], t[0] - 1)] != "0" else "1") + real[: t[0]][t[1] + 1 :]
+    )
+    return st.one_of(
+        cased,
+        wrong,
+        st.text(NO_SURROGATES, max_size=80),
+        st.text("0123456789abcdefABCDEF \x00", max_size=70),
+        st.sampled_from(["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "%00", "'; --"]),
+    )
 
 
 @BOUNDED
 @given(data=st.data())
-def test_the_qr_url_never_errs_and_matches_only_its_own_entry(qr_site: tuple[Site, int, str], data: st.DataObject) -> None:
+def test_the_qr_url_never_errs_and_matches_only_its_own_entry(
+    qr_site: tuple[Site, int, str], data: st.DataObject
+) -> None:
     site, signed, real = qr_site
     index = data.draw(st.one_of(st.just(signed), st.integers(0, signed + 2), st.integers(-3, 2**64)), label="index")
     h = data.draw(_h_values(real), label="h")
@@ -112,15 +132,32 @@ def test_the_qr_url_never_errs_and_matches_only_its_own_entry(qr_site: tuple[Sit
     else:
         assert api.status_code == 200
         given_h = h.strip().lower()
-        matches = 8 <= len(given_h) <= 64 and re.fullmatch("[0-9a-f]+", given_h) is not None and real.startswith(given_h)
+        matches = (
+            8 <= len(given_h) <= 64 and re.fullmatch("[0-9a-f]+", given_h) is not None and real.startswith(given_h)
+        )
         assert api.json()["printed_matches"] is matches, (h, api.json()["printed_matches"])
-        assert api.json()["verdict"] == ("valid" if matches else "invalid"), "a QR code of another entry is not valid here"
+        assert api.json()["verdict"] == ("valid" if matches else "invalid"), (
+            "a QR code of another entry is not valid here"
+        )
     if "<" in h or ">" in h or '"' in h:
         assert h not in page.text, "the page shows h unescaped"
 
 
-@pytest.mark.parametrize("query", ["h=%ZZ", "h=a&h=b", "h", "h=", "h=%00%00", "h=%F0%9F%98%80" * 5, "h=" + "f" * 65,
-                                   "h=%ED%A0%80", "h=%C0%AF", "h=1&h=" + "e" * 5000])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "h=%ZZ",
+        "h=a&h=b",
+        "h",
+        "h=",
+        "h=%00%00",
+        "h=%F0%9F%98%80" * 5,
+        "h=" + "f" * 65,
+        "h=%ED%A0%80",
+        "h=%C0%AF",
+        "h=1&h=" + "e" * 5000,
+    ],
+)
 def test_malformed_qr_queries_are_a_clear_answer(qr_site: tuple[Site, int, str], query: str) -> None:
     site, signed, _ = qr_site
     c = site.client()
@@ -139,6 +176,7 @@ def _ours_proof(raw: bytes) -> tuple[bool, Any]:
         proof = TlogProof.parse(raw)
         cp = proof.verify(PROOF_LEAF, SIGNER.verifier)
         return proof.index, cp.size, cp.root
+
     return outcome(attempt, (LedgerError,))
 
 
@@ -148,6 +186,7 @@ def _theirs_proof(raw: bytes) -> tuple[bool, Any]:
         cp = iv.open_checkpoint(proof.checkpoint_note, IV_KEY)
         iv.verify_inclusion(PROOF_LEAF, proof.index, cp.size, proof.hashes, cp.root)
         return proof.index, cp.size, cp.root
+
     return outcome(attempt, (iv.Invalid, UnicodeDecodeError))
 
 
@@ -183,13 +222,18 @@ def _key_named(name: str) -> str:
 @BOUNDED
 @given(data=st.data())
 def test_both_verifiers_read_a_hostile_verifier_key_alike(data: st.DataObject) -> None:
-    text = data.draw(st.one_of(st.just(_mutate(str(SIGNER.verifier), data)).map(lambda b: b.decode("utf-8", "replace")),
-                               st.text(NO_SURROGATES, max_size=120),
-                               st.builds(_key_named, st.text(NO_SURROGATES, max_size=30)),  # a true key id: any name
-                               st.builds(lambda name, raw: f"{name}+{raw[0]}+{base64.b64encode(raw[1]).decode()}",
-                                         st.text(NO_SURROGATES, max_size=20),
-                                         st.tuples(st.text("0123456789abcdef", min_size=8, max_size=8),
-                                                   st.binary(min_size=30, max_size=36)))))
+    text = data.draw(
+        st.one_of(
+            st.just(_mutate(str(SIGNER.verifier), data)).map(lambda b: b.decode("utf-8", "replace")),
+            st.text(NO_SURROGATES, max_size=120),
+            st.builds(_key_named, st.text(NO_SURROGATES, max_size=30)),  # a true key id: any name
+            st.builds(
+                lambda name, raw: f"{name}+{raw[0]}+{base64.b64encode(raw[1]).decode()}",
+                st.text(NO_SURROGATES, max_size=20),
+                st.tuples(st.text("0123456789abcdef", min_size=8, max_size=8), st.binary(min_size=30, max_size=36)),
+            ),
+        )
+    )
     ours = outcome(lambda: VerifierKey.parse(text), (LedgerError,))
     theirs = outcome(lambda: iv.VKey.parse(text), (iv.Invalid,))
     assert ours[0] == theirs[0], (text, ours, theirs)
@@ -214,10 +258,17 @@ def export(ledger_factory: LedgerFactory, tmp_path: Path) -> tuple[Path, dict[st
     return folder, {p.name: p.read_bytes() for p in folder.iterdir()}, world.ledger.verifier
 
 
-JSON_VALUES = st.one_of(st.integers(-(2**70), 2**70), st.sampled_from([0, 1, -1, 2**31, 2**63, 10**40]), st.none(),
-                        st.booleans(), st.floats(allow_nan=False), st.text(max_size=20), st.lists(st.integers(), max_size=3),
-                        st.binary(max_size=40).map(lambda b: base64.b64encode(b).decode()),
-                        st.binary(min_size=32, max_size=32).map(bytes.hex))
+JSON_VALUES = st.one_of(
+    st.integers(-(2**70), 2**70),
+    st.sampled_from([0, 1, -1, 2**31, 2**63, 10**40]),
+    st.none(),
+    st.booleans(),
+    st.floats(allow_nan=False),
+    st.text(max_size=20),
+    st.lists(st.integers(), max_size=3),
+    st.binary(max_size=40).map(lambda b: base64.b64encode(b).decode()),
+    st.binary(min_size=32, max_size=32).map(bytes.hex),
+)
 
 
 def _tamper(lines: list[bytes], data: st.DataObject) -> list[bytes]:
@@ -252,16 +303,18 @@ def _tamper(lines: list[bytes], data: st.DataObject) -> list[bytes]:
 
 @settings(BOUNDED, max_examples=150)
 @given(data=st.data())
-def test_both_verifiers_judge_a_tampered_export_alike(export: tuple[Path, dict[str, bytes], VerifierKey],
-                                                      data: st.DataObject) -> None:
+def test_both_verifiers_judge_a_tampered_export_alike(
+    export: tuple[Path, dict[str, bytes], VerifierKey], data: st.DataObject
+) -> None:
     folder, original, vkey = export
     name = data.draw(st.sampled_from(["entries.jsonl", "checkpoints.jsonl"]), label="file")
     changed = b"".join(_tamper(original[name].splitlines(keepends=True), data))
     (folder / name).write_bytes(changed)
     try:
         ours = outcome(lambda: verify_export(folder, vkey, check_signed_entry), (LedgerError,))
-        theirs = outcome(lambda: iv.verify_export(folder, iv.VKey.parse(str(vkey)))[0],
-                         (iv.Invalid, iv.Broken, UnicodeDecodeError))
+        theirs = outcome(
+            lambda: iv.verify_export(folder, iv.VKey.parse(str(vkey)))[0], (iv.Invalid, iv.Broken, UnicodeDecodeError)
+        )
     finally:
         (folder / name).write_bytes(original[name])
     assert ours[0] == theirs[0], (name, changed, ours, theirs)
@@ -272,8 +325,9 @@ def test_both_verifiers_judge_a_tampered_export_alike(export: tuple[Path, dict[s
         assert ours[1].index == theirs[1].index, (ours[1], theirs[1])
 
 
-def test_a_folder_with_files_missing_or_replaced_is_refused_by_both(export: tuple[Path, dict[str, bytes], VerifierKey],
-                                                                   tmp_path: Path) -> None:
+def test_a_folder_with_files_missing_or_replaced_is_refused_by_both(
+    export: tuple[Path, dict[str, bytes], VerifierKey], tmp_path: Path
+) -> None:
     folder, _, vkey = export
     for name in ("entries.jsonl", "checkpoints.jsonl"):
         damaged = tmp_path / f"without-{name}"
@@ -313,13 +367,16 @@ def _tamper_attachment(name: str, raw: bytes, data: st.DataObject) -> bytes:
 
 @settings(BOUNDED, max_examples=40)
 @given(data=st.data())
-def test_an_uploaded_certificate_with_tampered_evidence_is_never_a_server_error(genuine_pdf: tuple[Site, bytes],
-                                                                                data: st.DataObject) -> None:
+def test_an_uploaded_certificate_with_tampered_evidence_is_never_a_server_error(
+    genuine_pdf: tuple[Site, bytes], data: st.DataObject
+) -> None:
     site, pdf = genuine_pdf
     files = attachments(pdf)
     name = data.draw(st.sampled_from(sorted(files)), label="attachment")
     changed = _tamper_attachment(name, files[name], data)
-    r = site.client().post("/api/v1/verify", files={"file": ("c.pdf", rebuild(pdf, replace={name: changed}), "application/pdf")})
+    r = site.client().post(
+        "/api/v1/verify", files={"file": ("c.pdf", rebuild(pdf, replace={name: changed}), "application/pdf")}
+    )
     assert r.status_code == 200 or 400 <= r.status_code < 500, r.status_code
     body = r.json()
     if r.status_code != 200:

@@ -58,8 +58,13 @@ def test_no_server_error_and_every_response_as_declared(site: Site, label: str) 
     operation = _schema(site, label)[path][method]
     cases = st.one_of(operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE))
 
-    @settings(max_examples=2 * EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=2 * EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=cases)
     def run(case: schemathesis.Case) -> None:
         case.call_and_validate(app=site.app)

@@ -37,11 +37,11 @@ from tests.web.live import IKRAR, ROOT, Server, csrf_token, free_port, login_ove
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
-LEDGER_PASSPHRASE = "Buku besar & rahasia <kota> \"Kediri\" 100%+"
+LEDGER_PASSPHRASE = 'Buku besar & rahasia <kota> "Kediri" 100%+'
 ADMIN = ("198802192011011917", 'sandi Admin "Dinas" & <kominfo> 50%+é')
 OFFICIALS = {  # n: (login password, signing passphrase)
-    1: ("sandi masuk satu & <dua> 10%+é", "frasa tanda tangan \"satu\" & <ttd> 20%+ü"),
-    2: ("sandi masuk dua & <tiga> 30%+é", "frasa tanda tangan \"dua\" & <ttd> 40%+ü"),
+    1: ("sandi masuk satu & <dua> 10%+é", 'frasa tanda tangan "satu" & <ttd> 20%+ü'),
+    2: ("sandi masuk dua & <tiga> 30%+é", 'frasa tanda tangan "dua" & <ttd> 40%+ü'),
 }
 # Every process of the flow starts with this: SQLAlchemy logs each statement with its
 # parameters and the rows it reads (it stays at WARNING unless told, even under a DEBUG root).
@@ -51,8 +51,16 @@ WRONG = ("sandi yang salah & <keliru> 60%+", "frasa yang salah & <keliru> 70%+")
 
 def spellings(secret: str) -> set[bytes]:
     """The ways a typed secret could appear in a log or a page."""
-    forms = {secret, quote(secret), quote_plus(secret), quote(secret, safe=""), html.escape(secret),
-             html.escape(secret, quote=False), json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+    forms = {
+        secret,
+        quote(secret),
+        quote_plus(secret),
+        quote(secret, safe=""),
+        html.escape(secret),
+        html.escape(secret, quote=False),
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+    }
     return {f.encode() for f in forms}
 
 
@@ -74,9 +82,16 @@ def key_secrets(keys_dir: Path, passphrases: list[str]) -> dict[str, set[bytes]]
         raw = private.private_bytes_raw()
         clear = private.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
         der = private.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
-        secrets |= {raw, raw.hex().encode(), raw.hex().upper().encode(), base64.b64encode(raw),
-                    base64.b64encode(raw).rstrip(b"="), base64.urlsafe_b64encode(raw).rstrip(b"="),
-                    base64.b64encode(der), der.hex().encode()}
+        secrets |= {
+            raw,
+            raw.hex().encode(),
+            raw.hex().upper().encode(),
+            base64.b64encode(raw),
+            base64.b64encode(raw).rstrip(b"="),
+            base64.urlsafe_b64encode(raw).rstrip(b"="),
+            base64.b64encode(der),
+            der.hex().encode(),
+        }
         secrets |= {line for line in clear.splitlines() if line and not line.startswith(b"-----")}
         found[path.name] = secrets
     return found
@@ -91,7 +106,8 @@ class Recorder:
     def __call__(self, response: httpx.Response) -> None:
         response.read()
         head = f"{response.status_code} {response.reason_phrase}\n" + "".join(
-            f"{k}: {v}\n" for k, v in response.headers.multi_items())
+            f"{k}: {v}\n" for k, v in response.headers.multi_items()
+        )
         where = f"{response.request.method} {response.request.url}"
         self.seen.append((where + " headers", head.encode()))
         self.seen.append((where + " body", response.content))
@@ -107,7 +123,7 @@ def _client(base: str, recorder: Recorder) -> httpx.Client:
     return httpx.Client(base_url=base, timeout=60, event_hooks={"response": [recorder]})
 
 
-def test_no_secret_in_any_log_response_or_export(tmp_path: Path) -> None:  # noqa: PLR0915 - one flow, told in order
+def test_no_secret_in_any_log_response_or_export(tmp_path: Path) -> None:
     port = free_port()
     env = server_env(f"sqlite:///{tmp_path / 'data' / 'ikrar.db'}", tmp_path, port)
     env.update({"IKRAR_LOG_LEVEL": "DEBUG", "IKRAR_LEDGER_PASSPHRASE": LEDGER_PASSPHRASE})
@@ -129,11 +145,34 @@ def test_no_secret_in_any_log_response_or_export(tmp_path: Path) -> None:  # noq
         return cli(*args)
 
     cli("init", "--org", "Pemerintah Kota Kediri (uji)")
-    cli("official", "add", "--nip", ADMIN[0], "--name", "Operator Kominfo", "--title", "Pranata Komputer",
-        "--unit", "Diskominfo", "--role", "admin")
+    cli(
+        "official",
+        "add",
+        "--nip",
+        ADMIN[0],
+        "--name",
+        "Operator Kominfo",
+        "--title",
+        "Pranata Komputer",
+        "--unit",
+        "Diskominfo",
+        "--role",
+        "admin",
+    )
     with_secret(ADMIN[1], "official", "set-password", "--nip", ADMIN[0], "--password-file", str(secret_file))
     for n in OFFICIALS:
-        cli("official", "add", "--nip", nip(n), "--name", f"Pejabat {n}", "--title", "Kepala Dinas", "--unit", f"Dinas {n}")
+        cli(
+            "official",
+            "add",
+            "--nip",
+            nip(n),
+            "--name",
+            f"Pejabat {n}",
+            "--title",
+            "Kepala Dinas",
+            "--unit",
+            f"Dinas {n}",
+        )
     tokens = []
     server = Server(env, port)
     recorder = Recorder()
@@ -150,36 +189,65 @@ def test_no_secret_in_any_log_response_or_export(tmp_path: Path) -> None:  # noq
             password, passphrase = OFFICIALS[n]
             with _client(base, recorder) as c:
                 path = url.removeprefix(base)
-                r = c.post(path, data={"csrf_token": csrf_token(c.get(path)), "password": password, "password2": password,
-                                       "passphrase": passphrase, "passphrase2": passphrase})
+                r = c.post(
+                    path,
+                    data={
+                        "csrf_token": csrf_token(c.get(path)),
+                        "password": password,
+                        "password2": password,
+                        "passphrase": passphrase,
+                        "passphrase2": passphrase,
+                    },
+                )
                 assert r.status_code == 200, r.text[:300]
 
         with _client(base, recorder) as admin:
             login_over_http(admin, ADMIN[0], ADMIN[1])
-            form = {"title": "Komitmen Bersama", "slug": "bersama", "text": "Kami berkomitmen.", "mode": "role:official"}
-            preview = admin.post("/admin/commitments/new", data={**form, "step": "preview",
-                                                                 "csrf_token": csrf_token(admin.get("/admin/commitments/new"))})
+            form = {
+                "title": "Komitmen Bersama",
+                "slug": "bersama",
+                "text": "Kami berkomitmen.",
+                "mode": "role:official",
+            }
+            preview = admin.post(
+                "/admin/commitments/new",
+                data={**form, "step": "preview", "csrf_token": csrf_token(admin.get("/admin/commitments/new"))},
+            )
             confirm = re.search(r'name="confirm" value="([^"]+)"', preview.text).group(1)
-            r = admin.post("/admin/commitments/new", data={**form, "step": "publish", "confirm": confirm,
-                                                           "csrf_token": csrf_token(preview)})
+            r = admin.post(
+                "/admin/commitments/new",
+                data={**form, "step": "publish", "confirm": confirm, "csrf_token": csrf_token(preview)},
+            )
             assert r.status_code == 303, r.text[:300]
 
-        with _client(base, recorder) as c:  # a wrong password, then the right one; a wrong passphrase, then the right one
+        with _client(
+            base, recorder
+        ) as c:  # a wrong password, then the right one; a wrong passphrase, then the right one
             r = c.post("/login", data={"csrf_token": csrf_token(c.get("/login")), "nip": nip(1), "password": WRONG[0]})
             assert r.status_code == 422
             login_over_http(c, nip(1), OFFICIALS[1][0])
-            r = c.post("/sign/bersama", data={"csrf_token": csrf_token(c.get("/sign/bersama")), "read": "yes",
-                                              "passphrase": WRONG[1]})
+            r = c.post(
+                "/sign/bersama",
+                data={"csrf_token": csrf_token(c.get("/sign/bersama")), "read": "yes", "passphrase": WRONG[1]},
+            )
             assert r.status_code == 403
             index = sign_over_http(c, "bersama", OFFICIALS[1][1])
             certificate = c.get(f"/certificates/{index}.pdf").content
-            for path in (f"/v/{index}", f"/api/v1/verify/{index}", f"/api/v1/entries/{index}", "/me", "/ledger",
-                         f"/api/v1/proof/{index}", "/api/v1/commitments/bersama/signatures.csv"):
+            for path in (
+                f"/v/{index}",
+                f"/api/v1/verify/{index}",
+                f"/api/v1/entries/{index}",
+                "/me",
+                "/ledger",
+                f"/api/v1/proof/{index}",
+                "/api/v1/commitments/bersama/signatures.csv",
+            ):
                 assert c.get(path).status_code == 200, path
             assert c.post("/api/v1/verify", files={"file": ("c.pdf", certificate, "application/pdf")}).json()["valid"]
 
-        signed = with_secret(OFFICIALS[2][1], "sign", "--commitment", "bersama", "--nip", nip(2),
-                             "--passphrase-file", str(secret_file))
+        signed = with_secret(
+            OFFICIALS[2][1], "sign", "--commitment", "bersama", "--nip", nip(2), "--passphrase-file", str(secret_file)
+        )
         second = int(re.search(r"entry (\d+)", signed).group(1))
         cli("certificate", str(second), "-o", str(tmp_path / "cert.pdf"))
         cli("verify-cert", str(tmp_path / "cert.pdf"))
@@ -196,13 +264,23 @@ def test_no_secret_in_any_log_response_or_export(tmp_path: Path) -> None:  # noq
     log = server.log().encode()
     assert b'"POST /sign/bersama HTTP/1.1" 303' in log, "uvicorn's access log is in the server log"
     assert b"DEBUG sqlalchemy.engine.Engine: Row" in log, "SQL statements and rows were logged too"
-    haystacks = [("server log", log), *outputs, *recorder.seen, *_files(tmp_path / "export"), *_files(tmp_path / "data"),
-                 ("certificate from the command line", (tmp_path / "cert.pdf").read_bytes()),
-                 *[(f"cert.pdf attachment {k}", v) for k, v in attachments((tmp_path / "cert.pdf").read_bytes()).items()]]
+    haystacks = [
+        ("server log", log),
+        *outputs,
+        *recorder.seen,
+        *_files(tmp_path / "export"),
+        *_files(tmp_path / "data"),
+        ("certificate from the command line", (tmp_path / "cert.pdf").read_bytes()),
+        *[(f"cert.pdf attachment {k}", v) for k, v in attachments((tmp_path / "cert.pdf").read_bytes()).items()],
+    ]
     assert len(recorder.seen) > 60
 
-    typed = [("ledger passphrase", LEDGER_PASSPHRASE), ("admin password", ADMIN[1]), ("wrong password", WRONG[0]),
-             ("wrong passphrase", WRONG[1])]
+    typed = [
+        ("ledger passphrase", LEDGER_PASSPHRASE),
+        ("admin password", ADMIN[1]),
+        ("wrong password", WRONG[0]),
+        ("wrong passphrase", WRONG[1]),
+    ]
     typed += [(f"official {n} password", pw) for n, (pw, _) in OFFICIALS.items()]
     typed += [(f"official {n} passphrase", pp) for n, (_, pp) in OFFICIALS.items()]
     secrets = {name: spellings(value) for name, value in typed}
@@ -210,10 +288,19 @@ def test_no_secret_in_any_log_response_or_export(tmp_path: Path) -> None:  # noq
     assert len(keys) == 3, "the ledger key and two officials' keys"
     secrets |= {f"key file {name}": found for name, found in keys.items()}
 
-    leaks = [f"{what} in {where}" for where, data in haystacks for what, forms in secrets.items()
-             if any(form in data for form in forms)]
-    leaks += [f"enrolment token {t[:6]}… in {where}" for where, data in haystacks
-              if where == "server log" for t in tokens if t.encode() in data]
+    leaks = [
+        f"{what} in {where}"
+        for where, data in haystacks
+        for what, forms in secrets.items()
+        if any(form in data for form in forms)
+    ]
+    leaks += [
+        f"enrolment token {t[:6]}… in {where}"
+        for where, data in haystacks
+        if where == "server log"
+        for t in tokens
+        if t.encode() in data
+    ]
     assert not leaks, leaks
 
 

@@ -23,10 +23,19 @@ def _unchanged(world: LedgerFactory, attempt: Callable[[], object], error: type[
 
 def test_sign_refusals_write_nothing(world: LedgerFactory) -> None:
     ctx, now = world.ctx, world.now()
-    _unchanged(world, lambda: actions.sign(ctx, "smart-city", nip(1), "salah-sandi-x", now), WrongPassphrase, "does not open")
+    _unchanged(
+        world, lambda: actions.sign(ctx, "smart-city", nip(1), "salah-sandi-x", now), WrongPassphrase, "does not open"
+    )
     world.official(4)  # registered and enrolled, but not on the commitment's list
-    _unchanged(world, lambda: actions.sign(ctx, "smart-city", nip(4), passphrase(4), now), NotAllowed, "not a required signatory")
-    _unchanged(world, lambda: actions.sign(ctx, "tidak-ada", nip(1), passphrase(1), now), NotFound, "no commitment 'tidak-ada'")
+    _unchanged(
+        world,
+        lambda: actions.sign(ctx, "smart-city", nip(4), passphrase(4), now),
+        NotAllowed,
+        "not a required signatory",
+    )
+    _unchanged(
+        world, lambda: actions.sign(ctx, "tidak-ada", nip(1), passphrase(1), now), NotFound, "no commitment 'tidak-ada'"
+    )
     world.sign(1)
     _unchanged(world, lambda: actions.sign(ctx, "smart-city", nip(1), passphrase(1), now), NotAllowed, "already signed")
     actions.revoke(ctx, nip(2), "kunci hilang", "admin", world.now())
@@ -37,7 +46,12 @@ def test_the_ledger_rechecks_under_its_lock(world: LedgerFactory) -> None:
     """Even past the early checks, a second signature is refused by the ledger's own rules."""
     first = world.sign(1).entry
     fields = dict(first.fields)
-    _unchanged(world, lambda: world.ledger.append("commitment.signed", fields, world.signer, world.now()), Conflict, "already signed")
+    _unchanged(
+        world,
+        lambda: world.ledger.append("commitment.signed", fields, world.signer, world.now()),
+        Conflict,
+        "already signed",
+    )
 
 
 def test_revoke_then_enrol_again_then_sign(world: LedgerFactory) -> None:
@@ -45,7 +59,9 @@ def test_revoke_then_enrol_again_then_sign(world: LedgerFactory) -> None:
     old = actions.active_key(world.ledger, nip(2))
     actions.revoke(ctx, nip(2), "ganti perangkat", "admin", world.now())
     assert actions.active_key(world.ledger, nip(2)) is None
-    _unchanged(world, lambda: actions.revoke(ctx, nip(2), "lagi", "admin", world.now()), NotAllowed, "no active key to revoke")
+    _unchanged(
+        world, lambda: actions.revoke(ctx, nip(2), "lagi", "admin", world.now()), NotAllowed, "no active key to revoke"
+    )
     actions.enrol(ctx, nip(2), "sandi-baru-yang-panjang", world.now())
     new = actions.active_key(world.ledger, nip(2))
     assert new is not None and new != old
@@ -55,13 +71,23 @@ def test_revoke_then_enrol_again_then_sign(world: LedgerFactory) -> None:
 
 def test_enrol_and_register_refusals(world: LedgerFactory) -> None:
     ctx = world.ctx
-    _unchanged(world, lambda: actions.enrol(ctx, nip(1), passphrase(1), world.now()), Conflict, "already has an active key")
+    _unchanged(
+        world, lambda: actions.enrol(ctx, nip(1), passphrase(1), world.now()), Conflict, "already has an active key"
+    )
     _unchanged(world, lambda: actions.enrol(ctx, nip(9), passphrase(9), world.now()), NotFound, "no official with NIP")
     actions.register_official(world.ledger, nip(5), "Lima", "Kepala", "Dinas", "official", world.now())
-    _unchanged(world, lambda: actions.enrol(ctx, nip(5), "pendek", world.now()), WeakPassphrase, "at least 10 characters")
-    _unchanged(world, lambda: actions.enrol(ctx, nip(5), "aaaaaaaaaaaa", world.now()), WeakPassphrase, "4 different characters")
-    _unchanged(world, lambda: actions.enrol(ctx, nip(5), "sama-dengan-sandi", world.now(), password="sama-dengan-sandi"),
-               WeakPassphrase, "differ from the login password")
+    _unchanged(
+        world, lambda: actions.enrol(ctx, nip(5), "pendek", world.now()), WeakPassphrase, "at least 10 characters"
+    )
+    _unchanged(
+        world, lambda: actions.enrol(ctx, nip(5), "aaaaaaaaaaaa", world.now()), WeakPassphrase, "4 different characters"
+    )
+    _unchanged(
+        world,
+        lambda: actions.enrol(ctx, nip(5), "sama-dengan-sandi", world.now(), password="sama-dengan-sandi"),
+        WeakPassphrase,
+        "differ from the login password",
+    )
     with pytest.raises(Conflict, match="already registered"):
         actions.register_official(world.ledger, nip(5), "Lima", "Kepala", "Dinas", "official", world.now())
     with pytest.raises(InvalidInput, match="role must be one of"):
@@ -88,8 +114,30 @@ def test_nip_rules(world: LedgerFactory, value: str, message: str) -> None:
 
 def test_publish_refusals(world: LedgerFactory) -> None:
     ctx = world.ctx
-    _unchanged(world, lambda: actions.publish(ctx, "smart-city", "T", "x", world.officials, "a", world.now()), Conflict, "already published")
-    _unchanged(world, lambda: actions.publish(ctx, "baru", "T", "x", [], "a", world.now()), InvalidInput, "at least one")
-    _unchanged(world, lambda: actions.publish(ctx, "baru", "T", "x", [nip(9)], "a", world.now()), InvalidInput, "not registered")
-    _unchanged(world, lambda: actions.publish(ctx, "Baru Sekali", "T", "x", world.officials, "a", world.now()), Conflict, "slug must be")
-    _unchanged(world, lambda: actions.publish(ctx, "baru", "T", "x", [nip(1), nip(1)], "a", world.now()), Conflict, "listed twice")
+    _unchanged(
+        world,
+        lambda: actions.publish(ctx, "smart-city", "T", "x", world.officials, "a", world.now()),
+        Conflict,
+        "already published",
+    )
+    _unchanged(
+        world, lambda: actions.publish(ctx, "baru", "T", "x", [], "a", world.now()), InvalidInput, "at least one"
+    )
+    _unchanged(
+        world,
+        lambda: actions.publish(ctx, "baru", "T", "x", [nip(9)], "a", world.now()),
+        InvalidInput,
+        "not registered",
+    )
+    _unchanged(
+        world,
+        lambda: actions.publish(ctx, "Baru Sekali", "T", "x", world.officials, "a", world.now()),
+        Conflict,
+        "slug must be",
+    )
+    _unchanged(
+        world,
+        lambda: actions.publish(ctx, "baru", "T", "x", [nip(1), nip(1)], "a", world.now()),
+        Conflict,
+        "listed twice",
+    )

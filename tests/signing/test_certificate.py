@@ -49,12 +49,25 @@ def test_the_page_prints_every_fact_in_indonesian(world: LedgerFactory) -> None:
     text = squash(text_of(pdf))
     cp = world.ledger.checkpoint()
     for fact in [
-        "PEMERINTAH KOTA KEDIRI (UJI)", "SERTIFIKAT", "Pejabat 1", "Kepala Dinas 1", "Dinas 1",
-        f"NIP {format_nip(nip(1))}", "Komitmen Bersama", "Senin, 5 Januari 2026 pukul", "WIB",
-        f"NOMOR ENTRI BUKU BESAR {index}", entry.leaf_hash.hex(), entry.fields["commitment_sha256"],
+        "PEMERINTAH KOTA KEDIRI (UJI)",
+        "SERTIFIKAT",
+        "Pejabat 1",
+        "Kepala Dinas 1",
+        "Dinas 1",
+        f"NIP {format_nip(nip(1))}",
+        "Komitmen Bersama",
+        "Senin, 5 Januari 2026 pukul",
+        "WIB",
+        f"NOMOR ENTRI BUKU BESAR {index}",
+        entry.leaf_hash.hex(),
+        entry.fields["commitment_sha256"],
         VerifierKey.parse(key).fingerprint,
-        f"ukuran {cp.size}", cp.body().split("\n")[2], "Tanda tangan elektronik tidak tersertifikasi", "PSrE",
-        f"{BASE_URL}/v/{index}?h={entry.leaf_hash.hex()[:16]}", world.ledger.verifier.fingerprint,
+        f"ukuran {cp.size}",
+        cp.body().split("\n")[2],
+        "Tanda tangan elektronik tidak tersertifikasi",
+        "PSrE",
+        f"{BASE_URL}/v/{index}?h={entry.leaf_hash.hex()[:16]}",
+        world.ledger.verifier.fingerprint,
     ]:
         assert squash(fact) in text, fact
 
@@ -69,8 +82,14 @@ def test_the_signing_time_is_printed_in_wib(world: LedgerFactory) -> None:
 def test_english_on_request_keeps_the_honest_label(world: LedgerFactory) -> None:
     _, pdf = signed_certificate(world, lang="en")
     text = squash(text_of(pdf))
-    for fact in ["CERTIFICATE", "This is to certify that", "Monday, 5 January 2026 at", "LEDGER ENTRY NUMBER",
-                 "Tanda tangan elektronik tidak tersertifikasi", "uncertified electronic signature"]:
+    for fact in [
+        "CERTIFICATE",
+        "This is to certify that",
+        "Monday, 5 January 2026 at",
+        "LEDGER ENTRY NUMBER",
+        "Tanda tangan elektronik tidak tersertifikasi",
+        "uncertified electronic signature",
+    ]:
         assert squash(fact) in text, fact
     assert squash("Dengan ini menerangkan") not in text
 
@@ -107,7 +126,16 @@ def test_a_genuine_certificate_verifies_offline(world: LedgerFactory) -> None:
     report = check_certificate(pdf, world.ledger.verifier)
     assert report.valid and report.intact and report.reason is None
     assert [c.name for c in report.checks] == [
-        "key", "entries", "checkpoint", "inclusion", "origin", "statement", "belongs", "facts", "page"]
+        "key",
+        "entries",
+        "checkpoint",
+        "inclusion",
+        "origin",
+        "statement",
+        "belongs",
+        "facts",
+        "page",
+    ]
 
 
 def test_rendering_is_deterministic_for_the_same_moment(world: LedgerFactory) -> None:
@@ -131,8 +159,16 @@ def test_the_summary_lists_every_signatory_with_a_scannable_link(world: LedgerFa
     second = world.sign(1).entry.index
     pdf = render_summary(world.ledger, "smart-city", base_url=BASE_URL, now=PRINTED)
     text = squash(text_of(pdf))
-    for fact in ["REKAPITULASI PENANDATANGANAN", "Komitmen Bersama", "2 dari 3 penanda tangan", "Pejabat 1",
-                 "Pejabat 2", "Pejabat 3", "Belum menandatangani", "Kepala Dinas 3"]:
+    for fact in [
+        "REKAPITULASI PENANDATANGANAN",
+        "Komitmen Bersama",
+        "2 dari 3 penanda tangan",
+        "Pejabat 1",
+        "Pejabat 2",
+        "Pejabat 3",
+        "Belum menandatangani",
+        "Kepala Dinas 3",
+    ]:
         assert squash(fact) in text, fact
     assert text.index("Pejabat2") < text.index("Pejabat1") < text.index("Pejabat3")  # in signing order
     links = {c.text for c in read_qr_codes(pdf, dpi=300)}
@@ -149,8 +185,14 @@ def test_every_certificate_of_a_commitment_into_a_folder_or_a_zip(world: LedgerF
         world.sign(n)
     indexes = signature_indexes(world.ledger, "smart-city")
     seen = []
-    count = write_certificates(world.ledger, "smart-city", tmp_path / "out", base_url=BASE_URL, now=PRINTED,
-                               progress=lambda done, total: seen.append((done, total)))
+    count = write_certificates(
+        world.ledger,
+        "smart-city",
+        tmp_path / "out",
+        base_url=BASE_URL,
+        now=PRINTED,
+        progress=lambda done, total: seen.append((done, total)),
+    )
     assert count == 3 and seen[-1] == (3, 3)
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == sorted([f"certificate-{i}.pdf" for i in indexes] + ["smart-city-summary.pdf"])
@@ -170,8 +212,9 @@ def test_characters_the_page_font_lacks_are_printed_as_question_marks_and_still_
     ledger_factory: LedgerFactory,
 ) -> None:
     world = ledger_factory.created()
-    actions.register_official(world.ledger, nip(1), "Łukasz Ngurah Rai", "Kepala Dinas", "Dinas Kominfo",
-                              "official", world.now())
+    actions.register_official(
+        world.ledger, nip(1), "Łukasz Ngurah Rai", "Kepala Dinas", "Dinas Kominfo", "official", world.now()
+    )
     actions.enrol(world.ctx, nip(1), "rahasia-tanda-1-tangan", world.now())
     actions.publish(world.ctx, "smart-city", "Komitmen “Smart City” 2026", "Teks.\n", [nip(1)], "admin", world.now())
     _index, pdf = signed_certificate(world)

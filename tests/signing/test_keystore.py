@@ -42,8 +42,9 @@ def test_key_file_is_encrypted_0600_and_opens_only_with_the_passphrase(store: Ke
 def test_the_kdf_is_deliberately_slow_by_default(tmp_path: Path) -> None:
     store = KeyStore(tmp_path)
     vkey = store.create("n", PASS)
-    der = subprocess.run([OPENSSL, "asn1parse", "-in", str(store.path_for(vkey))],
-                         capture_output=True, text=True, check=True).stdout
+    der = subprocess.run(
+        [OPENSSL, "asn1parse", "-in", str(store.path_for(vkey))], capture_output=True, text=True, check=True
+    ).stdout
     assert "PBES2" in der and "PBKDF2" in der and "hmacWithSHA256" in der and "aes-256-cbc" in der
     assert ":0927C0" in der  # 600,000 iterations, in hex
 
@@ -52,8 +53,11 @@ def test_the_kdf_is_deliberately_slow_by_default(tmp_path: Path) -> None:
 def test_openssl_opens_the_key_with_the_passphrase(store: KeyStore) -> None:
     vkey = store.create("ledger", PASS)
     path = store.path_for(vkey)
-    ok = subprocess.run([OPENSSL, "pkey", "-in", str(path), "-passin", f"pass:{PASS}", "-pubout", "-outform", "DER"],
-                        capture_output=True, check=True)
+    ok = subprocess.run(
+        [OPENSSL, "pkey", "-in", str(path), "-passin", f"pass:{PASS}", "-pubout", "-outform", "DER"],
+        capture_output=True,
+        check=True,
+    )
     assert ok.stdout[-32:] == vkey.public_key
     bad = subprocess.run([OPENSSL, "pkey", "-in", str(path), "-passin", "pass:salah", "-noout"], capture_output=True)
     assert bad.returncode != 0

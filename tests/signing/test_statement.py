@@ -38,10 +38,24 @@ def test_statement_text_is_exact(world: LedgerFactory) -> None:
 def test_any_change_to_the_statement_fails(world: LedgerFactory) -> None:
     statement, signature = _signed(world)
     for changed in (
-        Statement(statement.origin + "x", statement.slug, statement.commitment_sha256, statement.nip, statement.key, statement.time),
+        Statement(
+            statement.origin + "x",
+            statement.slug,
+            statement.commitment_sha256,
+            statement.nip,
+            statement.key,
+            statement.time,
+        ),
         Statement(statement.origin, "lain", statement.commitment_sha256, statement.nip, statement.key, statement.time),
         Statement(statement.origin, statement.slug, "0" * 64, statement.nip, statement.key, statement.time),
-        Statement(statement.origin, statement.slug, statement.commitment_sha256, world.officials[1], statement.key, statement.time),
+        Statement(
+            statement.origin,
+            statement.slug,
+            statement.commitment_sha256,
+            world.officials[1],
+            statement.key,
+            statement.time,
+        ),
     ):
         with pytest.raises(SignatureInvalid, match="does not verify"):
             changed.verify(signature)
@@ -57,8 +71,19 @@ def test_openssl_verifies_an_officials_signature(world: LedgerFactory, tmp_path:
     pub.write_text("-----BEGIN PUBLIC KEY-----\n" + base64.b64encode(spki).decode() + "\n-----END PUBLIC KEY-----\n")
     (tmp_path / "statement.txt").write_bytes(statement.message())
     (tmp_path / "sig.bin").write_bytes(signature)
-    cmd = [OPENSSL, "pkeyutl", "-verify", "-rawin", "-pubin", "-inkey", str(pub), "-in", str(tmp_path / "statement.txt"),
-           "-sigfile", str(tmp_path / "sig.bin")]
+    cmd = [
+        OPENSSL,
+        "pkeyutl",
+        "-verify",
+        "-rawin",
+        "-pubin",
+        "-inkey",
+        str(pub),
+        "-in",
+        str(tmp_path / "statement.txt"),
+        "-sigfile",
+        str(tmp_path / "sig.bin"),
+    ]
     ok = subprocess.run(cmd, capture_output=True, text=True)
     assert ok.returncode == 0 and "Signature Verified Successfully" in ok.stdout
     (tmp_path / "statement.txt").write_bytes(statement.message().replace(b"smart-city", b"smart-citx"))

@@ -166,13 +166,19 @@ def test_a_forged_official_signature_fails_the_statement_check(cert) -> None:
     signed = entries[index]
     signature = bytearray(base64.b64decode(signed.fields["signature"]))
     signature[0] ^= 1
-    entries[index] = make_entry(index, signed.kind, signed.time, signed.prev,
-                                {**signed.fields, "signature": base64.b64encode(bytes(signature)).decode()})
+    entries[index] = make_entry(
+        index,
+        signed.kind,
+        signed.time,
+        signed.prev,
+        {**signed.fields, "signature": base64.b64encode(bytes(signature)).decode()},
+    )
     tree = MemoryTree([e.leaf_hash for e in entries])
     checkpoint = Checkpoint(ORIGIN, tree.size, tree.root()).signed(forger)
     chosen = [entries[i] for i in json.loads(attachments(pdf)["certificate.json"])["entries"]]
-    proofs = tuple(TlogProof(e.index, tuple(inclusion_proof(e.index, tree.size, tree)), checkpoint.note)
-                   for e in chosen)
+    proofs = tuple(
+        TlogProof(e.index, tuple(inclusion_proof(e.index, tree.size, tree)), checkpoint.note) for e in chosen
+    )
     evidence = Evidence(*chosen, proofs=proofs, checkpoint=checkpoint, vkey=forger.verifier)
     forged = render_certificate(evidence, base_url=BASE_URL, now=PRINTED)
     report = check_certificate(forged)
@@ -267,6 +273,7 @@ def test_upload_tells_a_revoked_key(cert) -> None:
 
 # -- garbage never crashes the verifiers --------------------------------------------------
 
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.one_of(st.binary(max_size=4000), st.binary(max_size=4000).map(lambda b: b"%PDF-1.7\n" + b)))
 def test_garbage_bytes_give_a_clear_error(data: bytes) -> None:
@@ -284,8 +291,11 @@ def genuine(ledger_factory: LedgerFactory) -> tuple[bytes, object]:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(cuts=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.binary(min_size=1, max_size=8)),
-                     min_size=1, max_size=4))
+@given(
+    cuts=st.lists(
+        st.tuples(st.floats(0, 1, exclude_max=True), st.binary(min_size=1, max_size=8)), min_size=1, max_size=4
+    )
+)
 def test_a_damaged_certificate_never_crashes_and_never_claims_other_facts(genuine, cuts) -> None:
     pdf, facts = genuine
     data = bytearray(pdf)

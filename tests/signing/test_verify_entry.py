@@ -27,8 +27,12 @@ def test_a_genuine_signature_is_valid_with_every_check(world: LedgerFactory) -> 
     report = check_entry(world.ledger, index, leaf[:16])
     assert report.verdict is Verdict.VALID
     assert {c.name: c.outcome for c in report.checks} == {
-        "statement": Outcome.PASSED, "active_key": Outcome.PASSED, "inclusion": Outcome.PASSED,
-        "consistency": Outcome.PASSED, "chain": Outcome.PASSED, "belongs": Outcome.PASSED,
+        "statement": Outcome.PASSED,
+        "active_key": Outcome.PASSED,
+        "inclusion": Outcome.PASSED,
+        "consistency": Outcome.PASSED,
+        "chain": Outcome.PASSED,
+        "belongs": Outcome.PASSED,
         "printed": Outcome.PASSED,
     }
     assert report.facts is not None and report.facts.name == "Pejabat 1" and report.facts.index == index
@@ -63,7 +67,10 @@ def test_a_revoked_key_says_since_when(world: LedgerFactory) -> None:
     assert report.verdict is Verdict.KEY_REVOKED
     assert report.revocation is not None
     assert (report.revocation.index, report.revocation.time, report.revocation.reason) == (
-        revoked.entry.index, revoked.entry.time, "kunci bocor")
+        revoked.entry.index,
+        revoked.entry.time,
+        "kunci bocor",
+    )
 
 
 def test_an_edited_row_is_invalid(world: LedgerFactory) -> None:

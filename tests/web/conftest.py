@@ -40,9 +40,15 @@ def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def web_settings(db_url: str, tmp_path: Path) -> Settings:
     return Settings(
-        data_dir=tmp_path, database_url=db_url, keys_dir=tmp_path / "keys", origin=ORIGIN,
-        base_url="http://testserver", ledger_passphrase=None, ledger_passphrase_file=tmp_path / "lp",
-        kdf_iterations=1000, log_level="WARNING",
+        data_dir=tmp_path,
+        database_url=db_url,
+        keys_dir=tmp_path / "keys",
+        origin=ORIGIN,
+        base_url="http://testserver",
+        ledger_passphrase=None,
+        ledger_passphrase_file=tmp_path / "lp",
+        kdf_iterations=1000,
+        log_level="WARNING",
     )
 
 
@@ -67,7 +73,7 @@ class Site:
     clients: list[TestClient] = field(default_factory=list)
 
     @property
-    def ledger(self):  # noqa: ANN201
+    def ledger(self):
         return self.world.ledger
 
     def client(self, lang: str | None = None) -> TestClient:
@@ -106,8 +112,9 @@ def post(c: TestClient, path: str, data: dict[str, Any], form_page: str | None =
 
 def build_site(world: LedgerFactory, db_url: str, tmp_path: Path) -> Site:
     world.official(4)
-    actions.register_official(world.ledger, nip(ADMIN), "Operator Kominfo", "Pranata Komputer", "Diskominfo", "admin",
-                              world.now())
+    actions.register_official(
+        world.ledger, nip(ADMIN), "Operator Kominfo", "Pranata Komputer", "Diskominfo", "admin", world.now()
+    )
     actions.enrol(world.ctx, nip(ADMIN), passphrase(ADMIN), world.now())
     clock = Clock(world.now() + timedelta(hours=1))
     for n in (1, 2, 3, 4, ADMIN):

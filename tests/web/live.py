@@ -35,11 +35,17 @@ def free_port() -> int:
 
 def server_env(db_url: str, home: Path, port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("IKRAR_")}
-    env.update({
-        "IKRAR_DATA_DIR": str(home / "data"), "IKRAR_DATABASE_URL": db_url, "IKRAR_KEYS_DIR": str(home / "keys"),
-        "IKRAR_LEDGER_PASSPHRASE": "frasa-buku-besar-uji", "IKRAR_KDF_ITERATIONS": "1000",
-        "IKRAR_BASE_URL": f"http://127.0.0.1:{port}", "IKRAR_LOG_LEVEL": "WARNING",
-    })
+    env.update(
+        {
+            "IKRAR_DATA_DIR": str(home / "data"),
+            "IKRAR_DATABASE_URL": db_url,
+            "IKRAR_KEYS_DIR": str(home / "keys"),
+            "IKRAR_LEDGER_PASSPHRASE": "frasa-buku-besar-uji",
+            "IKRAR_KDF_ITERATIONS": "1000",
+            "IKRAR_BASE_URL": f"http://127.0.0.1:{port}",
+            "IKRAR_LOG_LEVEL": "WARNING",
+        }
+    )
     return env
 
 
@@ -59,8 +65,14 @@ def runtime_for(env: dict[str, str]) -> Runtime:
         return Runtime.from_env()
 
 
-def set_up(env: dict[str, str], people: dict[str, tuple[str, str, str, str]], slug: str, text: str,
-           signers: list[str], passphrases: dict[str, str] | None = None) -> Runtime:
+def set_up(
+    env: dict[str, str],
+    people: dict[str, tuple[str, str, str, str]],
+    slug: str,
+    text: str,
+    signers: list[str],
+    passphrases: dict[str, str] | None = None,
+) -> Runtime:
     """A created ledger, the `people` (NIP -> name, role, password, passphrase or ""), and a
     commitment `slug` that `signers` are asked to sign. Keys are made for those with a passphrase."""
     runtime = runtime_for(env)
@@ -94,7 +106,12 @@ class Server:
         with open(self.log_path, "a") as log:
             self.proc = subprocess.Popen(
                 [*IKRAR, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)],
-                env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                env=self.env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while True:
             try:

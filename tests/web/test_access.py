@@ -40,18 +40,45 @@ def members(official: str = OK, other: str = OK, admin: str = OK) -> dict[str, s
 
 
 ADMIN_ONLY = members(DENIED, DENIED, OK)
-NEW_OFFICIAL = {"nip": "198001012005011002", "name": "Pejabat Baru", "title": "Kepala Bagian", "unit": "Bagian Umum",
-                "role": "official"}
-PUBLISH = {"title": "Komitmen Kedua", "slug": "kedua", "text": "Teks kedua.\n", "mode": "role:official", "step": "preview"}
+NEW_OFFICIAL = {
+    "nip": "198001012005011002",
+    "name": "Pejabat Baru",
+    "title": "Kepala Bagian",
+    "unit": "Bagian Umum",
+    "role": "official",
+}
+PUBLISH = {
+    "title": "Komitmen Kedua",
+    "slug": "kedua",
+    "text": "Teks kedua.\n",
+    "mode": "role:official",
+    "step": "preview",
+}
 
 CASES = [
     # public pages and API
-    *[Case("GET", p, everyone()) for p in (
-        "/", "/commitments/smart-city", "/ledger", "/ledger/0", "/docs", "/openapi.json", "/healthz",
-        "/checkpoint", "/vkey", "/api/v1/entries", "/api/v1/entries/0", "/api/v1/proof/0",
-        "/api/v1/consistency?old=1&new=2", "/api/v1/commitments", "/api/v1/commitments/smart-city/signatures",
-        "/api/v1/commitments/smart-city/signatures.csv", "/lang/en?next=/",
-    )],
+    *[
+        Case("GET", p, everyone())
+        for p in (
+            "/",
+            "/commitments/smart-city",
+            "/ledger",
+            "/ledger/0",
+            "/docs",
+            "/openapi.json",
+            "/healthz",
+            "/checkpoint",
+            "/vkey",
+            "/api/v1/entries",
+            "/api/v1/entries/0",
+            "/api/v1/proof/0",
+            "/api/v1/consistency?old=1&new=2",
+            "/api/v1/commitments",
+            "/api/v1/commitments/smart-city/signatures",
+            "/api/v1/commitments/smart-city/signatures.csv",
+            "/lang/en?next=/",
+        )
+    ],
     Case("GET", "/login", {"anonymous": OK, "official": "redirect", "other official": "redirect", "admin": "redirect"}),
     # an official's own pages
     Case("GET", "/me", members()),
@@ -119,17 +146,21 @@ def test_the_matrix_covers_every_route_of_the_app() -> None:
     routes = {
         (method, route.path)
         for module in (routes_public, routes_account, routes_admin, routes_api)
-        for route in module.router.routes if isinstance(route, APIRoute)
+        for route in module.router.routes
+        if isinstance(route, APIRoute)
         for method in route.methods
     }
     covered = {(c.method, c.path.split("?")[0]) for c in CASES}
     covered |= {("POST", "/login"), ("GET", "/enrol/{token}"), ("POST", "/enrol/{token}")}  # test_security.py
     templated = {
-        "/commitments/smart-city": "/commitments/{slug}", "/ledger/0": "/ledger/{index}",
-        "/api/v1/entries/0": "/api/v1/entries/{index}", "/api/v1/proof/0": "/api/v1/proof/{index}",
+        "/commitments/smart-city": "/commitments/{slug}",
+        "/ledger/0": "/ledger/{index}",
+        "/api/v1/entries/0": "/api/v1/entries/{index}",
+        "/api/v1/proof/0": "/api/v1/proof/{index}",
         "/api/v1/commitments/smart-city/signatures": "/api/v1/commitments/{slug}/signatures",
         "/api/v1/commitments/smart-city/signatures.csv": "/api/v1/commitments/{slug}/signatures.csv",
-        "/lang/en": "/lang/{lang}", "/sign/smart-city": "/sign/{slug}",
+        "/lang/en": "/lang/{lang}",
+        "/sign/smart-city": "/sign/{slug}",
         f"/admin/officials/{nip(4)}/revoke": "/admin/officials/{nip}/revoke",
         f"/admin/officials/{nip(3)}/invite": "/admin/officials/{nip}/invite",
     }
@@ -142,10 +173,14 @@ def test_an_official_signs_only_as_themself(site: Site) -> None:
     """A form field naming someone else is ignored; another's passphrase does not open one's key."""
     c = site.login(1)
     token = csrf_of(c, "/sign/smart-city")
-    r = c.post("/sign/smart-city", data={"csrf_token": token, "read": "yes", "passphrase": passphrase(2), "nip": nip(2)})
+    r = c.post(
+        "/sign/smart-city", data={"csrf_token": token, "read": "yes", "passphrase": passphrase(2), "nip": nip(2)}
+    )
     assert r.status_code == 403 and "Frasa sandi salah" in r.text
     assert site.ledger.size() == 7  # nothing appended
-    r = c.post("/sign/smart-city", data={"csrf_token": token, "read": "yes", "passphrase": passphrase(1), "nip": nip(2)})
+    r = c.post(
+        "/sign/smart-city", data={"csrf_token": token, "read": "yes", "passphrase": passphrase(1), "nip": nip(2)}
+    )
     assert r.status_code == 303
     signed = site.ledger.entry(site.ledger.size() - 1)
     assert signed.kind == "commitment.signed" and signed.fields["nip"] == nip(1)
@@ -154,6 +189,8 @@ def test_an_official_signs_only_as_themself(site: Site) -> None:
 def test_an_admin_cannot_sign_for_an_official(site: Site) -> None:
     c = site.login(ADMIN)
     token = csrf_of(c, "/admin")
-    r = c.post("/sign/smart-city", data={"csrf_token": token, "read": "yes", "passphrase": passphrase(1), "nip": nip(1)})
+    r = c.post(
+        "/sign/smart-city", data={"csrf_token": token, "read": "yes", "passphrase": passphrase(1), "nip": nip(1)}
+    )
     assert r.status_code == 403
     assert site.ledger.size() == 7

@@ -22,8 +22,15 @@ from .live import ROOT, free_port, ikrar, server_env, serving, set_up
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PHONE = {"width": 360, "height": 740}
 ARTIFACTS = ROOT / "test-artifacts"
 ADMIN_NIP = "198802192011011917"
@@ -64,7 +71,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         yield {"base": base, **env}
 
 
-def _phone(browser, base: str, lang: str | None = None):  # noqa: ANN001, ANN202
+def _phone(browser, base: str, lang: str | None = None):
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
     if lang:
         context.add_cookies([{"name": "ikrar_lang", "value": lang, "url": base}])
@@ -75,22 +82,24 @@ def _phone(browser, base: str, lang: str | None = None):  # noqa: ANN001, ANN202
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     # A form refused with a 4xx is expected (the console notes its status); a broken asset is not.
-    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if "/static/" in r.url and r.status >= 400 else None)
+    page.on(
+        "response", lambda r: errors.append(f"{r.status} {r.url}") if "/static/" in r.url and r.status >= 400 else None
+    )
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "status of 4" not in m.text else None)
     return context, page, foreign, errors
 
 
-def _fits_the_phone(page) -> None:  # noqa: ANN001
+def _fits_the_phone(page) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"{page.url} is {width}px wide on a {PHONE['width']}px phone"
 
 
-def _shot(page, name: str) -> None:  # noqa: ANN001
+def _shot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_an_official_enrols_logs_in_and_signs_on_a_phone(browser, site: dict[str, str]) -> None:  # noqa: ANN001
+def test_an_official_enrols_logs_in_and_signs_on_a_phone(browser, site: dict[str, str]) -> None:
     base = site["base"]
     out = ikrar(site, "official", "invite", "--nip", nip(1))
     link = re.search(rf"{re.escape(base)}/enrol/\S+", out).group(0)
@@ -132,7 +141,8 @@ def test_an_official_enrols_logs_in_and_signs_on_a_phone(browser, site: dict[str
     index = re.search(r"#(\d+)", result).group(1)
     assert "WIB" in result
     assert page.get_attribute(f"a[href='/v/{index}']", "href") and page.get_attribute(
-        f"a[href='/certificates/{index}.pdf']", "href")
+        f"a[href='/certificates/{index}.pdf']", "href"
+    )
     _shot(page, "signed-360")
 
     public, pub_page, pub_foreign, pub_errors = _phone(browser, base)
@@ -151,7 +161,7 @@ def test_an_official_enrols_logs_in_and_signs_on_a_phone(browser, site: dict[str
     assert not errors and not pub_errors, errors + pub_errors
 
 
-def test_the_admin_manages_on_a_phone_in_english(browser, site: dict[str, str]) -> None:  # noqa: ANN001
+def test_the_admin_manages_on_a_phone_in_english(browser, site: dict[str, str]) -> None:
     base = site["base"]
     context, page, foreign, errors = _phone(browser, base)
     page.goto(f"{base}/login")

@@ -27,9 +27,13 @@ ADMIN_NIP = "198802192011011917"
 @pytest.fixture()
 def env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     values = {
-        "IKRAR_DATA_DIR": str(tmp_path / "data"), "IKRAR_DATABASE_URL": db_url, "IKRAR_KEYS_DIR": str(tmp_path / "keys"),
-        "IKRAR_LEDGER_PASSPHRASE": "frasa-buku-besar-uji", "IKRAR_KDF_ITERATIONS": "1000",
-        "IKRAR_BASE_URL": "https://ikrar.kedirikota.go.id", "IKRAR_ORIGIN": "kedirikota.go.id/ikrar",
+        "IKRAR_DATA_DIR": str(tmp_path / "data"),
+        "IKRAR_DATABASE_URL": db_url,
+        "IKRAR_KEYS_DIR": str(tmp_path / "keys"),
+        "IKRAR_LEDGER_PASSPHRASE": "frasa-buku-besar-uji",
+        "IKRAR_KDF_ITERATIONS": "1000",
+        "IKRAR_BASE_URL": "https://ikrar.kedirikota.go.id",
+        "IKRAR_ORIGIN": "kedirikota.go.id/ikrar",
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
@@ -37,15 +41,27 @@ def env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[st
     return values
 
 
-def ikrar(*args: str, input: str | None = None) -> tuple[int, str]:  # noqa: A002
+def ikrar(*args: str, input: str | None = None) -> tuple[int, str]:
     result = CliRunner().invoke(cli.app, list(args), input=input)
     return result.exit_code, result.output
 
 
 def test_the_first_admin_is_registered_and_gets_a_link_from_the_command_line(env: dict[str, str]) -> None:
     assert ikrar("init", "--org", "Pemerintah Kota Kediri")[0] == 0
-    code, out = ikrar("official", "add", "--nip", ADMIN_NIP, "--name", "Operator", "--title", "Pranata Komputer",
-                      "--unit", "Diskominfo", "--role", "admin")
+    code, out = ikrar(
+        "official",
+        "add",
+        "--nip",
+        ADMIN_NIP,
+        "--name",
+        "Operator",
+        "--title",
+        "Pranata Komputer",
+        "--unit",
+        "Diskominfo",
+        "--role",
+        "admin",
+    )
     assert code == 0, out
     code, out = ikrar("official", "invite", "--nip", ADMIN_NIP, "--hours", "2")
     assert code == 0, out
@@ -93,8 +109,13 @@ def test_the_demo_is_the_kediri_signing_built_through_the_real_code_path(env: di
     for s in view.signed:
         assert s.signed_at.astimezone(demo_module.PUBLISHED.tzinfo).date().isoformat() == "2019-09-23"
     text = view.commitment.text
-    for phrase in ("Ruang Joyoboyo Balaikota Kediri", "bertahap", "kebutuhan nyata", "cepat",
-                   "diverifikasi oleh Dinas Komunikasi dan Informatika"):
+    for phrase in (
+        "Ruang Joyoboyo Balaikota Kediri",
+        "bertahap",
+        "kebutuhan nyata",
+        "cepat",
+        "diverifikasi oleh Dinas Komunikasi dan Informatika",
+    ):
         assert phrase in text
     with ledger.session() as s:
         officials = list(s.exec(Official.__table__.select()))
@@ -149,7 +170,7 @@ def test_serve_and_demo_take_host_port_and_workers(env: dict[str, str], monkeypa
     code, out = ikrar("serve", "--port", "8125", "--workers", "3")
     assert code == 0, out
     assert "ikrar init" in out  # no ledger yet: said once, and the app still starts
-    (args, kwargs), = calls
+    ((args, kwargs),) = calls
     assert args == ("web.app:create_app",) and kwargs["factory"] is True and kwargs["workers"] == 3
     assert kwargs["port"] == 8125 and kwargs["host"] == "127.0.0.1"
 

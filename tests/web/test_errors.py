@@ -99,14 +99,29 @@ def test_the_core_messages_users_meet_are_translated(world: LedgerFactory, tmp_p
     assert not unmatched, f"patterns that match no real core message: {sorted(unmatched)}"
 
 
-@pytest.mark.parametrize(("error", "status"), [
-    (le.NotFound("x"), 404), (le.InvalidInput("x"), 400), (le.Conflict("x"), 409), (le.NotInitialized("x"), 503),
-    (le.AlreadyInitialized("x"), 409), (le.ChainBroken(3, "x"), 500), (le.ProofInvalid("x"), 400),
-    (le.LedgerError("x"), 503), (se.WrongPassphrase("x"), 403), (se.WeakPassphrase("x"), 422),
-    (se.NotAllowed("x"), 403), (se.KeyNotFound("x"), 503), (se.SigningError("x"), 400),
-    (we.FormInvalid("err.mode"), 422), (we.LoginRequired(), 401), (we.CsrfRejected(), 403), (we.LinkInvalid(), 410),
-    (ValueError("x"), 500),
-])
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (le.NotFound("x"), 404),
+        (le.InvalidInput("x"), 400),
+        (le.Conflict("x"), 409),
+        (le.NotInitialized("x"), 503),
+        (le.AlreadyInitialized("x"), 409),
+        (le.ChainBroken(3, "x"), 500),
+        (le.ProofInvalid("x"), 400),
+        (le.LedgerError("x"), 503),
+        (se.WrongPassphrase("x"), 403),
+        (se.WeakPassphrase("x"), 422),
+        (se.NotAllowed("x"), 403),
+        (se.KeyNotFound("x"), 503),
+        (se.SigningError("x"), 400),
+        (we.FormInvalid("err.mode"), 422),
+        (we.LoginRequired(), 401),
+        (we.CsrfRejected(), 403),
+        (we.LinkInvalid(), 410),
+        (ValueError("x"), 500),
+    ],
+)
 def test_each_error_class_has_its_status(error: Exception, status: int) -> None:
     assert we.status_of(error) == status
 

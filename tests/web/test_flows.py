@@ -15,8 +15,13 @@ from web.routes_admin import slugify
 
 from .conftest import ADMIN, Site, csrf_of, post
 
-NEW = {"nip": "198001012005011002", "name": "Dr. Rina Wati, M.Si.", "title": "Kepala Bappeda",
-       "unit": "Badan Perencanaan Pembangunan Daerah", "role": "official"}
+NEW = {
+    "nip": "198001012005011002",
+    "name": "Dr. Rina Wati, M.Si.",
+    "title": "Kepala Bappeda",
+    "unit": "Badan Perencanaan Pembangunan Daerah",
+    "role": "official",
+}
 
 
 def test_an_admin_adds_an_official_and_creates_an_enrolment_link(site: Site) -> None:
@@ -29,7 +34,7 @@ def test_an_admin_adds_an_official_and_creates_an_enrolment_link(site: Site) -> 
         assert s.get(Official, NEW["nip"]).unit == NEW["unit"]
     r = post(admin, f"/admin/officials/{NEW['nip']}/invite", {}, form_page="/admin")
     assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
-    link = re.search(r'readonly>(http://testserver/enrol/[A-Za-z0-9_-]{43})</textarea>', r.text)
+    link = re.search(r"readonly>(http://testserver/enrol/[A-Za-z0-9_-]{43})</textarea>", r.text)
     assert link, r.text
     assert "hanya dapat dipakai sekali" in r.text and "WIB" in r.text
     assert "berlaku sampai" in admin.get("/admin").text  # the pending link shows in the list
@@ -72,7 +77,7 @@ def test_an_admin_revokes_a_key_with_a_reason(site: Site) -> None:
     assert "belum memiliki kunci tanda tangan yang aktif" in page and 'name="passphrase"' not in page
 
 
-def _publish(admin, form: dict[str, object]):  # noqa: ANN001, ANN202
+def _publish(admin, form: dict[str, object]):
     preview = post(admin, "/admin/commitments/new", {**form, "step": "preview"})
     assert preview.status_code == 200, preview.text
     fingerprint = re.search(r'name="confirm" value="([0-9a-f]{64})"', preview.text)
@@ -90,11 +95,15 @@ def test_an_admin_publishes_after_a_preview_of_the_exact_hash(site: Site) -> Non
     assert expected in shown and "Pejabat 4" in shown and "Pejabat 2" not in shown
     size = site.ledger.size()
     token = csrf_of(admin, "/admin/commitments/new")
-    changed = admin.post("/admin/commitments/new", data={**form, "text": "Diam-diam diubah.", "step": "publish",
-                                                         "confirm": fingerprint, "csrf_token": token})
+    changed = admin.post(
+        "/admin/commitments/new",
+        data={**form, "text": "Diam-diam diubah.", "step": "publish", "confirm": fingerprint, "csrf_token": token},
+    )
     assert changed.status_code == 200 and "Isian berubah sejak pratinjau" in changed.text
     assert site.ledger.size() == size, "a form changed after its preview is not published"
-    r = admin.post("/admin/commitments/new", data={**form, "step": "publish", "confirm": fingerprint, "csrf_token": token})
+    r = admin.post(
+        "/admin/commitments/new", data={**form, "step": "publish", "confirm": fingerprint, "csrf_token": token}
+    )
     assert r.status_code == 303 and r.headers["location"] == "/admin?ok=published"
     entry = site.ledger.entry(size)
     assert entry.kind == "commitment.published"
@@ -105,8 +114,11 @@ def test_an_admin_publishes_after_a_preview_of_the_exact_hash(site: Site) -> Non
 
 def test_signatories_can_be_all_of_a_role_or_everyone(site: Site) -> None:
     admin = site.login(ADMIN)
-    for slug, mode, want in (("semua-pejabat", "role:official", {1, 2, 3, 4}), ("semua", "all", {1, 2, 3, 4, ADMIN}),
-                             ("admin-saja", "role:admin", {ADMIN})):
+    for slug, mode, want in (
+        ("semua-pejabat", "role:official", {1, 2, 3, 4}),
+        ("semua", "all", {1, 2, 3, 4, ADMIN}),
+        ("admin-saja", "role:admin", {ADMIN}),
+    ):
         form = {"title": f"Komitmen {slug}", "slug": slug, "text": "Isi.", "mode": mode}
         _, fingerprint = _publish(admin, form)
         r = post(admin, "/admin/commitments/new", {**form, "step": "publish", "confirm": fingerprint})
@@ -166,7 +178,9 @@ def test_signing_a_commitment_that_does_not_exist_is_a_404_page(site: Site) -> N
 
 
 def test_slugs_are_made_from_titles() -> None:
-    assert slugify("Komitmen Bersama Gerakan Smart City Kota Kediri") == "komitmen-bersama-gerakan-smart-city-kota-kediri"
+    assert (
+        slugify("Komitmen Bersama Gerakan Smart City Kota Kediri") == "komitmen-bersama-gerakan-smart-city-kota-kediri"
+    )
     assert slugify("  Ikrar — Pelayanan Publik 2026!  ") == "ikrar-pelayanan-publik-2026"
     assert slugify("é" * 5) == "eeeee"
     assert len(slugify("a " * 100)) <= 80

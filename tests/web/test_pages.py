@@ -18,11 +18,30 @@ from .conftest import ADMIN, Site
 
 TEMPLATES = HERE / "templates"
 
-PUBLIC_PAGES = ["/", "/commitments/smart-city", "/ledger", "/ledger?start=0", "/ledger/0", "/ledger/4", "/docs", "/login"]
+PUBLIC_PAGES = [
+    "/",
+    "/commitments/smart-city",
+    "/ledger",
+    "/ledger?start=0",
+    "/ledger/0",
+    "/ledger/4",
+    "/docs",
+    "/login",
+]
 API_ROUTES = [
-    "/checkpoint", "/vkey", "/openapi.json", "/healthz", "/api/v1/entries", "/api/v1/entries?start=2&limit=3",
-    "/api/v1/entries/0", "/api/v1/proof/1", "/api/v1/proof/1?size=3", "/api/v1/consistency?old=1&new=3",
-    "/api/v1/commitments", "/api/v1/commitments/smart-city/signatures", "/api/v1/commitments/smart-city/signatures.csv",
+    "/checkpoint",
+    "/vkey",
+    "/openapi.json",
+    "/healthz",
+    "/api/v1/entries",
+    "/api/v1/entries?start=2&limit=3",
+    "/api/v1/entries/0",
+    "/api/v1/proof/1",
+    "/api/v1/proof/1?size=3",
+    "/api/v1/consistency?old=1&new=3",
+    "/api/v1/commitments",
+    "/api/v1/commitments/smart-city/signatures",
+    "/api/v1/commitments/smart-city/signatures.csv",
 ]
 OFFICIAL_PAGES = ["/me", "/sign/smart-city"]
 ADMIN_PAGES = ["/admin", "/admin/officials/new", "/admin/commitments/new", f"/admin/officials/{nip(1)}/revoke"]

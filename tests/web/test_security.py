@@ -29,8 +29,11 @@ POST_FORMS = {
 
 
 def _fill(path: str, site: Site) -> str:
-    return (path.replace("{slug}", "smart-city").replace("{nip}", nip(4))
-            .replace("{token}", site.invite(1).rsplit("/", 1)[1]))
+    return (
+        path.replace("{slug}", "smart-city")
+        .replace("{nip}", nip(4))
+        .replace("{token}", site.invite(1).rsplit("/", 1)[1])
+    )
 
 
 def test_every_form_route_is_known_here() -> None:
@@ -127,7 +130,7 @@ def test_a_page_that_needs_a_login_sends_to_the_login_form_and_back(site: Site) 
 # -- throttling ------------------------------------------------------------------------
 
 
-def _login(site: Site, c, pw: str):  # noqa: ANN001, ANN202
+def _login(site: Site, c, pw: str):
     return post(c, "/login", {"nip": nip(1), "password": pw}, form_page="/login")
 
 
@@ -202,7 +205,7 @@ def test_signing_needs_the_read_tick_and_a_passphrase(site: Site) -> None:
 # -- enrolment links -------------------------------------------------------------------
 
 
-def _enrol(c, link: str, pw: str = "kata-sandi-empat", pp: str = "frasa-sandi-empat"):  # noqa: ANN001, ANN202
+def _enrol(c, link: str, pw: str = "kata-sandi-empat", pp: str = "frasa-sandi-empat"):
     return post(c, link, {"password": pw, "password2": pw, "passphrase": pp, "passphrase2": pp})
 
 
@@ -253,8 +256,16 @@ def test_a_failed_enrolment_keeps_the_link_usable_and_explains_the_rules(site: S
     assert r.status_code == 422 and "harus berbeda dari kata sandi masuk" in r.text
     r = _enrol(c, link, pw="pendek")
     assert r.status_code == 422 and "Kata sandi minimal 10 karakter" in r.text
-    r = post(c, link, {"password": "kata-sandi-lima", "password2": "kata-sandi-lain",
-                       "passphrase": "frasa-sandi-lima", "passphrase2": "frasa-sandi-lima"})
+    r = post(
+        c,
+        link,
+        {
+            "password": "kata-sandi-lima",
+            "password2": "kata-sandi-lain",
+            "passphrase": "frasa-sandi-lima",
+            "passphrase2": "frasa-sandi-lima",
+        },
+    )
     assert r.status_code == 422 and "Kedua kata sandi tidak sama" in r.text
     assert _enrol(c, link).status_code == 200
 

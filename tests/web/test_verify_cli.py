@@ -75,7 +75,9 @@ def test_every_certificate_of_a_commitment(world: LedgerFactory, ikrar, tmp_path
     result = ikrar("certificate", "--commitment", "smart-city", "--all", "-o", tmp_path / target)
     assert result.exit_code == 0, result.output
     assert "3 certificates of smart-city and its summary written" in result.output
-    expected = {f"certificate-{i}.pdf" for i in signature_indexes(world.ledger, "smart-city")} | {"smart-city-summary.pdf"}
+    expected = {f"certificate-{i}.pdf" for i in signature_indexes(world.ledger, "smart-city")} | {
+        "smart-city-summary.pdf"
+    }
     if target.endswith(".zip"):
         with zipfile.ZipFile(tmp_path / target) as z:
             assert set(z.namelist()) == expected
@@ -120,12 +122,15 @@ def _tampered(pdf: bytes, index: int, what: str) -> bytes:
     raise AssertionError(what)
 
 
-@pytest.mark.parametrize(("what", "says"), [
-    ("proof", "inclusion in checkpoint"),
-    ("leaf", "inclusion in checkpoint"),
-    ("checkpoint", "checkpoint signature"),
-    ("page", "printed page: the page says 'Dinas 9' where the ledger says 'Dinas 1'"),
-])
+@pytest.mark.parametrize(
+    ("what", "says"),
+    [
+        ("proof", "inclusion in checkpoint"),
+        ("leaf", "inclusion in checkpoint"),
+        ("checkpoint", "checkpoint signature"),
+        ("page", "printed page: the page says 'Dinas 9' where the ledger says 'Dinas 1'"),
+    ],
+)
 def test_verify_cert_fails_on_an_altered_certificate(genuine, ikrar, tmp_path: Path, what: str, says: str) -> None:
     index, pdf = genuine
     path = tmp_path / f"{what}.pdf"

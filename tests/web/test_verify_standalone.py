@@ -46,8 +46,13 @@ iv = _load()
 
 def standalone(*args: str | Path) -> subprocess.CompletedProcess[str]:
     """Run the verifier as an auditor would: a separate, isolated Python (no project on sys.path)."""
-    return subprocess.run([sys.executable, "-I", str(STANDALONE), *map(str, args)], capture_output=True,
-                          text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-I", str(STANDALONE), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def broken_at(output: str) -> int | None:
@@ -92,8 +97,10 @@ def test_agrees_with_ikrar_audit_on_a_clean_ledger(signed_world, monkeypatch, tm
     assert result.returncode == 0, result.stderr
     ours = result.stdout.splitlines()[0]
     assert ours in audit.output
-    assert ours == f"OK: {signed_world.ledger.size()} entries, 2 signatures, {signed_world.ledger.size()} checkpoints " \
-                   f"verified ({signed_world.ledger.origin})."
+    assert (
+        ours == f"OK: {signed_world.ledger.size()} entries, 2 signatures, {signed_world.ledger.size()} checkpoints "
+        f"verified ({signed_world.ledger.origin})."
+    )
     assert signed_world.ledger.checkpoint().note in result.stdout
 
 
@@ -185,7 +192,9 @@ def test_agrees_with_verify_export_on_a_tampered_folder(signed_world, tmp_path, 
 def test_a_replaced_key_in_the_folder_is_caught_with_the_published_key(signed_world, tmp_path) -> None:
     folder = tmp_path / "export"
     write_export(signed_world.ledger, folder)
-    result = standalone("export", folder, "--vkey", "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k")
+    result = standalone(
+        "export", folder, "--vkey", "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"
+    )
     assert result.returncode == 1 and broken_at(result.stderr) == 0
     assert "another key than the one trusted" in result.stderr
 
@@ -262,8 +271,10 @@ def test_compressed_attachments_are_read(world: LedgerFactory, tmp_path) -> None
 
 def _objstm_pdf(files: dict[str, bytes]) -> bytes:
     """A hand-made PDF 1.5 whose catalog and file specs sit in a compressed object stream."""
-    objs = {1: "<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles 3 0 R >> >>",
-            2: "<< /Type /Pages /Kids [] /Count 0 >>"}
+    objs = {
+        1: "<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles 3 0 R >> >>",
+        2: "<< /Type /Pages /Kids [] /Count 0 >>",
+    }
     names, n = [], 10
     streams = []
     for name, data in files.items():
@@ -283,12 +294,23 @@ def _objstm_pdf(files: dict[str, bytes]) -> bytes:
     payload = zlib.compress(first + b" ".join(parts))
     del body
     out = bytearray(b"%PDF-1.5\n")
-    out += (f"50 0 obj\n<< /Type /ObjStm /N {len(objs)} /First {len(first)} /Filter /FlateDecode "
-            f"/Length {len(payload)} >>\nstream\n").encode() + payload + b"\nendstream\nendobj\n"
+    out += (
+        (
+            f"50 0 obj\n<< /Type /ObjStm /N {len(objs)} /First {len(first)} /Filter /FlateDecode "
+            f"/Length {len(payload)} >>\nstream\n"
+        ).encode()
+        + payload
+        + b"\nendstream\nendobj\n"
+    )
     for num, data in streams:
         packed = zlib.compress(data)
-        out += (f"{num} 0 obj\n<< /Type /EmbeddedFile /Filter [/FlateDecode] /Length {len(packed)} >>\n"
-                f"stream\r\n").encode() + packed + b"\r\nendstream\nendobj\n"
+        out += (
+            (
+                f"{num} 0 obj\n<< /Type /EmbeddedFile /Filter [/FlateDecode] /Length {len(packed)} >>\nstream\r\n"
+            ).encode()
+            + packed
+            + b"\r\nendstream\nendobj\n"
+        )
     out += b"60 0 obj\n<< /Type /XRef /Root 1 0 R /Size 61 /W [1 2 1] /Length 0 >>\nstream\n\nendstream\nendobj\n"
     out += b"startxref\n0\n%%EOF\n"
     return bytes(out)
@@ -300,12 +322,45 @@ def test_attachments_inside_object_streams_are_found() -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.one_of(st.binary(max_size=3000), st.binary(max_size=3000).map(lambda b: b"%PDF-1.4\n" + b),
-                 st.lists(st.sampled_from([b"1 0 obj", b"<<", b">>", b"/Names", b"[", b"]", b"(", b")", b"stream\n",
-                                           b"endstream", b"trailer", b"/Root 1 0 R", b"/EF", b"/F 2 0 R", b"/Type",
-                                           b"/Catalog", b"/EmbeddedFiles", b"2 0 obj", b"\\", b"<", b">", b"0",
-                                           b"/Filter /FlateDecode", b"/Length 5", b"/ObjStm", b"/N 1 /First 3"]),
-                          max_size=80).map(lambda parts: b"%PDF-1.7\n" + b" ".join(parts))))
+@given(
+    st.one_of(
+        st.binary(max_size=3000),
+        st.binary(max_size=3000).map(lambda b: b"%PDF-1.4\n" + b),
+        st.lists(
+            st.sampled_from(
+                [
+                    b"1 0 obj",
+                    b"<<",
+                    b">>",
+                    b"/Names",
+                    b"[",
+                    b"]",
+                    b"(",
+                    b")",
+                    b"stream\n",
+                    b"endstream",
+                    b"trailer",
+                    b"/Root 1 0 R",
+                    b"/EF",
+                    b"/F 2 0 R",
+                    b"/Type",
+                    b"/Catalog",
+                    b"/EmbeddedFiles",
+                    b"2 0 obj",
+                    b"\\",
+                    b"<",
+                    b">",
+                    b"0",
+                    b"/Filter /FlateDecode",
+                    b"/Length 5",
+                    b"/ObjStm",
+                    b"/N 1 /First 3",
+                ]
+            ),
+            max_size=80,
+        ).map(lambda parts: b"%PDF-1.7\n" + b" ".join(parts)),
+    )
+)
 def test_garbage_never_crashes_the_standalone_verifier(data: bytes) -> None:
     try:
         iv.check_certificate(data, None)
@@ -316,8 +371,11 @@ def test_garbage_never_crashes_the_standalone_verifier(data: bytes) -> None:
 # -- RFC 8785, done right ------------------------------------------------------------------
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4),
     max_leaves=20,
 )
@@ -335,10 +393,18 @@ def test_canonical_json_matches_the_reference_implementation(value) -> None:
     assert iv.canonical_json(value) == expected
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ({"\U0001f600": 1, "\ue000": 2, "a": 3}, '{"a":3,"\U0001f600":1,"\ue000":2}'),  # UTF-16 order, not code points
-    (1e21, "1e+21"), (1e-7, "1e-7"), (0.000001, "0.000001"), (123.0, "123"), (-0.0, "0"), (5e-324, "5e-324"),
-    ("\u2028\x7f\x1f", '"\u2028\x7f\\u001f"'),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"\U0001f600": 1, "\ue000": 2, "a": 3}, '{"a":3,"\U0001f600":1,"\ue000":2}'),  # UTF-16 order, not code points
+        (1e21, "1e+21"),
+        (1e-7, "1e-7"),
+        (0.000001, "0.000001"),
+        (123.0, "123"),
+        (-0.0, "0"),
+        (5e-324, "5e-324"),
+        ("\u2028\x7f\x1f", '"\u2028\x7f\\u001f"'),
+    ],
+)
 def test_canonical_json_edge_cases(value, expected) -> None:
     assert iv.canonical_json(value) == expected.encode()

@@ -74,7 +74,9 @@ def test_entries_without_a_certificate_are_404_in_the_pages_language(site: Site)
     assert c.get("/certificates/1.pdf").status_code == 404
     missing = c.get("/api/v1/verify/99999")
     assert missing.status_code == 404 and "detail" in missing.json()
-    assert c.get("/api/v1/verify/1").json() == {"detail": "Entri ini bukan tanda tangan, jadi tidak memiliki sertifikat."}
+    assert c.get("/api/v1/verify/1").json() == {
+        "detail": "Entri ini bukan tanda tangan, jadi tidak memiliki sertifikat."
+    }
     assert c.get("/commitments/nope/certificate.pdf").status_code == 404
     assert c.get("/api/v1/verify/-1").status_code == 422
 
@@ -97,7 +99,9 @@ def test_the_summary_certificate_and_the_standalone_verifier_download(site: Site
 
 def upload(site: Site, data: bytes, lang: str | None = None, api: bool = False):
     c = site.client(lang)
-    return c.post("/api/v1/verify" if api else "/verify/upload", files={"file": ("sertifikat.pdf", data, "application/pdf")})
+    return c.post(
+        "/api/v1/verify" if api else "/verify/upload", files={"file": ("sertifikat.pdf", data, "application/pdf")}
+    )
 
 
 def test_upload_page_and_a_genuine_certificate(site: Site) -> None:
@@ -153,11 +157,18 @@ def ledger_factory_other(tmp_path) -> LedgerFactory:
     return LedgerFactory(Ledger(engine), KeyStore(tmp_path / "other-keys", FAST_KDF)).created().with_commitment()
 
 
-@pytest.mark.parametrize(("data", "status", "id_message", "en_message"), [
-    (b"PK\x03\x04 not a pdf", 415, "Berkas ini bukan PDF.", "This file is not a PDF."),
-    (b"%PDF-1.7\n" + bytes(range(256)) * 8, 422, "Berkas PDF ini rusak dan tidak dapat dibaca.",
-     "This PDF file is damaged and cannot be read."),
-])
+@pytest.mark.parametrize(
+    ("data", "status", "id_message", "en_message"),
+    [
+        (b"PK\x03\x04 not a pdf", 415, "Berkas ini bukan PDF.", "This file is not a PDF."),
+        (
+            b"%PDF-1.7\n" + bytes(range(256)) * 8,
+            422,
+            "Berkas PDF ini rusak dan tidak dapat dibaca.",
+            "This PDF file is damaged and cannot be read.",
+        ),
+    ],
+)
 def test_upload_of_junk_is_a_clear_4xx(site: Site, data: bytes, status: int, id_message: str, en_message: str) -> None:
     api = upload(site, data, api=True)
     assert api.status_code == status and api.json() == {"detail": id_message}
@@ -193,8 +204,12 @@ def test_upload_limits(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.one_of(st.binary(min_size=1, max_size=2000),
-                      st.binary(max_size=2000).map(lambda b: b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\n" + b)))
+@given(
+    data=st.one_of(
+        st.binary(min_size=1, max_size=2000),
+        st.binary(max_size=2000).map(lambda b: b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\n" + b),
+    )
+)
 def test_garbage_uploads_are_never_a_server_error(site: Site, data: bytes) -> None:
     response = upload(site, data, api=True)
     assert 400 <= response.status_code < 500 and response.json()["detail"]

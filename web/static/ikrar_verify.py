@@ -352,8 +352,14 @@ KINDS = {
     "key.enrolled": {"nip": str, "name": str, "title": str, "unit": str, "key": str},
     "key.revoked": {"nip": str, "key": str, "reason": str, "by": str},
     "commitment.published": {"slug": str, "title": str, "text": str, "text_sha256": str, "signers": list, "by": str},
-    "commitment.signed": {"slug": str, "commitment_sha256": str, "commitment_index": int, "nip": str, "key": str,
-                          "signature": str},
+    "commitment.signed": {
+        "slug": str,
+        "commitment_sha256": str,
+        "commitment_index": int,
+        "nip": str,
+        "key": str,
+        "signature": str,
+    },
 }
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", re.ASCII)
@@ -380,8 +386,15 @@ def parse_time(text: object) -> datetime:
     if not isinstance(text, str) or not _TIME.fullmatch(text):
         raise Invalid(f"time {text!r} is not YYYY-MM-DDTHH:MM:SSZ")
     try:  # the pattern fixed each field's place
-        return datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]),
-                        int(text[17:19]), tzinfo=UTC)
+        return datetime(
+            int(text[0:4]),
+            int(text[5:7]),
+            int(text[8:10]),
+            int(text[11:13]),
+            int(text[14:16]),
+            int(text[17:19]),
+            tzinfo=UTC,
+        )
     except ValueError as e:
         raise Invalid(f"time {text!r} is not a real time") from e
 
@@ -403,8 +416,9 @@ def parse_entry(leaf: bytes) -> Entry:
         raise Invalid(f"unknown entry kind {kind!r}")
     spec = KINDS[kind]
     if set(body) != set(spec):
-        raise Invalid(f"{kind} fields differ: missing {sorted(set(spec) - set(body))}, "
-                      f"unexpected {sorted(set(body) - set(spec))}")
+        raise Invalid(
+            f"{kind} fields differ: missing {sorted(set(spec) - set(body))}, unexpected {sorted(set(body) - set(spec))}"
+        )
     for name, typ in spec.items():
         value = body[name]
         if type(value) is not typ:
@@ -443,8 +457,10 @@ def statement_text(origin: str, entry: Entry) -> str:
     """The exact text an official signs (ikrar/signature/v1)."""
     f = entry.fields
     key = VKey.parse(f["key"])
-    return (f"ikrar/signature/v1\norigin {origin}\ncommitment {f['commitment_sha256']} {f['slug']}\n"
-            f"signer {f['nip']}\nkey {key}\ntime {entry.time.strftime(TIME_FORMAT)}\n")
+    return (
+        f"ikrar/signature/v1\norigin {origin}\ncommitment {f['commitment_sha256']} {f['slug']}\n"
+        f"signer {f['nip']}\nkey {key}\ntime {entry.time.strftime(TIME_FORMAT)}\n"
+    )
 
 
 def check_statement(entry: Entry, origin: str) -> None:
@@ -574,8 +590,13 @@ def read_entries(folder: Path):
         except (binascii.Error, ValueError) as e:
             raise Invalid(f"{where}: the leaf is not base64") from e
         kind = v.get("kind")
-        yield Stored(v["index"], leaf, kind if isinstance(kind, str) else None,
-                     _hex32(v.get("leaf_hash"), where), _hex32(v.get("prev"), where))
+        yield Stored(
+            v["index"],
+            leaf,
+            kind if isinstance(kind, str) else None,
+            _hex32(v.get("leaf_hash"), where),
+            _hex32(v.get("prev"), where),
+        )
 
 
 def read_checkpoints(folder: Path):
@@ -670,21 +691,31 @@ def audit(entries, checkpoints, key: VKey, known: list[str] = ()) -> Report:
             if cp.size != size:
                 raise Broken(size - 1, f"checkpoint stored as size {size} says size {cp.size}")
             if cp.root != tree.root():
-                raise Broken(size - 1, f"the entries do not match the signed checkpoint of size {size}: "
-                                       f"entry {size - 1} or one before it was changed")
+                raise Broken(
+                    size - 1,
+                    f"the entries do not match the signed checkpoint of size {size}: "
+                    f"entry {size - 1} or one before it was changed",
+                )
             covered, latest = True, note
             n_cps += 1
         if not covered:
             raise Broken(expected, f"no signed checkpoint of size {tree.size} was stored with it")
     if pending is not None:
-        raise Broken(tree.size, f"a checkpoint of size {pending[0]} signs entries from {tree.size} on, which are missing")
+        raise Broken(
+            tree.size, f"a checkpoint of size {pending[0]} signs entries from {tree.size} on, which are missing"
+        )
     if tree.size == 0 or state is None:
         raise Broken(0, "the ledger is empty: its first entry is missing")
     for cp in known_cps:
         if cp.size > tree.size:
-            raise Broken(tree.size, f"a checkpoint seen earlier has size {cp.size}: entries from {tree.size} on were cut off")
+            raise Broken(
+                tree.size, f"a checkpoint seen earlier has size {cp.size}: entries from {tree.size} on were cut off"
+            )
         if roots[cp.size] != cp.root:
-            raise Broken(cp.size - 1, f"the ledger was rewritten: it no longer matches the checkpoint of size {cp.size} seen earlier")
+            raise Broken(
+                cp.size - 1,
+                f"the ledger was rewritten: it no longer matches the checkpoint of size {cp.size} seen earlier",
+            )
     return Report(tree.size, n_cps, n_sigs, state.origin, latest)
 
 
@@ -797,7 +828,7 @@ class _Parser:
             return Name(name.decode("latin-1")), end
         end = self.token_end(i)
         if end == i:
-            raise Invalid(f"unexpected byte {d[i:i + 1]!r} in the PDF")
+            raise Invalid(f"unexpected byte {d[i : i + 1]!r} in the PDF")
         tok = d[i:end]
         if tok in (b"true", b"false"):
             return tok == b"true", end
@@ -818,8 +849,16 @@ class _Parser:
 
     def literal(self, i: int) -> tuple[bytes, int]:
         d, out, depth = self.d, bytearray(), 1
-        esc = {ord("n"): b"\n", ord("r"): b"\r", ord("t"): b"\t", ord("b"): b"\b", ord("f"): b"\f",
-               ord("("): b"(", ord(")"): b")", ord("\\"): b"\\"}
+        esc = {
+            ord("n"): b"\n",
+            ord("r"): b"\r",
+            ord("t"): b"\t",
+            ord("b"): b"\b",
+            ord("f"): b"\f",
+            ord("("): b"(",
+            ord(")"): b")",
+            ord("\\"): b"\\",
+        }
         while i < len(d):
             c = d[i]
             if c == 0x5C:
@@ -910,7 +949,7 @@ class Pdf:
                 if value.attrs.get("Type") == "XRef" and isinstance(value.attrs.get("Root"), Ref):
                     self.roots.append(value.attrs["Root"])
             self.objects[num] = value
-        for num, value in list(self.objects.items()):
+        for value in list(self.objects.values()):
             if isinstance(value, Stream) and value.attrs.get("Type") == "ObjStm":
                 self._expand(value)
         for m in _TRAILER.finditer(data):
@@ -930,8 +969,11 @@ class Pdf:
         length = attrs.get("Length")
         if isinstance(length, Ref):
             length = lengths.get(length.num)
-        if isinstance(length, int) and 0 <= length <= MAX_STREAM and \
-                d[i + length : i + length + 12].lstrip(_WS).startswith(b"endstream"):
+        if (
+            isinstance(length, int)
+            and 0 <= length <= MAX_STREAM
+            and d[i + length : i + length + 12].lstrip(_WS).startswith(b"endstream")
+        ):
             return d[i : i + length]
         end = d.find(b"endstream", i)
         if end < 0:
@@ -1033,8 +1075,9 @@ def check_certificate(data: bytes, trusted: VKey | None) -> tuple[list[Finding],
     files = read_attachments(data)
     if "certificate.json" not in files:
         if not any(n == "ledger.vkey" or n.startswith("entry-") for n in files):
-            raise Invalid("the PDF carries no Ikrar evidence: not an Ikrar certificate, or a copy that lost its "
-                          "attachments")
+            raise Invalid(
+                "the PDF carries no Ikrar evidence: not an Ikrar certificate, or a copy that lost its attachments"
+            )
         raise Invalid("the certificate lacks its attachment certificate.json")
     try:
         manifest = json.loads(files["certificate.json"].decode("utf-8"))
@@ -1043,8 +1086,13 @@ def check_certificate(data: bytes, trusted: VKey | None) -> tuple[list[Finding],
     if not isinstance(manifest, dict) or manifest.get("format") != "ikrar-certificate/v1":
         raise Invalid("certificate.json is not an Ikrar certificate of format ikrar-certificate/v1")
     indexes = manifest.get("entries")
-    if (not isinstance(indexes, list) or len(indexes) != 4 or any(type(i) is not int for i in indexes)
-            or indexes[-1] != manifest.get("index") or not isinstance(manifest.get("facts"), dict)):
+    if (
+        not isinstance(indexes, list)
+        or len(indexes) != 4
+        or any(type(i) is not int for i in indexes)
+        or indexes[-1] != manifest.get("index")
+        or not isinstance(manifest.get("facts"), dict)
+    ):
         raise Invalid("certificate.json does not name the four entries behind the signature")
     for name in [f"entry-{i}.json" for i in indexes] + [f"entry-{i}.tlog-proof" for i in indexes] + ["ledger.vkey"]:
         if name not in files:
@@ -1056,11 +1104,22 @@ def check_certificate(data: bytes, trusted: VKey | None) -> tuple[list[Finding],
 
     findings: list[Finding] = []
     if trusted is None:
-        findings.append(Finding("key", None, f"only the key embedded in the PDF was used ({vkey}): trust must come "
-                                             "from a key published elsewhere; compare it, or give it with --vkey"))
+        findings.append(
+            Finding(
+                "key",
+                None,
+                f"only the key embedded in the PDF was used ({vkey}): trust must come "
+                "from a key published elsewhere; compare it, or give it with --vkey",
+            )
+        )
     elif trusted != vkey:
-        findings.append(Finding("key", False, f"the certificate's ledger key {vkey} is not the trusted key {trusted}: "
-                                              "it comes from another ledger"))
+        findings.append(
+            Finding(
+                "key",
+                False,
+                f"the certificate's ledger key {vkey} is not the trusted key {trusted}: it comes from another ledger",
+            )
+        )
     else:
         findings.append(Finding("key", True, "the embedded ledger key is the trusted key"))
 
@@ -1077,7 +1136,7 @@ def check_certificate(data: bytes, trusted: VKey | None) -> tuple[list[Finding],
     cps: list[Checkpoint] = []
 
     def parse_entries() -> str:
-        for i, kind in zip(indexes, CERT_KINDS):
+        for i, kind in zip(indexes, CERT_KINDS, strict=True):
             try:
                 e = parse_entry(files[f"entry-{i}.json"])
             except Invalid as err:
@@ -1102,7 +1161,7 @@ def check_certificate(data: bytes, trusted: VKey | None) -> tuple[list[Finding],
         return f"the checkpoint of size {cps[0].size} is signed by {vkey.name}"
 
     def inclusion() -> str:
-        for e, p in zip(entries, proofs):
+        for e, p in zip(entries, proofs, strict=True):
             verify_inclusion(e.hash, e.index, cps[0].size, p.hashes, cps[0].root)
         return f"all four entries are in the checkpoint of size {cps[0].size}"
 
@@ -1121,14 +1180,24 @@ def check_certificate(data: bytes, trusted: VKey | None) -> tuple[list[Finding],
     def facts() -> str:
         created, enrolled, published, signed = entries
         actual = {
-            "org": created.fields["org"], "origin": created.fields["origin"], "index": signed.index,
-            "leaf_hash": signed.hash.hex(), "time": signed.time.strftime(TIME_FORMAT),
-            "slug": signed.fields["slug"], "commitment_title": published.fields["title"],
-            "commitment_sha256": signed.fields["commitment_sha256"], "commitment_index": published.index,
-            "nip": signed.fields["nip"], "name": enrolled.fields["name"], "position": enrolled.fields["title"],
-            "agency": enrolled.fields["unit"], "key": signed.fields["key"],
-            "key_fingerprint": VKey.parse(signed.fields["key"]).fingerprint, "enrolled_index": enrolled.index,
-            "checkpoint_size": cps[0].size, "checkpoint_root": base64.b64encode(cps[0].root).decode(),
+            "org": created.fields["org"],
+            "origin": created.fields["origin"],
+            "index": signed.index,
+            "leaf_hash": signed.hash.hex(),
+            "time": signed.time.strftime(TIME_FORMAT),
+            "slug": signed.fields["slug"],
+            "commitment_title": published.fields["title"],
+            "commitment_sha256": signed.fields["commitment_sha256"],
+            "commitment_index": published.index,
+            "nip": signed.fields["nip"],
+            "name": enrolled.fields["name"],
+            "position": enrolled.fields["title"],
+            "agency": enrolled.fields["unit"],
+            "key": signed.fields["key"],
+            "key_fingerprint": VKey.parse(signed.fields["key"]).fingerprint,
+            "enrolled_index": enrolled.index,
+            "checkpoint_size": cps[0].size,
+            "checkpoint_root": base64.b64encode(cps[0].root).decode(),
         }
         claimed = manifest["facts"]
         for k, v in actual.items():
@@ -1159,15 +1228,23 @@ def _key_arg(value: str | None) -> VKey | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="ikrar_verify.py", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="ikrar_verify.py",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"ikrar_verify {VERSION}")
     sub = parser.add_subparsers(dest="command", required=True)
     ex = sub.add_parser("export", help="verify a folder written by `ikrar export`")
     ex.add_argument("folder", type=Path)
     ex.add_argument("--vkey", help="the ledger key published by the city (or a file holding it)")
-    ex.add_argument("--known-checkpoint", action="append", type=Path, default=[],
-                    help="a checkpoint seen earlier; the ledger must still contain it (repeat)")
+    ex.add_argument(
+        "--known-checkpoint",
+        action="append",
+        type=Path,
+        default=[],
+        help="a checkpoint seen earlier; the ledger must still contain it (repeat)",
+    )
     ce = sub.add_parser("cert", help="verify a certificate PDF from its attachments")
     ce.add_argument("pdf", type=Path)
     ce.add_argument("--vkey", help="the ledger key published by the city (or a file holding it)")
@@ -1176,12 +1253,17 @@ def main(argv: list[str] | None = None) -> int:
         trusted = _key_arg(args.vkey)
         if args.command == "export":
             if trusted is None:
-                print("note: trusting the key stored in the folder itself; give --vkey with the key the city "
-                      "publishes to rule out a replaced key.", file=sys.stderr)
+                print(
+                    "note: trusting the key stored in the folder itself; give --vkey with the key the city "
+                    "publishes to rule out a replaced key.",
+                    file=sys.stderr,
+                )
             known = [p.read_text() for p in args.known_checkpoint]
             report, _ = verify_export(args.folder, trusted, known)
-            print(f"OK: {report.size} entries, {report.signatures} signatures, {report.checkpoints} checkpoints "
-                  f"verified ({report.origin}).")
+            print(
+                f"OK: {report.size} entries, {report.signatures} signatures, {report.checkpoints} checkpoints "
+                f"verified ({report.origin})."
+            )
             sys.stdout.write(report.latest)
             return 0
         if args.pdf.stat().st_size > MAX_PDF:
@@ -1200,15 +1282,19 @@ def main(argv: list[str] | None = None) -> int:
     if facts:
         print(f"\nEntry {facts['index']}: {facts['name']} ({facts['position']}, {facts['agency']}, NIP {facts['nip']})")
         print(f"signed {facts['commitment_title']!r} (sha256 {facts['commitment_sha256']}) at {facts['time']}")
-        print(f"entry hash {facts['leaf_hash']}; checkpoint size {facts['checkpoint_size']} root "
-              f"{facts['checkpoint_root']}")
+        print(
+            f"entry hash {facts['leaf_hash']}; checkpoint size {facts['checkpoint_size']} root "
+            f"{facts['checkpoint_root']}"
+        )
         print("Compare these facts with the printed page: this verifier reads the attachments, not the page.")
     if broken:
         print(f"INVALID: {broken[0].name}: {broken[0].detail}", file=sys.stderr)
         return 1
     if findings[0].ok is None:
-        print("INTACT: the certificate holds together under the key embedded in it; check that key against the "
-              "one the city publishes (--vkey).")
+        print(
+            "INTACT: the certificate holds together under the key embedded in it; check that key against the "
+            "one the city publishes (--vkey)."
+        )
     else:
         print("VALID")
     return 0
