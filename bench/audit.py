@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from ledger.audit import audit
 from ledger.entries import entry_from_leaf
 from ledger.store import Ledger
-from signing.statement import Statement, check_signed_entry, decode_signature
+from signing.statement import Statement, decode_signature
 
 from .build import cached_ledger
 from .common import Config, Row, Timing, console, progress, rate, timed
@@ -102,7 +102,7 @@ def bare_loop_two_cores(ledger_key: Ed25519PublicKey, work: list[Work]) -> float
 
 def _audit(ledger: Ledger, workers: int) -> None:
     kwargs = {"workers": workers} if workers > 1 else {}
-    report = audit(ledger.stored_entries(), ledger.stored_checkpoints(), ledger.verifier, check_signed_entry, **kwargs)
+    report = audit(ledger.stored_entries(), ledger.stored_checkpoints(), ledger.verifier, **kwargs)
     assert report.size == ledger.size()
 
 

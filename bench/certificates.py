@@ -2,8 +2,9 @@
 
 Each certificate gathers its evidence from the ledger (the entry, its inclusion proof
 against the latest checkpoint, the official), draws the A4 page with its QR code and
-embeds the offline proof. The bulk case writes every certificate of one commitment and
-its summary into a zip, as `ikrar certificate --commitment SLUG --all` does.
+embeds the offline proof. The bulk case reads the evidence of every signature of one
+commitment once, from one snapshot, and writes their certificates and the commitment's
+summary into a zip, as `ikrar certificate --commitment SLUG --all` does.
 
 Runs once `signing.certificate` exists; says "not available yet" before.
 """
@@ -15,9 +16,6 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlmodel import select
-
-from ledger.models import Signature
 from ledger.store import Ledger
 
 from .build import cached_ledger
@@ -36,9 +34,9 @@ def run(cfg: Config) -> list[Row]:
     count = cfg.size(100, 20)
     ledger = Ledger(f"sqlite:///{cached_ledger(size, progress(f'building {size:,}-entry ledger', size))}")
     now = datetime.now(UTC)
-    with ledger.session() as s:
-        indexes = list(s.exec(select(Signature.idx).order_by(Signature.idx.desc()).limit(count)))  # type: ignore[union-attr]
-    checkpoint = ledger.checkpoint()
+    with ledger.read() as r:
+        indexes = [s.index for s in r.latest_signatures(count)]
+        checkpoint = r.checkpoint()
     certificate_pdf(ledger, indexes[0], base_url=BASE_URL, now=now, checkpoint=checkpoint)  # warm up fonts and caches
     console.print(f"certificates: {count} one by one ...")
     start = time.perf_counter()

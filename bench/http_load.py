@@ -31,9 +31,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
-from sqlalchemy import func, select
-
-from ledger.models import Commitment, Signature
 from ledger.store import Ledger
 from signing._pkcs8 import encrypt_pkcs8, unencrypted_der
 from signing.keystore import KeyStore
@@ -130,9 +127,9 @@ def _prepare(ledger: Ledger, requests: Path) -> tuple[str, list[int]]:
     now = datetime.now(UTC)
     signer = world.ledger_signer()
     people = [world.Official(n) for n in range(1, world.OFFICIALS + 1)]
-    with ledger.engine.connect() as c:
-        published = c.execute(select(func.count()).select_from(Commitment)).scalar_one()
-        indexes = list(c.execute(select(Signature.idx)).scalars())
+    with ledger.read() as r:
+        published = len(r.commitments())
+        indexes = [sig.index for c in r.commitments() for sig in r.signatures(c.slug)]
     slugs = []
     for c in range(published, published + SIGN_COMMITMENTS):
         fields = world.published(c, people)
@@ -214,8 +211,8 @@ def _wrk(url: str, seconds: int, script: Path | None, env: dict[str, str]) -> di
 
 
 def _signatures(ledger: Ledger) -> int:
-    with ledger.engine.connect() as c:
-        return c.execute(select(func.count()).select_from(Signature)).scalar_one()
+    with ledger.read() as r:
+        return sum(r.signature_counts().values())
 
 
 def run(cfg: Config) -> list[Row]:

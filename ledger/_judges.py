@@ -31,9 +31,9 @@ def _start_worker(*judging: Any) -> None:
 
 def _verdicts(judging: tuple[Any, ...], what: str, items: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
     """(item, verdict) for each item, lazily, in order: here, or in a worker over its batch."""
-    judge_entry, judge_checkpoint, verifier, statement_check = judging
+    judge_entry, judge_checkpoint, verifier = judging
     if what == "entry":
-        return ((item, judge_entry(item, verifier, statement_check)) for item in items)
+        return ((item, judge_entry(item, verifier)) for item in items)
     return ((item, judge_checkpoint(item, verifier)) for item in items)
 
 
@@ -56,10 +56,9 @@ class Judges:
         judge_entry: Callable[..., Any],
         judge_checkpoint: Callable[..., Any],
         verifier: Any,
-        statement_check: Callable[..., Any] | None,
         workers: int,
     ) -> None:
-        self._judging = (judge_entry, judge_checkpoint, verifier, statement_check)
+        self._judging = (judge_entry, judge_checkpoint, verifier)
         self._workers = workers
         self._pool: ProcessPoolExecutor | None = None
 

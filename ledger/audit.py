@@ -20,10 +20,11 @@ from typing import Generic, NamedTuple, TypeVar
 from ._judges import Judges
 from .checkpoint import Checkpoint
 from .entries import ZERO_HASH, Entry, entry_from_leaf
-from .errors import ChainBroken, Conflict, InvalidInput, LedgerError, NoteInvalid
+from .errors import ChainBroken, InvalidInput, LedgerError, NoteInvalid
 from .merkle import CompactRange
 from .note import VerifierKey
-from .rules import MemoryState, StatementCheck, check
+from .rules import apply, check, verify
+from .state import MemoryState
 
 
 class StoredEntry(NamedTuple):
@@ -32,7 +33,7 @@ class StoredEntry(NamedTuple):
     A named tuple, not a dataclass: an audit makes millions, and hands them to workers.
     """
 
-    index: int
+    index: int  # type: ignore[assignment]  # a field named like tuple.index, as the entries say
     leaf: bytes
     kind: str | None = None
     leaf_hash: bytes | None = None
@@ -82,10 +83,10 @@ Judged = tuple[Entry | None, str | None, Exception | None]
 problem of its row, and the error of its official's signature check."""
 
 
-def judge_entry(stored: StoredEntry, verifier: VerifierKey, statement_check: StatementCheck | None) -> Judged:
+def judge_entry(stored: StoredEntry, verifier: VerifierKey) -> Judged:
     """Everything about one entry that needs no entry before it: parse the leaf, hash it,
-    compare the row with it, and check an official's signature (the statement check needs
-    only the entry and the origin, which the genesis check pins to the trusted key's name).
+    compare the row with it, and verify the signatures it carries (they need only the entry
+    and the origin, which the genesis check pins to the trusted key's name).
 
     Raises nothing for a broken entry: the sequential pass raises each finding when it
     reaches it, so the first broken entry is named wherever this ran.
@@ -96,10 +97,10 @@ def judge_entry(stored: StoredEntry, verifier: VerifierKey, statement_check: Sta
         return None, f"the leaf is not a valid entry: {e}", None
     problem = _stored_problem(stored, entry)
     error = None
-    if problem is None and statement_check is not None and entry.kind == "commitment.signed":
+    if problem is None:
         try:
-            statement_check(entry, verifier.name)
-        except Exception as e:  # raised again, in ledger order, by _replay
+            verify(entry, verifier.name)
+        except LedgerError as e:  # raised again, in ledger order, by the sequential pass
             error = e
     return entry, problem, error
 
@@ -112,21 +113,10 @@ def judge_checkpoint(cp: StoredCheckpoint, verifier: VerifierKey) -> Checkpoint 
         return e
 
 
-def _replay(error: Exception | None) -> StatementCheck:
-    """A statement check that gives the verdict reached earlier, when the rules ask for it."""
-
-    def statement_check(_entry: Entry, _origin: str) -> None:
-        if error is not None:
-            raise error
-
-    return statement_check
-
-
 def audit(
     entries: Iterable[StoredEntry],
     checkpoints: Iterable[StoredCheckpoint],
     verifier: VerifierKey,
-    statement_check: StatementCheck | None = None,
     progress: Callable[[int], None] | None = None,
     known_checkpoints: Iterable[str] = (),
     workers: int = 1,
@@ -137,31 +127,24 @@ def audit(
     certificate): each must be consistent with the ledger now, which detects a ledger
     rolled back or rewritten with its own key.
 
+    Every official's signature is verified (`rules.verify`); there is no audit without.
     With `workers` > 1, that many processes parse entries and verify the officials' and
     the checkpoints' signatures ahead of the sequential pass (chain, rules, tree, roots),
     which still raises the first finding in ledger order: the entry named and the reason
-    are those of `workers=1`. `statement_check` must then be picklable (a module-level
-    function). Raises InvalidInput when `workers` is not a whole number of at least 1.
+    are those of `workers=1`. Raises InvalidInput when `workers` is not a whole number of
+    at least 1.
     """
     if type(workers) is not int or workers < 1:
         raise InvalidInput(f"workers must be a whole number of at least 1, not {workers!r}")
     known = [_open_known(note, verifier) for note in known_checkpoints]
-    with Judges(judge_entry, judge_checkpoint, verifier, statement_check, workers) as judges:
-        return _sequential_pass(
-            judges.entries(entries),
-            judges.checkpoints(checkpoints),
-            verifier,
-            statement_check is not None,
-            progress,
-            known,
-        )
+    with Judges(judge_entry, judge_checkpoint, verifier, workers) as judges:
+        return _sequential_pass(judges.entries(entries), judges.checkpoints(checkpoints), verifier, progress, known)
 
 
 def _sequential_pass(
     entries: Iterator[tuple[StoredEntry, Judged]],
     checkpoints: Iterator[tuple[StoredCheckpoint, Checkpoint | NoteInvalid]],
     verifier: VerifierKey,
-    statements: bool,
     progress: Callable[[int], None] | None,
     known: list[Checkpoint],
 ) -> AuditReport:
@@ -174,7 +157,7 @@ def _sequential_pass(
     wanted = {cp.size for cp in known}
     n_checkpoints = n_signatures = 0
     latest = ""
-    for stored, (entry, problem, statement_error) in entries:
+    for stored, (entry, problem, signature_error) in entries:
         expected = tree.size
         if stored.index != expected:
             what = "is missing" if stored.index > expected else "is stored twice or out of order"
@@ -189,12 +172,12 @@ def _sequential_pass(
         else:
             assert state is not None
             try:
-                check(
-                    entry, state, _replay(statement_error) if statements and entry.kind == "commitment.signed" else None
-                )
-            except (Conflict, LedgerError) as e:
+                check(entry, state)
+                if signature_error is not None:  # found ahead, by `judge_entry`
+                    raise signature_error
+            except LedgerError as e:
                 raise ChainBroken(expected, f"{entry.kind} breaks a rule: {e}") from e
-            state.apply(entry)
+            apply(entry, state)
         n_signatures += entry.kind == "commitment.signed"
         prev = entry.leaf_hash
         tree.append(prev)

@@ -14,6 +14,7 @@ the two against each other with Hypothesis.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import rfc8785
@@ -36,7 +37,7 @@ def _make_encoder() -> Any:
     return lambda value: "".join(chunks(value, 0))
 
 
-_encode = _make_encoder()
+_encode: Callable[[Any], str] = _make_encoder()
 
 
 def _plain(value: Any) -> bool:
@@ -45,7 +46,7 @@ def _plain(value: Any) -> bool:
     if t is str or t is bool or value is None:
         return True
     if t is int:
-        return -_SAFE_INT <= value <= _SAFE_INT
+        return bool(-_SAFE_INT <= value <= _SAFE_INT)
     if t is dict:
         for k, v in value.items():
             if type(k) is not str or not k.isascii():
@@ -76,7 +77,7 @@ def canonical_json(value: Any) -> bytes:
     try:
         return rfc8785.dumps(value)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as e:
-        raise InvalidInput(f"value cannot be canonicalized: {e}") from e
+        raise InvalidInput(f"value cannot be canonicalized: {e}", code="json.not_canonicalizable", error=str(e)) from e
 
 
 def parse_canonical(data: bytes) -> dict[str, Any]:
@@ -87,9 +88,9 @@ def parse_canonical(data: bytes) -> dict[str, Any]:
     try:
         value = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
-        raise InvalidInput(f"not UTF-8 JSON: {e}") from e
+        raise InvalidInput(f"not UTF-8 JSON: {e}", code="json.malformed", error=str(e)) from e
     if not isinstance(value, dict):
-        raise InvalidInput("not a JSON object")
+        raise InvalidInput("not a JSON object", code="json.not_object")
     if canonical_json(value) != data:
-        raise InvalidInput("not in canonical form (RFC 8785)")
+        raise InvalidInput("not in canonical form (RFC 8785)", code="json.not_canonical")
     return value

@@ -16,14 +16,14 @@ _DECIMAL = re.compile(r"0|[1-9][0-9]{0,18}")
 
 def _decimal(text: str, what: str) -> int:
     if not _DECIMAL.fullmatch(text):
-        raise NoteInvalid(f"{what} is not a decimal number without leading zeros")
+        raise NoteInvalid(f"{what} is not a decimal number without leading zeros", code="number.malformed", what=what)
     return int(text)
 
 
 def _hash(text: str, what: str) -> Hash:
     raw = b64decode(text, what)
     if len(raw) != HASH_SIZE:
-        raise NoteInvalid(f"{what} is not a 32-byte hash")
+        raise NoteInvalid(f"{what} is not a 32-byte hash", code="hash.malformed", what=what)
     return Hash(raw)
 
 
@@ -52,11 +52,20 @@ class Checkpoint:
         text = open_note(note, verifier)
         lines = text.split("\n")[:-1]
         if len(lines) != 3:
-            raise NoteInvalid(f"a checkpoint body has three lines, this one has {len(lines)}")
+            raise NoteInvalid(
+                f"a checkpoint body has three lines, this one has {len(lines)}",
+                code="checkpoint.lines",
+                lines=len(lines),
+            )
         if origin is not None and lines[0] != origin:
-            raise NoteInvalid(f"checkpoint is for origin {lines[0]!r}, not {origin!r}")
+            raise NoteInvalid(
+                f"checkpoint is for origin {lines[0]!r}, not {origin!r}",
+                code="checkpoint.origin",
+                origin=lines[0],
+                expected=origin,
+            )
         if not lines[0]:
-            raise NoteInvalid("checkpoint has an empty origin")
+            raise NoteInvalid("checkpoint has an empty origin", code="checkpoint.origin_empty")
         note_text = note if isinstance(note, str) else note.decode()
         return cls(lines[0], _decimal(lines[1], "tree size"), _hash(lines[2], "root hash"), note_text)
 
@@ -81,21 +90,21 @@ class TlogProof:
             try:
                 text = text.decode("utf-8")
             except UnicodeDecodeError as e:
-                raise NoteInvalid("proof is not UTF-8") from e
+                raise NoteInvalid("proof is not UTF-8", code="proof.not_utf8") from e
         head, sep, checkpoint_note = text.partition("\n\n")
         if not sep:
-            raise NoteInvalid("proof has no blank line before its checkpoint")
+            raise NoteInvalid("proof has no blank line before its checkpoint", code="proof.no_checkpoint")
         lines = head.split("\n")
         if lines[0] != PROOF_HEADER:
-            raise NoteInvalid(f"proof does not start with {PROOF_HEADER}")
+            raise NoteInvalid(f"proof does not start with {PROOF_HEADER}", code="proof.header", header=PROOF_HEADER)
         rest = lines[1:]
         if rest and rest[0].startswith("extra "):
             rest = rest[1:]  # opaque and unauthenticated: never trusted, so not kept
         if not rest or not rest[0].startswith("index "):
-            raise NoteInvalid("proof has no index line")
+            raise NoteInvalid("proof has no index line", code="proof.no_index")
         index = _decimal(rest[0][len("index ") :], "index")
         if len(rest) > 64:
-            raise NoteInvalid("proof has too many hashes")
+            raise NoteInvalid("proof has too many hashes", code="proof.too_many_hashes")
         hashes = tuple(_hash(line, f"proof hash {i}") for i, line in enumerate(rest[1:]))
         return cls(index, hashes, checkpoint_note)
 
@@ -106,6 +115,11 @@ class TlogProof:
         """
         checkpoint = Checkpoint.open(self.checkpoint_note, verifier, origin)
         if self.index >= checkpoint.size:
-            raise ProofInvalid(f"entry {self.index} is not in the checkpoint of size {checkpoint.size}")
+            raise ProofInvalid(
+                f"entry {self.index} is not in the checkpoint of size {checkpoint.size}",
+                code="proof.outside_checkpoint",
+                index=self.index,
+                size=checkpoint.size,
+            )
         verify_inclusion(leaf, self.index, checkpoint.size, self.hashes, checkpoint.root)
         return checkpoint

@@ -10,78 +10,36 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
 from .canonical import canonical_json, parse_canonical
 from .errors import InvalidInput
+from .kinds import KINDS as ALL_KINDS
 from .merkle import Hash, leaf_hash
+from .times import TIME_FORMAT, format_time, parse_time
+
+__all__ = [
+    "ENVELOPE",
+    "KINDS",
+    "TIME_FORMAT",
+    "ZERO_HASH",
+    "Entry",
+    "entry_from_leaf",
+    "format_time",
+    "make_entry",
+    "parse_time",
+]
 
 ZERO_HASH = Hash(bytes(32))
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", re.ASCII)  # ASCII digits only: one spelling per time
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 ENVELOPE = ("index", "kind", "prev", "time")
 
-# Each kind's fields and their JSON types. Bodies hold exactly these, nothing else.
-KINDS: dict[str, dict[str, type]] = {
-    # The first entry: who keeps the ledger, its origin and the key that signs checkpoints.
-    "ledger.created": {"org": str, "origin": str, "ledger_key": str},
-    # An official's public key, as a C2SP verifier key, with who they are at enrolment.
-    "key.enrolled": {"nip": str, "name": str, "title": str, "unit": str, "key": str},
-    # An official's key withdrawn: from this entry on it signs nothing.
-    "key.revoked": {"nip": str, "key": str, "reason": str, "by": str},
-    # A commitment: its full text, the text's SHA-256 (hex) and the NIPs that must sign it.
-    "commitment.published": {
-        "slug": str,
-        "title": str,
-        "text": str,
-        "text_sha256": str,
-        "signers": list,
-        "by": str,
-    },
-    # An official's signature over the statement (see signing.statement) built from these
-    # fields, the ledger origin and the entry's time; `signature` is base64 Ed25519.
-    "commitment.signed": {
-        "slug": str,
-        "commitment_sha256": str,
-        "commitment_index": int,
-        "nip": str,
-        "key": str,
-        "signature": str,
-    },
-}
-
+# Each kind's fields and their JSON types (one module a kind, under ledger/kinds/).
+KINDS: dict[str, Mapping[str, type[Any]]] = {name: kind.fields for name, kind in ALL_KINDS.items()}
 
 _FIELD_NAMES = {kind: frozenset(spec) for kind, spec in KINDS.items()}
-
-
-def format_time(moment: datetime) -> str:
-    """UTC time as written in entries; refuses naive datetimes."""
-    if moment.tzinfo is None:
-        raise InvalidInput("time must carry a time zone")
-    t = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
-    if t.year < 1000:  # strftime writes such years without padding (which parse_time then refuses)
-        return t.strftime(TIME_FORMAT)
-    return f"{t.year}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}Z"  # TIME_FORMAT, faster
-
-
-def parse_time(text: str) -> datetime:
-    if not isinstance(text, str) or not _TIME.fullmatch(text):
-        raise InvalidInput(f"time {text!r} is not YYYY-MM-DDTHH:MM:SSZ")
-    try:  # the pattern fixed every field's place: what strptime would do, without its cost
-        return datetime(
-            int(text[0:4]),
-            int(text[5:7]),
-            int(text[8:10]),
-            int(text[11:13]),
-            int(text[14:16]),
-            int(text[17:19]),
-            tzinfo=UTC,
-        )
-    except ValueError as e:
-        raise InvalidInput(f"time {text!r} is not a real time") from e
 
 
 def _printable(value: str, allowed: str) -> bool:
@@ -101,11 +59,13 @@ def _check_fields(kind: str, fields: Mapping[str, Any]) -> None:
         missing, extra = sorted(set(spec) - set(fields)), sorted(set(fields) - set(spec))
         raise InvalidInput(f"{kind} fields differ: missing {missing}, unexpected {extra}")
     for name, typ in spec.items():
-        value = fields[name]
+        value: Any = fields[name]
         if type(value) is not typ:
             raise InvalidInput(f"{kind} field {name!r} must be {typ.__name__}")
         if typ is str and not _printable(value, "\n\t"):
-            raise InvalidInput(f"{kind} field {name!r} holds control characters")
+            raise InvalidInput(
+                f"{kind} field {name!r} holds control characters", code="text.control_chars", kind=kind, what=name
+            )
         if typ is list and not all(isinstance(v, str) for v in value):
             raise InvalidInput(f"{kind} field {name!r} must be a list of strings")
 

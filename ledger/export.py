@@ -18,14 +18,11 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-
-from sqlmodel import select
+from typing import Any
 
 from .audit import AuditReport, StoredCheckpoint, StoredEntry, audit
 from .errors import InvalidInput, LedgerError
-from .models import OfficialKey
 from .note import VerifierKey
-from .rules import StatementCheck
 from .store import Ledger
 
 README = """This folder is a complete copy of an Ikrar ledger ({origin}), {size} entries.
@@ -70,9 +67,11 @@ def write_export(ledger: Ledger, directory: Path, progress: Callable[[int], None
             out.write(json.dumps({"size": cp.size, "note": cp.note}, ensure_ascii=False) + "\n")
     (directory / "checkpoint").write_text(ledger.checkpoint().note)
     (directory / "vkey").write_text(f"{ledger.verifier}\n")
-    with ledger.session() as s, open(directory / "keys.txt", "w") as out:
+    with ledger.read() as r:
+        keys = r.enrolled_keys()
+    with open(directory / "keys.txt", "w") as out:
         out.write("# nip  verifier-key  enrolled-entry  revoked-entry\n")
-        for k in s.exec(select(OfficialKey).order_by(OfficialKey.enrolled_index)):
+        for k in keys:
             out.write(f"{k.nip} {k.key} {k.enrolled_index} {'-' if k.revoked_index is None else k.revoked_index}\n")
     (directory / "README.txt").write_text(README.format(origin=ledger.origin, size=size))
     for name in os.listdir(directory):
@@ -82,7 +81,7 @@ def write_export(ledger: Ledger, directory: Path, progress: Callable[[int], None
     return size
 
 
-def _lines(path: Path) -> Iterator[tuple[int, dict]]:
+def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     if not path.is_file():
         raise ExportInvalid(f"{path.name} is missing from the export")
     with open(path, "rb") as f:
@@ -145,13 +144,10 @@ def export_verifier(directory: Path) -> VerifierKey:
 def verify_export(
     directory: Path,
     verifier: VerifierKey,
-    statement_check: StatementCheck | None = None,
     progress: Callable[[int], None] | None = None,
     known_checkpoints: tuple[str, ...] = (),
 ) -> AuditReport:
     """Audit an export folder against a trusted verifier key. Raises ChainBroken or ExportInvalid."""
     if not directory.is_dir():
         raise ExportInvalid(f"{directory} is not a folder")
-    return audit(
-        read_entries(directory), read_checkpoints(directory), verifier, statement_check, progress, known_checkpoints
-    )
+    return audit(read_entries(directory), read_checkpoints(directory), verifier, progress, known_checkpoints)

@@ -72,7 +72,7 @@ def _range_hashes(ranges: Sequence[tuple[int, int]], source: NodeSource) -> list
 
 def _check_size(size: int) -> None:
     if not isinstance(size, int) or size < 0:
-        raise InvalidInput(f"tree size must be a non-negative integer, not {size!r}")
+        raise InvalidInput(f"tree size must be a non-negative integer, not {size!r}", code="tree.size", size=size)
 
 
 def root_hash(size: int, source: NodeSource) -> Hash:
@@ -103,7 +103,7 @@ def inclusion_proof(index: int, size: int, source: NodeSource) -> list[Hash]:
     """
     _check_size(size)
     if not isinstance(index, int) or not 0 <= index < size:
-        raise InvalidInput(f"index {index} is not in a tree of size {size}")
+        raise InvalidInput(f"index {index} is not in a tree of size {size}", code="index.range", index=index, size=size)
     return _range_hashes(_inclusion_ranges(index, 0, size), source)
 
 
@@ -136,7 +136,12 @@ def consistency_proof(old: int, new: int, source: NodeSource) -> list[Hash]:
     _check_size(old)
     _check_size(new)
     if not 0 < old <= new:
-        raise InvalidInput(f"no consistency proof from size {old} to size {new}: need 0 < old <= new")
+        raise InvalidInput(
+            f"no consistency proof from size {old} to size {new}: need 0 < old <= new",
+            code="consistency.range",
+            old=old,
+            new=new,
+        )
     if old == new:
         return []
     return _range_hashes(_consistency_ranges(old, 0, new), source)
@@ -145,10 +150,17 @@ def consistency_proof(old: int, new: int, source: NodeSource) -> list[Hash]:
 def _check_hashes(proof: Sequence[bytes], *named: tuple[str, bytes]) -> None:
     for name, value in named:
         if len(value) != HASH_SIZE:
-            raise ProofInvalid(f"{name} is {len(value)} bytes, not {HASH_SIZE}")
+            raise ProofInvalid(
+                f"{name} is {len(value)} bytes, not {HASH_SIZE}", code="hash.size", name=name, length=len(value)
+            )
     for i, p in enumerate(proof):
         if len(p) != HASH_SIZE:
-            raise ProofInvalid(f"proof hash {i} is {len(p)} bytes, not {HASH_SIZE}")
+            raise ProofInvalid(
+                f"proof hash {i} is {len(p)} bytes, not {HASH_SIZE}",
+                code="hash.size",
+                name=f"proof hash {i}",
+                length=len(p),
+            )
 
 
 def root_from_inclusion_proof(leaf: bytes, index: int, size: int, proof: Sequence[bytes]) -> Hash:
@@ -158,11 +170,11 @@ def root_from_inclusion_proof(leaf: bytes, index: int, size: int, proof: Sequenc
     """
     _check_hashes(proof, ("leaf hash", leaf))
     if not 0 <= index < size:
-        raise ProofInvalid(f"index {index} is not in a tree of size {size}")
+        raise ProofInvalid(f"index {index} is not in a tree of size {size}", code="index.range", index=index, size=size)
     fn, sn, r = index, size - 1, leaf
     for p in proof:
         if sn == 0:
-            raise ProofInvalid("proof is longer than the tree is deep")
+            raise ProofInvalid("proof is longer than the tree is deep", code="proof.length")
         if fn & 1 or fn == sn:
             r = node_hash(p, r)
             while not fn & 1 and fn != 0:
@@ -173,7 +185,7 @@ def root_from_inclusion_proof(leaf: bytes, index: int, size: int, proof: Sequenc
         fn >>= 1
         sn >>= 1
     if sn != 0:
-        raise ProofInvalid("proof is shorter than the tree is deep")
+        raise ProofInvalid("proof is shorter than the tree is deep", code="proof.length")
     return Hash(r)
 
 
@@ -184,7 +196,12 @@ def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes],
     """
     _check_hashes((), ("root", root))
     if root_from_inclusion_proof(leaf, index, size, proof) != root:
-        raise ProofInvalid(f"inclusion proof for entry {index} does not lead to the root of size {size}")
+        raise ProofInvalid(
+            f"inclusion proof for entry {index} does not lead to the root of size {size}",
+            code="proof.inclusion",
+            index=index,
+            size=size,
+        )
 
 
 def verify_consistency(old: int, new: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> None:
@@ -195,19 +212,19 @@ def verify_consistency(old: int, new: int, old_root: bytes, new_root: bytes, pro
     """
     _check_hashes(proof, ("old root", old_root), ("new root", new_root))
     if not 0 <= old <= new:
-        raise ProofInvalid(f"sizes {old} and {new} are not in order")
+        raise ProofInvalid(f"sizes {old} and {new} are not in order", code="consistency.order", old=old, new=new)
     if old == new:
         if proof:
-            raise ProofInvalid("equal sizes need an empty proof")
+            raise ProofInvalid("equal sizes need an empty proof", code="proof.length")
         if old_root != new_root:
-            raise ProofInvalid("equal sizes with different roots")
+            raise ProofInvalid("equal sizes with different roots", code="consistency.roots_differ")
         return
     if old == 0:
         if proof:
-            raise ProofInvalid("a proof from the empty tree must be empty")
+            raise ProofInvalid("a proof from the empty tree must be empty", code="proof.length")
         return
     if not proof:
-        raise ProofInvalid("empty consistency proof")
+        raise ProofInvalid("empty consistency proof", code="proof.length")
     path = list(proof)
     if old & (old - 1) == 0:
         path.insert(0, old_root)
@@ -218,7 +235,7 @@ def verify_consistency(old: int, new: int, old_root: bytes, new_root: bytes, pro
     fr = sr = path[0]
     for c in path[1:]:
         if sn == 0:
-            raise ProofInvalid("consistency proof is too long")
+            raise ProofInvalid("consistency proof is too long", code="proof.length")
         if fn & 1 or fn == sn:
             fr = node_hash(c, fr)
             sr = node_hash(c, sr)
@@ -230,11 +247,15 @@ def verify_consistency(old: int, new: int, old_root: bytes, new_root: bytes, pro
         fn >>= 1
         sn >>= 1
     if sn != 0:
-        raise ProofInvalid("consistency proof is too short")
+        raise ProofInvalid("consistency proof is too short", code="proof.length")
     if fr != old_root:
-        raise ProofInvalid(f"consistency proof does not lead to the old root (size {old})")
+        raise ProofInvalid(
+            f"consistency proof does not lead to the old root (size {old})", code="consistency.old_root", size=old
+        )
     if sr != new_root:
-        raise ProofInvalid(f"consistency proof does not lead to the new root (size {new})")
+        raise ProofInvalid(
+            f"consistency proof does not lead to the new root (size {new})", code="consistency.new_root", size=new
+        )
 
 
 def frontier(size: int) -> list[Node]:
@@ -248,8 +269,11 @@ class CompactRange:
 
     def __init__(self, size: int = 0, stack: Sequence[Hash] = ()) -> None:
         """An empty range, or the one of `size` leaves whose `frontier(size)` hashes are `stack`."""
-        if len(stack) != len(frontier(size)):
-            raise InvalidInput(f"a tree of size {size} has {len(frontier(size))} frontier hashes")
+        expected = len(frontier(size))
+        if len(stack) != expected:
+            raise InvalidInput(
+                f"a tree of size {size} has {expected} frontier hashes", code="tree.frontier", size=size, count=expected
+            )
         self.size = size
         self._stack: list[Hash] = list(stack)  # perfect subtrees, largest first
 
@@ -303,7 +327,7 @@ class MemoryTree:
         try:
             return [self._levels[level][index] for level, index in nodes]
         except IndexError as e:
-            raise InvalidInput("subtree beyond the end of the tree") from e
+            raise InvalidInput("subtree beyond the end of the tree", code="tree.beyond_end") from e
 
     def root(self, size: int | None = None) -> Hash:
         return root_hash(self.size if size is None else size, self)

@@ -5,6 +5,12 @@
 entries, written in the same transaction as the entry they follow from, so that rules
 can be checked under the append lock. `official` is the register of people.
 `ledger_meta` holds the origin and the ledger's verifier key.
+
+`account`, `web_session`, `enrolment_token` and `throttle` are the logins of the people in
+the register: no part of the ledger, they live in its database so that one backup holds
+everything. Secrets are never stored in the clear: passwords as argon2id hashes, session
+ids and enrolment tokens as SHA-256 hashes. Only `ledger/` reads or writes any table;
+`ledger.register` is the door to the register and the logins.
 """
 
 from __future__ import annotations
@@ -15,8 +21,8 @@ from sqlalchemy import Column, DateTime, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
-def _utc_column(nullable: bool = False) -> Column:
-    return Column(DateTime(timezone=True), nullable=nullable)
+def _utc_column(nullable: bool = False, index: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(DateTime(timezone=True), nullable=nullable, index=index)
 
 
 class EntryRow(SQLModel, table=True):
@@ -98,3 +104,54 @@ class Signature(SQLModel, table=True):
     nip: str = Field(index=True, max_length=18)
     key: str = Field(max_length=200)
     signed_at: datetime = Field(sa_column=_utc_column())
+
+
+# -- the logins of the register's people (not part of the ledger) -------------------------
+
+
+class Account(SQLModel, table=True):
+    """The login of a registered person (`official.nip`); the role lives in `official.role`."""
+
+    __tablename__ = "account"
+    nip: str = Field(primary_key=True, foreign_key="official.nip", max_length=18)
+    password_hash: str = Field(max_length=255)
+    password_set_at: datetime = Field(sa_column=_utc_column())
+
+
+class WebSession(SQLModel, table=True):
+    """A browser session. `nip` is empty before login (the session then only carries the
+    CSRF token of the login or enrolment form); login replaces the row with a new id."""
+
+    __tablename__ = "web_session"
+    id_hash: str = Field(primary_key=True, max_length=64)
+    nip: str | None = Field(default=None, foreign_key="official.nip", index=True, max_length=18)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=_utc_column())
+    expires_at: datetime = Field(sa_column=_utc_column(index=True))
+
+
+class EnrolmentToken(SQLModel, table=True):
+    """A one-time enrolment (or password reset) link; only the token's SHA-256 is kept."""
+
+    __tablename__ = "enrolment_token"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    nip: str = Field(foreign_key="official.nip", index=True, max_length=18)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=_utc_column())
+    expires_at: datetime = Field(sa_column=_utc_column())
+    used_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class Throttle(SQLModel, table=True):
+    """Failed attempts of one kind (`login` or `sign`) for one NIP, and the lock they earned.
+
+    No foreign key: failed logins for an unregistered NIP are counted too, so that the
+    answers do not reveal who is registered.
+    """
+
+    __tablename__ = "throttle"
+    scope: str = Field(primary_key=True, max_length=16)
+    nip: str = Field(primary_key=True, max_length=18)
+    failures: int = 0
+    last_failure_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    locked_until: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))

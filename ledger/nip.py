@@ -22,20 +22,36 @@ def _validate(nip: str, today: date) -> str:
     # Cached: an audit checks every signatory of every commitment, the same few NIPs again
     # and again. A pure function of its arguments; a refusal (an exception) is not cached.
     if len(nip) != 18 or not nip.isascii() or not nip.isdigit():
-        raise InvalidInput("NIP must be exactly 18 digits")
+        raise InvalidInput("NIP must be exactly 18 digits", code="nip.digits")
     try:
         born = date(int(nip[0:4]), int(nip[4:6]), int(nip[6:8]))
     except ValueError as e:
-        raise InvalidInput(f"NIP digits 1-8 are not a date of birth (YYYYMMDD): {nip[0:8]}") from e
+        part = nip[0:8]
+        raise InvalidInput(
+            f"NIP digits 1-8 are not a date of birth (YYYYMMDD): {part}", code="nip.birth", part=part
+        ) from e
     if not 1940 <= born.year <= today.year - 17:
-        raise InvalidInput(f"NIP date of birth {born.isoformat()} is not plausible for a civil servant")
+        born_on = born.isoformat()
+        raise InvalidInput(
+            f"NIP date of birth {born_on} is not plausible for a civil servant",
+            code="nip.birth_implausible",
+            date=born_on,
+        )
     year, month = int(nip[8:12]), int(nip[12:14])
     if not 1 <= month <= 12:
-        raise InvalidInput(f"NIP digits 9-14 are not a month of appointment (YYYYMM): {nip[8:14]}")
+        part = nip[8:14]
+        raise InvalidInput(
+            f"NIP digits 9-14 are not a month of appointment (YYYYMM): {part}", code="nip.appointment", part=part
+        )
     if not born.year + 17 <= year <= today.year or (year, month) > (today.year, today.month):
-        raise InvalidInput(f"NIP appointment {year:04d}-{month:02d} is not plausible for that date of birth")
+        appointed = f"{year:04d}-{month:02d}"
+        raise InvalidInput(
+            f"NIP appointment {appointed} is not plausible for that date of birth",
+            code="nip.appointment_implausible",
+            month=appointed,
+        )
     if nip[14] not in "12":
-        raise InvalidInput("NIP digit 15 must be 1 or 2")
+        raise InvalidInput("NIP digit 15 must be 1 or 2", code="nip.gender")
     if nip[15:] == "000":
-        raise InvalidInput("NIP sequence (digits 16-18) cannot be 000")
+        raise InvalidInput("NIP sequence (digits 16-18) cannot be 000", code="nip.sequence")
     return nip

@@ -31,13 +31,17 @@ def b64decode(text: str, what: str) -> bytes:
     try:
         return base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError) as e:
-        raise NoteInvalid(f"{what} is not valid base64") from e
+        raise NoteInvalid(f"{what} is not valid base64", code="base64.invalid", what=what) from e
 
 
 def _check_name(name: str) -> None:
     # str.split() cuts at exactly the characters for which str.isspace() holds.
     if not name or "+" in name or name.split() != [name] or not name.isprintable():
-        raise NoteInvalid(f"key name {name!r} must be non-empty, printable, with no spaces and no '+'")
+        raise NoteInvalid(
+            f"key name {name!r} must be non-empty, printable, with no spaces and no '+'",
+            code="vkey.name",
+            name=name,
+        )
 
 
 @functools.lru_cache(maxsize=4096)
@@ -56,7 +60,7 @@ class VerifierKey:
     def __post_init__(self) -> None:
         _check_name(self.name)
         if len(self.public_key) != 32:
-            raise NoteInvalid("an Ed25519 public key is 32 bytes")
+            raise NoteInvalid("an Ed25519 public key is 32 bytes", code="vkey.malformed")
 
     @property
     def key_id(self) -> KeyID:
@@ -75,7 +79,9 @@ class VerifierKey:
         try:
             _ed25519(self.public_key).verify(signature, message)
         except InvalidSignature as e:
-            raise NoteInvalid(f"signature by {self.name} does not verify") from e
+            raise NoteInvalid(
+                f"signature by {self.name} does not verify", code="note.signature_invalid", name=self.name
+            ) from e
 
     @classmethod
     def parse(cls, text: str) -> VerifierKey:
@@ -87,14 +93,14 @@ class VerifierKey:
         text = text.strip()
         parts = text.split("+", 2)  # the name has no '+'; base64 may
         if len(parts) != 3:
-            raise NoteInvalid("a verifier key has the form name+keyid+base64key")
+            raise NoteInvalid("a verifier key has the form name+keyid+base64key", code="vkey.malformed")
         name, hex_id, encoded = parts
         raw = b64decode(encoded, "the verifier key's key")
         if len(raw) != 33 or raw[0] != ED25519:
-            raise NoteInvalid("the verifier key is not an Ed25519 key (type 0x01 and 32 bytes)")
+            raise NoteInvalid("the verifier key is not an Ed25519 key (type 0x01 and 32 bytes)", code="vkey.malformed")
         key = cls(name, raw[1:])
         if hex_id != key.key_id.hex():
-            raise NoteInvalid("the verifier key's key id does not match its name and key")
+            raise NoteInvalid("the verifier key's key id does not match its name and key", code="vkey.key_id")
         return key
 
 
@@ -135,11 +141,11 @@ class NoteSigner:
 
 def _check_text(text: str) -> None:
     if not text.endswith("\n"):
-        raise NoteInvalid("note text must end with a newline")
+        raise NoteInvalid("note text must end with a newline", code="note.text_end")
     if "\n\n" in text or text.startswith("\n"):
-        raise NoteInvalid("note text must not contain a blank line")
+        raise NoteInvalid("note text must not contain a blank line", code="note.text_blank_line")
     if not text.replace("\n", "").isprintable():
-        raise NoteInvalid("note text must not contain control characters")
+        raise NoteInvalid("note text must not contain control characters", code="note.text_control_chars")
 
 
 def open_note(note: str | bytes, verifier: VerifierKey) -> str:
@@ -150,31 +156,32 @@ def open_note(note: str | bytes, verifier: VerifierKey) -> str:
     """
     if isinstance(note, bytes):
         if len(note) > MAX_NOTE_BYTES:
-            raise NoteInvalid("note is too large")
+            raise NoteInvalid("note is too large", code="note.too_large")
         try:
             note = note.decode("utf-8")
         except UnicodeDecodeError as e:
-            raise NoteInvalid("note is not UTF-8") from e
+            raise NoteInvalid("note is not UTF-8", code="note.not_utf8") from e
     if len(note) > MAX_NOTE_BYTES:
-        raise NoteInvalid("note is too large")
+        raise NoteInvalid("note is too large", code="note.too_large")
     split = note.rfind("\n\n")
     if split < 0 or not note.endswith("\n"):
-        raise NoteInvalid("note has no blank line before its signatures")
+        raise NoteInvalid("note has no blank line before its signatures", code="note.unsigned")
     text, sig_lines = note[: split + 1], note[split + 2 : -1].split("\n")
     _check_text(text)
     if len(sig_lines) > MAX_SIGNATURES:
-        raise NoteInvalid("note has too many signatures")
+        raise NoteInvalid("note has too many signatures", code="note.too_many_signatures")
     verified = False
     for line in sig_lines:
         if not line.startswith(SIGNATURE_PREFIX):
-            raise NoteInvalid("malformed signature line")
+            raise NoteInvalid("malformed signature line", code="note.signature_line")
         name, _, encoded = line[len(SIGNATURE_PREFIX) :].partition(" ")
         raw = b64decode(encoded, "a signature")
         if not name or len(raw) < 5:
-            raise NoteInvalid("malformed signature line")
+            raise NoteInvalid("malformed signature line", code="note.signature_line")
         if name == verifier.name and raw[:4] == verifier.key_id:
             verifier.verify(text.encode(), raw[4:])
             verified = True
     if not verified:
-        raise NoteInvalid(f"note is not signed by {verifier.name}+{verifier.key_id.hex()}")
+        key = f"{verifier.name}+{verifier.key_id.hex()}"
+        raise NoteInvalid(f"note is not signed by {key}", code="note.not_signed_by", key=key)
     return text

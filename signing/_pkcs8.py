@@ -12,6 +12,7 @@ import base64
 import os
 
 from cryptography.hazmat.primitives import hashes, padding, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
@@ -75,7 +76,7 @@ def encrypt_pkcs8(private_der: bytes, passphrase: bytes, iterations: int = DEFAU
     ).encode()
 
 
-def unencrypted_der(private_key: serialization.PrivateFormat | object) -> bytes:
-    return private_key.private_bytes(  # type: ignore[attr-defined]
+def unencrypted_der(private_key: Ed25519PrivateKey) -> bytes:
+    return private_key.private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )

@@ -1,32 +1,30 @@
 """What officials and operators do, as ledger appends: register, enrol, publish, sign, revoke.
 
 These are the one implementation behind the command line and the web pages. Each takes
-the time as `now`; each checks what it can before the slow key derivation so that a
-refusal is quick and clear, and the ledger re-checks every rule under its append lock.
+the time as `now`. Before the slow key derivation each asks the ledger's own rules
+(`Ledger.precheck`) whether its entry could be appended, so that a refusal is quick and
+clear and no rule is written twice; the ledger asks them again under its append lock.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
-
 from ledger.errors import Conflict, InvalidInput, NotFound
-from ledger.models import Commitment, CommitmentSigner, Official, OfficialKey, Signature
 from ledger.nip import validate_nip
 from ledger.note import NoteSigner, VerifierKey
+from ledger.reader import OfficialRecord
 from ledger.rules import SLUG, official_key_name
+from ledger.statements import encode_signature
 from ledger.store import Appended, Ledger
 
 from .errors import NotAllowed, WeakPassphrase
 from .keystore import KeyStore
-from .statement import Statement, check_signed_entry
+from .statement import Statement
 
 logger = logging.getLogger(__name__)
 
@@ -47,64 +45,58 @@ class Context:
 def check_new_passphrase(passphrase: str, password: str | None = None) -> None:
     """Raise WeakPassphrase unless `passphrase` is acceptable as a new signing passphrase."""
     if len(passphrase) < MIN_PASSPHRASE:
-        raise WeakPassphrase(f"the signing passphrase needs at least {MIN_PASSPHRASE} characters")
+        raise WeakPassphrase(
+            f"the signing passphrase needs at least {MIN_PASSPHRASE} characters",
+            code="passphrase.short",
+            n=MIN_PASSPHRASE,
+        )
     if len(set(passphrase)) < 4:
-        raise WeakPassphrase("the signing passphrase needs at least 4 different characters")
+        raise WeakPassphrase("the signing passphrase needs at least 4 different characters", code="passphrase.varied")
     if password is not None and passphrase == password:
-        raise WeakPassphrase("the signing passphrase must differ from the login password")
+        raise WeakPassphrase("the signing passphrase must differ from the login password", code="passphrase.same")
 
 
 def _clean(value: str, what: str) -> str:
     value = " ".join(value.split())
     if not value:
-        raise InvalidInput(f"{what} is empty")
+        raise InvalidInput(f"{what} is empty", code=f"text.empty.{what}", what=what)
     if not value.isprintable():  # NUL, bidi overrides...: PostgreSQL refuses some, readers are fooled by others
-        raise InvalidInput(f"{what} holds control characters")
+        raise InvalidInput(f"{what} holds control characters", code="text.control_chars", what=what)
     if len(value) > MAX_TEXT:
-        raise InvalidInput(f"{what} is longer than {MAX_TEXT} characters")
+        raise InvalidInput(
+            f"{what} is longer than {MAX_TEXT} characters", code=f"text.long.{what}", what=what, n=MAX_TEXT
+        )
     return value
 
 
-def register_official(ledger: Ledger, nip: str, name: str, title: str, unit: str, role: str, now: datetime) -> Official:
+def register_official(
+    ledger: Ledger, nip: str, name: str, title: str, unit: str, role: str, now: datetime
+) -> OfficialRecord:
     """Add a person to the register. Raises InvalidInput (bad NIP, role) or Conflict (known NIP)."""
     nip = validate_nip(nip, now.date())
     if role not in ROLES:
-        raise InvalidInput(f"role must be one of {', '.join(ROLES)}")
-    official = Official(
-        nip=nip,
-        name=_clean(name, "name"),
-        title=_clean(title, "title"),
-        unit=_clean(unit, "unit"),
-        role=role,
-        created_at=now,
-    )
-    try:
-        with ledger.session() as s:
-            s.add(official)
-            s.commit()
-            s.refresh(official)
-    except IntegrityError as e:
-        raise Conflict(f"an official with NIP {nip} is already registered") from e
+        raise InvalidInput(f"role must be one of {', '.join(ROLES)}", code="official.role")
+    official = OfficialRecord(nip, _clean(name, "name"), _clean(title, "title"), _clean(unit, "unit"), role, now)
+    ledger.register.add_official(official)
     return official
 
 
-def get_official(ledger: Ledger, nip: str) -> Official:
+def get_official(ledger: Ledger, nip: str) -> OfficialRecord:
     """Raises NotFound for an unknown NIP."""
     number = "".join(nip.split())
-    if len(number) != 18 or not (number.isascii() and number.isdigit()):
-        raise NotFound(f"no official with NIP {nip} is registered")
-    with ledger.session() as s:
-        official = s.get(Official, number)
+    official = None
+    if len(number) == 18 and number.isascii() and number.isdigit():
+        with ledger.read() as r:
+            official = r.official(number)
     if official is None:
-        raise NotFound(f"no official with NIP {nip} is registered")
+        raise NotFound(f"no official with NIP {nip} is registered", code="official.unknown", nip=nip)
     return official
 
 
 def active_key(ledger: Ledger, nip: str) -> VerifierKey | None:
-    with ledger.session() as s:
-        q = select(OfficialKey.key).where(OfficialKey.nip == nip, col(OfficialKey.revoked_index).is_(None))
-        key = s.exec(q).first()
-    return VerifierKey.parse(key) if key else None
+    with ledger.read() as r:
+        key = r.active_key(nip)
+    return VerifierKey.parse(key.key) if key else None
 
 
 def enrol(ctx: Context, nip: str, passphrase: str, now: datetime, password: str | None = None) -> Appended:
@@ -114,18 +106,13 @@ def enrol(ctx: Context, nip: str, passphrase: str, now: datetime, password: str 
     """
     official = get_official(ctx.ledger, nip)
     check_new_passphrase(passphrase, password)
-    if active_key(ctx.ledger, official.nip) is not None:
-        raise Conflict(f"official {official.nip} already has an active key; revoke it first")
-    vkey = ctx.keys.create(official_key_name(ctx.ledger.origin, official.nip), passphrase)
-    fields = {
-        "nip": official.nip,
-        "name": official.name,
-        "title": official.title,
-        "unit": official.unit,
-        "key": str(vkey),
-    }
+    name = official_key_name(ctx.ledger.origin, official.nip)
+    fields = {"nip": official.nip, "name": official.name, "title": official.title, "unit": official.unit}
+    # The rules, asked with a stand-in key of the right name before the key is made.
+    ctx.ledger.precheck("key.enrolled", {**fields, "key": str(VerifierKey(name, bytes(32)))}, now)
+    vkey = ctx.keys.create(name, passphrase)
     try:
-        return ctx.ledger.append("key.enrolled", fields, ctx.signer, now)
+        return ctx.ledger.append("key.enrolled", {**fields, "key": str(vkey)}, ctx.signer, now)
     except BaseException:
         ctx.keys.path_for(vkey).unlink(missing_ok=True)  # never keep a key the ledger does not know
         raise
@@ -144,13 +131,14 @@ def publish(ctx: Context, slug: str, title: str, text: str, signers: Sequence[st
     """
     text = commitment_text(text)
     if not signers:
-        raise InvalidInput("a commitment needs at least one required signatory")
+        raise InvalidInput("a commitment needs at least one required signatory", code="commitment.no_signers")
     nips = [validate_nip(n, now.date()) for n in signers]
-    with ctx.ledger.session() as s:
-        known = set(s.exec(select(Official.nip).where(col(Official.nip).in_(nips))))
+    known = ctx.ledger.register.known_nips(nips)
     unknown = [n for n in nips if n not in known]
     if unknown:
-        raise InvalidInput(f"not registered officials: {', '.join(unknown)}")
+        raise InvalidInput(
+            f"not registered officials: {', '.join(unknown)}", code="commitment.unregistered", nips=", ".join(unknown)
+        )
     fields = {
         "slug": slug,
         "title": _clean(title, "title"),
@@ -162,45 +150,50 @@ def publish(ctx: Context, slug: str, title: str, text: str, signers: Sequence[st
     return ctx.ledger.append("commitment.published", fields, ctx.signer, now)
 
 
+_NO_SIGNATURE = encode_signature(bytes(64))  # what `precheck` sees before the key has signed
+
+
 def sign(
     ctx: Context, slug: str, nip: str, passphrase: str, now: datetime, authorize: Callable[[], None] | None = None
 ) -> Appended:
-    """The official signs the commitment: open the key, sign the statement, check it, append.
+    """The official signs the commitment: ask the rules, open the key, sign the statement,
+    check it, append.
 
     `authorize`, when given, is called once the passphrase has opened the key and before
     anything is appended; it may raise to refuse (the web's throttle does).
     Raises NotFound (commitment), NotAllowed (not a signatory, already signed, no active
     key), WrongPassphrase; the ledger re-checks the rules under its lock (Conflict).
     """
-    if not SLUG.fullmatch(slug):
-        raise NotFound(f"there is no commitment {slug!r}")
     nip = get_official(ctx.ledger, nip).nip
-    with ctx.ledger.session() as s:
-        commitment = s.get(Commitment, slug)
-        if commitment is None:
-            raise NotFound(f"there is no commitment {slug!r}")
-        if s.get(CommitmentSigner, (slug, nip)) is None:
-            raise NotAllowed(f"official {nip} is not a required signatory of {slug!r}")
-        done = s.exec(select(Signature.idx).where(Signature.slug == slug, Signature.nip == nip)).first()
-        if done is not None:
-            raise NotAllowed(f"official {nip} has already signed {slug!r} (entry {done})")
-    vkey = active_key(ctx.ledger, nip)
-    if vkey is None:
-        raise NotAllowed(f"official {nip} has no active key: enrol first (or again, after a revocation)")
-    statement = Statement(ctx.ledger.origin, slug, commitment.text_sha256, nip, vkey, now)
-    signature = ctx.keys.sign(vkey, passphrase, statement.message())
-    if authorize is not None:
-        authorize()
-    statement.verify(signature)
+    with ctx.ledger.read() as r:
+        commitment = r.commitment(slug) if SLUG.fullmatch(slug) else None
+        key = r.active_key(nip)
+    if commitment is None:
+        raise NotFound(f"there is no commitment {slug!r}", code="commitment.not_found", slug=slug)
+    if key is None:
+        raise NotAllowed(
+            f"official {nip} has no active key: enrol first (or again, after a revocation)",
+            code="sign.no_key",
+            nip=nip,
+        )
+    vkey = VerifierKey.parse(key.key)
     fields = {
         "slug": slug,
         "commitment_sha256": commitment.text_sha256,
         "commitment_index": commitment.published_index,
         "nip": nip,
-        "key": str(vkey),
-        "signature": base64.b64encode(signature).decode(),
+        "key": key.key,
     }
-    return ctx.ledger.append("commitment.signed", fields, ctx.signer, now, check_signed_entry)
+    try:
+        ctx.ledger.precheck("commitment.signed", {**fields, "signature": _NO_SIGNATURE}, now)
+    except Conflict as e:  # the official may not sign this: say so before the key is opened
+        raise NotAllowed(str(e), code=e.code, **e.params) from e
+    statement = Statement(ctx.ledger.origin, slug, commitment.text_sha256, nip, vkey, now)
+    signature = ctx.keys.sign(vkey, passphrase, statement.message())
+    if authorize is not None:
+        authorize()
+    statement.verify(signature)
+    return ctx.ledger.append("commitment.signed", {**fields, "signature": encode_signature(signature)}, ctx.signer, now)
 
 
 def revoke(ctx: Context, nip: str, reason: str, by: str, now: datetime) -> Appended:
@@ -208,6 +201,6 @@ def revoke(ctx: Context, nip: str, reason: str, by: str, now: datetime) -> Appen
     nip = get_official(ctx.ledger, nip).nip
     vkey = active_key(ctx.ledger, nip)
     if vkey is None:
-        raise NotAllowed(f"official {nip} has no active key to revoke")
+        raise NotAllowed(f"official {nip} has no active key to revoke", code="key.none_to_revoke", nip=nip)
     fields = {"nip": nip, "key": str(vkey), "reason": _clean(reason, "reason"), "by": by}
     return ctx.ledger.append("key.revoked", fields, ctx.signer, now)

@@ -5,6 +5,9 @@ the official's `key.enrolled` (name, position, agency, NIP, key), the
 `commitment.published` (title, text hash) and the `commitment.signed` itself (time,
 index, leaf hash). The PDF carries all four leaves with their proofs against one
 checkpoint, so every printed fact can be checked offline, not only the signature.
+
+Evidence and facts are read through a `ledger.reader.Reader`, so from one snapshot of
+the ledger: the entries and the proofs always belong to the same tree.
 """
 
 from __future__ import annotations
@@ -14,18 +17,18 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import select
-
 from ledger.checkpoint import Checkpoint, TlogProof
 from ledger.entries import Entry, format_time, parse_time
 from ledger.errors import InvalidInput, LedgerError, NotFound
-from ledger.models import OfficialKey
 from ledger.note import VerifierKey
-from ledger.store import Ledger
+from ledger.reader import Reader
 
 from .errors import EvidenceMismatch, NoCertificate
 
 KINDS = ("ledger.created", "key.enrolled", "commitment.published", "commitment.signed")
+
+Behind = tuple[Entry, Entry, Entry, Entry]
+"""The four entries behind a signature, in the order of `KINDS`."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ class Evidence:
     checkpoint: Checkpoint
     vkey: VerifierKey
 
-    def entries(self) -> tuple[Entry, ...]:
+    def entries(self) -> Behind:
         return (self.created, self.enrolled, self.published, self.signed)
 
     def facts(self) -> SignatureFacts:
@@ -147,41 +150,56 @@ def signature_facts(
     )
 
 
-def enrolment_index(ledger: Ledger, key: str) -> int:
+def enrolment_index(r: Reader, key: str) -> int:
     """The index of the `key.enrolled` entry of an official's key; raises LedgerError if unknown."""
-    with ledger.session() as s:
-        row = s.exec(select(OfficialKey.enrolled_index).where(OfficialKey.key == key)).first()
-    if row is None:
+    record = r.key(key)
+    if record is None:
         raise LedgerError(f"the key {key} is not enrolled in this ledger: the database is damaged, run `ikrar audit`")
-    return row
+    return record.enrolled_index
 
 
-def signature_entry(ledger: Ledger, index: int) -> Entry:
+def signature_entry(r: Reader, index: int) -> Entry:
     """Entry `index`, which must be a signature. Raises NotFound or NoCertificate."""
-    entry = ledger.entry(index)
+    entry = r.entry(index)
     if entry.kind != "commitment.signed":
         raise NoCertificate(f"entry {index} is a {entry.kind} entry, not a signature: it has no certificate")
     return entry
 
 
-def gather_evidence(ledger: Ledger, index: int, checkpoint: Checkpoint | None = None) -> Evidence:
-    """The evidence of signature `index`, proven against `checkpoint` (default: the latest).
-
-    Raises NotFound (no such entry), NoCertificate (not a signature), EvidenceMismatch.
-    """
-    signed = signature_entry(ledger, index)
-    checkpoint = checkpoint or ledger.checkpoint()
+def _entries_behind(r: Reader, index: int, checkpoint: Checkpoint | None) -> tuple[Behind, Checkpoint]:
+    signed = signature_entry(r, index)
+    checkpoint = checkpoint or r.checkpoint()
     if index >= checkpoint.size:
         raise NotFound(f"entry {index} is not in the checkpoint of size {checkpoint.size}")
     entries = (
-        ledger.entry(0),
-        ledger.entry(enrolment_index(ledger, signed.fields["key"])),
-        ledger.entry(signed.fields["commitment_index"]),
+        r.entry(0),
+        r.entry(enrolment_index(r, signed.fields["key"])),
+        r.entry(signed.fields["commitment_index"]),
         signed,
     )
+    return entries, checkpoint
+
+
+def gather_facts(r: Reader, index: int, checkpoint: Checkpoint | None = None) -> SignatureFacts:
+    """The facts of signature `index` as of `checkpoint` (default: the reader's latest), without proofs.
+
+    Raises like `gather_evidence`.
+    """
+    entries, checkpoint = _entries_behind(r, index, checkpoint)
+    return signature_facts(*entries, checkpoint)
+
+
+def gather_evidence(r: Reader, index: int, checkpoint: Checkpoint | None = None) -> Evidence:
+    """The evidence of signature `index`, proven against `checkpoint` (default: the reader's latest).
+
+    Everything is read through `r`, so from one snapshot of the ledger. Raises NotFound (no
+    such entry), NoCertificate (not a signature), EvidenceMismatch, or LedgerError (a damaged
+    database).
+    """
+    entries, checkpoint = _entries_behind(r, index, checkpoint)
     proofs = tuple(
-        TlogProof(e.index, tuple(ledger.inclusion_proof(e.index, checkpoint.size)), checkpoint.note) for e in entries
+        TlogProof(e.index, tuple(r.inclusion_proof(e.index, checkpoint.size)), checkpoint.note) for e in entries
     )
-    evidence = Evidence(*entries, proofs=proofs, checkpoint=checkpoint, vkey=ledger.verifier)
+    evidence = Evidence(*entries, proofs=proofs, checkpoint=checkpoint, vkey=r.verifier)
     evidence.facts()  # refuse evidence that does not belong together
     return evidence

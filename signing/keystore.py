@@ -39,7 +39,7 @@ class KeyStore:
     def create(self, name: str, passphrase: str) -> VerifierKey:
         """Make a new Ed25519 key named `name`, store it encrypted, return its verifier key."""
         if not passphrase:
-            raise WrongPassphrase("a key needs a passphrase")
+            raise WrongPassphrase("a key needs a passphrase", code="passphrase.missing")
         private = Ed25519PrivateKey.generate()
         vkey = VerifierKey(name, private.public_key().public_bytes_raw())
         pem = encrypt_pkcs8(unencrypted_der(private), passphrase.encode(), self.iterations)
@@ -67,19 +67,33 @@ class KeyStore:
             pem = path.read_bytes()
             mode = stat.S_IMODE(path.stat().st_mode)
         except FileNotFoundError as e:
-            raise KeyNotFound(f"no key file for {vkey.name} in {self.directory}") from e
+            raise KeyNotFound(
+                f"no key file for {vkey.name} in {self.directory}",
+                code="keyfile.missing",
+                name=vkey.name,
+                directory=self.directory,
+            ) from e
         if mode & 0o077:
-            raise KeyFileInvalid(f"{path} is readable by others (mode {mode:o}); run chmod 600 on it")
+            raise KeyFileInvalid(
+                f"{path} is readable by others (mode {mode:o}); run chmod 600 on it",
+                code="keyfile.mode",
+                path=path,
+                mode=f"{mode:o}",
+            )
         try:
             private = load_pem_private_key(pem, passphrase.encode())
         except ValueError as e:
             if b"ENCRYPTED" in pem:
-                raise WrongPassphrase("the passphrase does not open this key") from e
-            raise KeyFileInvalid(f"{path} is not an encrypted private key") from e
+                raise WrongPassphrase("the passphrase does not open this key", code="passphrase.wrong") from e
+            raise KeyFileInvalid(f"{path} is not an encrypted private key", code="keyfile.not_a_key", path=path) from e
         except TypeError as e:
-            raise KeyFileInvalid(f"{path} is not encrypted; refusing to use it") from e
+            raise KeyFileInvalid(
+                f"{path} is not encrypted; refusing to use it", code="keyfile.unencrypted", path=path
+            ) from e
         if not isinstance(private, Ed25519PrivateKey) or private.public_key().public_bytes_raw() != vkey.public_key:
-            raise KeyFileInvalid(f"{path} does not hold the key {vkey}")
+            raise KeyFileInvalid(
+                f"{path} does not hold the key {vkey}", code="keyfile.other_key", path=path, key=str(vkey)
+            )
         return private
 
     def check(self, vkey: VerifierKey, passphrase: str) -> None:

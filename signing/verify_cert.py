@@ -1,6 +1,6 @@
 """Verification of a certificate PDF: offline from its attachments, or against a ledger.
 
-Offline (`check_certificate`): no server and no database. The PDF's attachments hold the
+Offline (`examine_certificate`): no server and no database. The PDF's attachments hold the
 four entries behind the signature, their tlog-proofs against one checkpoint, and the
 ledger's verifier key. We check the checkpoint's signature, that every leaf is in it,
 the official's signature, that the entries belong together, and that the facts in
@@ -8,8 +8,24 @@ the official's signature, that the entries belong together, and that the facts i
 the embedded key is the city's can only be known from a key published elsewhere: pass
 it as `trusted`.
 
-Against a ledger (`check_upload`): the same, trusting the ledger's own key, and also
-that the entries are this ledger's and the checkpoint is consistent with its latest.
+Against a ledger (`examine_upload`): the same, trusting the ledger's own key, and also
+that the entries are this ledger's and the checkpoint is consistent with its latest,
+all read from one snapshot of the ledger.
+
+The certificate is read once (`read_embedded`); then each check is a step over what was
+read, in the order a report lists them:
+
+    1. key          the embedded ledger key is the trusted one (when one is given)
+    2. entries      the four attached entries are well-formed, of the right kinds
+    3. checkpoint   the proofs name one checkpoint, signed by the embedded key
+    4. inclusion    every entry is in that checkpoint (needs 2, 3)
+    5. origin       the first entry, the checkpoint and the key name one origin (needs 2, 3)
+    6. statement    the official's signature verifies (needs 4, 5)
+    7. belongs      the four entries belong together (needs 4, 5)
+    8. facts        certificate.json states exactly the ledger's facts (needs 7)
+    9. page         the printed page shows exactly those facts (needs 7)
+   10. ledger       (upload) the entries are this ledger's, byte for byte (needs 1, 4)
+   11. consistency  (upload) the checkpoint is consistent with this ledger's latest (needs 10)
 
 Reading a file that is not a certificate raises a `CertificateInvalid` child that says
 which way it is not (not a PDF, damaged, not a certificate, an attachment missing);
@@ -25,39 +41,35 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from types import MappingProxyType
+from typing import Any
 
 from pypdf import PdfReader
 
 from ledger.checkpoint import Checkpoint, TlogProof
 from ledger.entries import Entry, entry_from_leaf
 from ledger.errors import InvalidInput, LedgerError, NoteInvalid, NotFound, ProofInvalid
-from ledger.merkle import verify_consistency, verify_inclusion
+from ledger.merkle import Hash, verify_consistency, verify_inclusion
 from ledger.note import VerifierKey
+from ledger.reader import Reader
 from ledger.store import Ledger
 
-from .certificate import (
-    FORMAT,
-    MANIFEST,
-    VKEY_FILE,
-    Presentation,
-    entry_file,
-    page_lines,
-    proof_file,
-)
-from .checks import Check, Checks, Failed, NotChecked, Outcome
+from .cert_layout import page_lines
+from .cert_words import Presentation
+from .certificate import FORMAT, MANIFEST, VKEY_FILE, entry_file, proof_file
+from .checks import Check, Failed, NotChecked, Read, attempt, establish, got, run
 from .errors import (
     AttachmentMissing,
     CertificateDamaged,
     CertificateEdited,
     CertificateInvalid,
-    EvidenceMismatch,
     ForeignCertificate,
     NotACertificate,
     NotAPdf,
     Reason,
 )
-from .facts import KINDS, SignatureFacts, signature_facts
+from .facts import KINDS, Behind, SignatureFacts, signature_facts
 from .statement import check_signed_entry
 from .verify_entry import Revocation, revocation_of
 
@@ -127,7 +139,7 @@ class Embedded:
     pages: int
 
 
-def _manifest(raw: bytes) -> dict:
+def _manifest(raw: bytes) -> dict[str, Any]:
     try:
         value = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
@@ -164,7 +176,8 @@ def read_embedded(data: bytes) -> Embedded:
         claimed = SignatureFacts.from_json(m.get("facts"))
     except LedgerError as e:
         raise CertificateEdited(f"{MANIFEST} is malformed: {e}") from e
-    leaves, proofs = {}, {}
+    leaves: dict[int, bytes] = {}
+    proofs: dict[int, bytes] = {}
     for i in indexes:
         for name, into in ((entry_file(i), leaves), (proof_file(i), proofs)):
             if name not in files:
@@ -209,7 +222,7 @@ class CertificateReport:
     presentation: Presentation
     vkey: VerifierKey  # the embedded ledger key
     key_trust: KeyTrust
-    revocation: Revocation | None = None  # set by `check_upload` when the key has been revoked since
+    revocation: Revocation | None = None  # set by `examine_upload` when the key has been revoked since
 
     @property
     def intact(self) -> bool:
@@ -241,7 +254,7 @@ def _squash(text: str) -> str:
     return "".join(text.split())
 
 
-def compare_page(expected: list[str], page_text: str) -> None:
+def check_page(expected: list[str], page_text: str) -> None:
     """Raise Failed naming the first line where the page's text differs from `expected`.
 
     Spaces and line breaks are ignored (text extraction may join or split lines); every
@@ -263,7 +276,7 @@ def compare_page(expected: list[str], page_text: str) -> None:
     raise Failed("the page's text is not the ledger's", Reason.EDITED)
 
 
-def compare_facts(claimed: SignatureFacts, actual: SignatureFacts) -> None:
+def check_facts(claimed: SignatureFacts, actual: SignatureFacts) -> None:
     """Raise Failed naming the first fact in which `claimed` differs from the ledger's."""
     for name in actual.__dataclass_fields__:
         a, b = getattr(claimed, name), getattr(actual, name)
@@ -271,204 +284,269 @@ def compare_facts(claimed: SignatureFacts, actual: SignatureFacts) -> None:
             raise Failed(f"{MANIFEST} says {name} is {a!s:.80} where the ledger says {b!s:.80}", Reason.EDITED)
 
 
-@dataclass
-class _Found:
-    """What the checks learn as they go (each check reads what the ones before it found)."""
-
-    entries: list[Entry] | None = None
-    proofs: dict[int, TlogProof] | None = None
-    checkpoint: Checkpoint | None = None
-    facts: SignatureFacts | None = None
+# -- the certificate against its own evidence: steps 1-9 --------------------------------------
 
 
-def _check_embedded(em: Embedded, trusted: VerifierKey | None) -> tuple[Checks, _Found]:
-    checks, found = Checks(), _Found()
+@dataclass(frozen=True)
+class Opened:
+    """A certificate's evidence once its entries parsed (step 2) and its checkpoint's
+    signature verified (step 3): what steps 4-7 examine."""
 
-    def key() -> str:
-        if trusted is None:
-            raise NotChecked(
-                f"only the key embedded in the PDF was used ({em.vkey}): trust must come from a key "
-                "published elsewhere, such as the city's website; compare it, or give it with --vkey"
-            )
-        if em.vkey != trusted:
-            raise Failed(
-                f"the certificate's ledger key {em.vkey} is not the trusted key {trusted}: it comes from "
-                "another ledger",
-                Reason.FOREIGN,
-            )
-        return f"the embedded ledger key is the trusted key {trusted}"
+    em: Embedded
+    entries: Behind
+    checkpoint: Checkpoint
+    proofs: Mapping[int, TlogProof]
 
-    def entries() -> str:
-        parsed = []
-        for i, kind in zip(em.indexes, KINDS, strict=True):
-            try:
-                entry = entry_from_leaf(em.leaves[i])
-            except InvalidInput as e:
-                raise Failed(f"{entry_file(i)} is not a valid ledger entry: {e}") from e
-            if entry.index != i:
-                raise Failed(f"{entry_file(i)} holds entry {entry.index}")
-            if entry.kind != kind:
-                raise Failed(f"{entry_file(i)} is a {entry.kind} entry, not {ROLE_NAMES[kind]}")
-            parsed.append(entry)
-        found.entries = parsed
-        return f"entries {', '.join(map(str, em.indexes))} are well-formed ledger entries"
 
-    def checkpoint() -> str:
-        proofs, notes = {}, set()
-        for i in em.indexes:
-            try:
-                proof = TlogProof.parse(em.proofs[i])
-            except NoteInvalid as e:
-                raise Failed(f"{proof_file(i)} is not a tlog-proof: {e}") from e
-            if proof.index != i:
-                raise Failed(f"{proof_file(i)} proves entry {proof.index}, not {i}")
-            proofs[i] = proof
-            notes.add(proof.checkpoint_note)
-        if len(notes) != 1:
-            raise Failed("the proofs are against different checkpoints")
-        try:
-            found.checkpoint = Checkpoint.open(notes.pop(), em.vkey)
-        except NoteInvalid as e:
-            raise Failed(f"the checkpoint is not signed by the ledger key: {e}") from e
-        found.proofs = proofs
-        return f"the checkpoint of size {found.checkpoint.size} is signed by {em.vkey.name}"
-
-    def inclusion() -> str:
-        cp = found.checkpoint
-        assert cp is not None and found.entries is not None and found.proofs is not None
-        for entry in found.entries:
-            try:
-                verify_inclusion(entry.leaf_hash, entry.index, cp.size, found.proofs[entry.index].hashes, cp.root)
-            except ProofInvalid as e:
-                raise Failed(
-                    f"{ROLE_NAMES[entry.kind]} (entry {entry.index}) is not in the signed checkpoint: "
-                    f"its leaf or its proof was altered ({e})"
-                ) from e
-        return f"all four entries are in the checkpoint of size {cp.size} (RFC 6962 inclusion proofs)"
-
-    def origin() -> str:
-        assert found.entries is not None and found.checkpoint is not None
-        created, cp = found.entries[0], found.checkpoint
-        if created.fields["ledger_key"] != str(em.vkey):
-            raise Failed(
-                f"the ledger's first entry names the key {created.fields['ledger_key']}, not the embedded {em.vkey}"
-            )
-        if not created.fields["origin"] == cp.origin == em.vkey.name:
-            raise Failed(
-                f"the origins differ: first entry {created.fields['origin']!r}, checkpoint "
-                f"{cp.origin!r}, key {em.vkey.name!r}"
-            )
-        return f"the first entry, the checkpoint and the key all name the origin {cp.origin}"
-
-    def statement() -> str:
-        assert found.entries is not None and found.checkpoint is not None
-        signed = found.entries[3]
-        check_signed_entry(signed, found.checkpoint.origin)
-        return f"the official's Ed25519 signature verifies with the key {signed.fields['key']}"
-
-    def belongs() -> str:
-        assert found.entries is not None and found.checkpoint is not None
-        try:
-            found.facts = f = signature_facts(*found.entries, found.checkpoint)
-        except EvidenceMismatch as e:
-            raise Failed(str(e)) from e
-        return (
-            f"the key was enrolled to NIP {f.nip} at entry {f.enrolled_index}; the text signed was published "
-            f"at entry {f.commitment_index}"
+def _key(em: Embedded, trusted: VerifierKey | None) -> str:
+    """1. The embedded ledger key is the key the caller trusts."""
+    if trusted is None:
+        raise NotChecked(
+            f"only the key embedded in the PDF was used ({em.vkey}): trust must come from a key "
+            "published elsewhere, such as the city's website; compare it, or give it with --vkey"
         )
-
-    def facts() -> str:
-        assert found.facts is not None
-        compare_facts(em.claimed, found.facts)
-        return f"{MANIFEST} states exactly the ledger's facts"
-
-    def page() -> str:
-        assert found.facts is not None
-        if em.pages != 1:
-            raise Failed(f"a certificate has one page, this PDF has {em.pages}")
-        compare_page(page_lines(found.facts, em.vkey.fingerprint, em.presentation), em.page_text)
-        return "the printed page shows exactly the ledger's facts"
-
-    checks.run("key", key, reason=Reason.FOREIGN)
-    checks.run("entries", entries, reason=Reason.EDITED)
-    checks.run("checkpoint", checkpoint, reason=Reason.EDITED)
-    checks.run("inclusion", inclusion, needs=("entries", "checkpoint"), reason=Reason.EDITED)
-    checks.run("origin", origin, needs=("entries", "checkpoint"), reason=Reason.EDITED)
-    checks.run("statement", statement, needs=("inclusion", "origin"), reason=Reason.EDITED)
-    checks.run("belongs", belongs, needs=("inclusion", "origin"), reason=Reason.EDITED)
-    checks.run("facts", facts, needs=("belongs",), reason=Reason.EDITED)
-    checks.run("page", page, needs=("belongs",), reason=Reason.EDITED)
-    return checks, found
+    if em.vkey != trusted:
+        raise Failed(
+            f"the certificate's ledger key {em.vkey} is not the trusted key {trusted}: it comes from another ledger",
+            Reason.FOREIGN,
+        )
+    return f"the embedded ledger key is the trusted key {trusted}"
 
 
-def _trust(checks: Checks) -> KeyTrust:
-    outcome = checks.outcome("key")
-    if outcome is Outcome.PASSED:
-        return KeyTrust.TRUSTED
-    return KeyTrust.MISMATCH if outcome is Outcome.FAILED else KeyTrust.EMBEDDED_ONLY
+def _entries(em: Embedded) -> tuple[str, Behind]:
+    """2. Each attached entry is a well-formed ledger entry of its index and kind."""
+    parsed = []
+    for i, kind in zip(em.indexes, KINDS, strict=True):
+        try:
+            entry = entry_from_leaf(em.leaves[i])
+        except InvalidInput as e:
+            raise Failed(f"{entry_file(i)} is not a valid ledger entry: {e}") from e
+        if entry.index != i:
+            raise Failed(f"{entry_file(i)} holds entry {entry.index}")
+        if entry.kind != kind:
+            raise Failed(f"{entry_file(i)} is a {entry.kind} entry, not {ROLE_NAMES[kind]}")
+        parsed.append(entry)
+    created, enrolled, published, signed = parsed
+    found = f"entries {', '.join(map(str, em.indexes))} are well-formed ledger entries"
+    return found, (created, enrolled, published, signed)
 
 
-def check_certificate(data: bytes, trusted: VerifierKey | None = None) -> CertificateReport:
-    """Check a certificate PDF offline, from its attachments only.
+def _checkpoint(em: Embedded) -> tuple[str, tuple[Checkpoint, Mapping[int, TlogProof]]]:
+    """3. Every proof is against one checkpoint, and the embedded key signed it."""
+    proofs: dict[int, TlogProof] = {}
+    notes: set[str] = set()
+    for i in em.indexes:
+        try:
+            proof = TlogProof.parse(em.proofs[i])
+        except NoteInvalid as e:
+            raise Failed(f"{proof_file(i)} is not a tlog-proof: {e}") from e
+        if proof.index != i:
+            raise Failed(f"{proof_file(i)} proves entry {proof.index}, not {i}")
+        proofs[i] = proof
+        notes.add(proof.checkpoint_note)
+    if len(notes) != 1:
+        raise Failed("the proofs are against different checkpoints")
+    try:
+        checkpoint = Checkpoint.open(notes.pop(), em.vkey)
+    except NoteInvalid as e:
+        raise Failed(f"the checkpoint is not signed by the ledger key: {e}") from e
+    found = f"the checkpoint of size {checkpoint.size} is signed by {em.vkey.name}"
+    return found, (checkpoint, MappingProxyType(proofs))
+
+
+def _inclusion(o: Opened) -> str:
+    """4. Every entry is in the signed checkpoint."""
+    cp = o.checkpoint
+    for entry in o.entries:
+        try:
+            verify_inclusion(entry.leaf_hash, entry.index, cp.size, o.proofs[entry.index].hashes, cp.root)
+        except ProofInvalid as e:
+            raise Failed(
+                f"{ROLE_NAMES[entry.kind]} (entry {entry.index}) is not in the signed checkpoint: "
+                f"its leaf or its proof was altered ({e})"
+            ) from e
+    return f"all four entries are in the checkpoint of size {cp.size} (RFC 6962 inclusion proofs)"
+
+
+def _origin(o: Opened) -> str:
+    """5. The first entry names the embedded key, and it, the checkpoint and the key name one origin."""
+    created, cp, vkey = o.entries[0], o.checkpoint, o.em.vkey
+    if created.fields["ledger_key"] != str(vkey):
+        raise Failed(f"the ledger's first entry names the key {created.fields['ledger_key']}, not the embedded {vkey}")
+    if not created.fields["origin"] == cp.origin == vkey.name:
+        raise Failed(
+            f"the origins differ: first entry {created.fields['origin']!r}, checkpoint {cp.origin!r}, key {vkey.name!r}"
+        )
+    return f"the first entry, the checkpoint and the key all name the origin {cp.origin}"
+
+
+def _statement(o: Opened) -> str:
+    """6. The official's signature over the signature entry verifies."""
+    signed = o.entries[3]
+    check_signed_entry(signed, o.checkpoint.origin)
+    return f"the official's Ed25519 signature verifies with the key {signed.fields['key']}"
+
+
+def _belongs(o: Opened) -> tuple[str, SignatureFacts]:
+    """7. The four entries belong together; what they say are the ledger's facts."""
+    f = signature_facts(*o.entries, o.checkpoint)
+    found = (
+        f"the key was enrolled to NIP {f.nip} at entry {f.enrolled_index}; the text signed was published "
+        f"at entry {f.commitment_index}"
+    )
+    return found, f
+
+
+def _facts(em: Embedded, facts: SignatureFacts) -> str:
+    """8. certificate.json states exactly the ledger's facts."""
+    check_facts(em.claimed, facts)
+    return f"{MANIFEST} states exactly the ledger's facts"
+
+
+def _page(em: Embedded, facts: SignatureFacts) -> str:
+    """9. The printed page shows exactly the ledger's facts, as certificate.json says it was printed."""
+    if em.pages != 1:
+        raise Failed(f"a certificate has one page, this PDF has {em.pages}")
+    check_page(page_lines(facts, em.vkey.fingerprint, em.presentation), em.page_text)
+    return "the printed page shows exactly the ledger's facts"
+
+
+@dataclass(frozen=True)
+class Examined:
+    """What steps 1-9 found, and what the steps against a ledger need of it."""
+
+    checks: tuple[Check, ...]
+    key: Check
+    inclusion: Check
+    proven: Checkpoint | None  # the certificate's checkpoint, when every entry is proven in it
+    facts: SignatureFacts | None  # the ledger's facts, read from the entries (step 7)
+
+    @property
+    def key_trust(self) -> KeyTrust:
+        if self.key.passed:
+            return KeyTrust.TRUSTED
+        return KeyTrust.MISMATCH if self.key.failed else KeyTrust.EMBEDDED_ONLY
+
+
+def examine_embedded(em: Embedded, trusted: VerifierKey | None) -> Examined:
+    """Steps 1-9: the certificate against its own evidence and the key the caller trusts."""
+    edited = Reason.EDITED
+    key = run("key", partial(_key, trusted=trusted), em, reason=Reason.FOREIGN)
+    entries, parsed = establish("entries", _entries, em, reason=edited)
+    checkpoint, signed = establish("checkpoint", _checkpoint, em, reason=edited)
+    opened = None if parsed is None or signed is None else Opened(em, parsed, *signed)
+    inclusion = run("inclusion", _inclusion, opened, needs=(entries, checkpoint), reason=edited)
+    origin = run("origin", _origin, opened, needs=(entries, checkpoint), reason=edited)
+    statement = run("statement", _statement, opened, needs=(inclusion, origin), reason=edited)
+    belongs, facts = establish("belongs", _belongs, opened, needs=(inclusion, origin), reason=edited)
+    stated = run("facts", partial(_facts, em), facts, needs=(belongs,), reason=edited)
+    page = run("page", partial(_page, em), facts, needs=(belongs,), reason=edited)
+    checks = (key, entries, checkpoint, inclusion, origin, statement, belongs, stated, page)
+    proven = opened.checkpoint if opened is not None and inclusion.passed else None
+    return Examined(checks, key, inclusion, proven, facts)
+
+
+def examine_certificate(data: bytes, trusted: VerifierKey | None = None) -> CertificateReport:
+    """Check a certificate PDF offline, from its attachments only; `trusted` is the ledger
+    key published elsewhere (without it, trust in the embedded key is left to the reader).
 
     Raises NotAPdf, CertificateDamaged, NotACertificate, AttachmentMissing or
     CertificateEdited when the file cannot be read as a certificate at all; every other
     finding is a check in the report.
     """
     em = read_embedded(data)
-    checks, found = _check_embedded(em, trusted)
-    return CertificateReport(em.index, checks.done(), found.facts, em.presentation, em.vkey, _trust(checks))
+    found = examine_embedded(em, trusted)
+    return CertificateReport(em.index, found.checks, found.facts, em.presentation, em.vkey, found.key_trust)
 
 
-def verify_certificate(data: bytes, trusted: VerifierKey | None = None) -> CertificateReport:
-    """Like `check_certificate`, but raise the first failure (CertificateEdited, ForeignCertificate)."""
-    report = check_certificate(data, trusted)
+def verify_certificate(data: bytes, trusted: VerifierKey) -> CertificateReport:
+    """Verify a certificate PDF offline against the ledger key `trusted`: return its report
+    (for the facts it proves) only when every check passed.
+
+    Raises what `examine_certificate` raises, and ForeignCertificate (another ledger's key)
+    or CertificateEdited (any other failed check).
+    """
+    report = examine_certificate(data, trusted)
     report.verify()
     return report
 
 
-def check_upload(ledger: Ledger, data: bytes) -> CertificateReport:
+# -- the certificate against this ledger: steps 10-11 -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ours:
+    """What this ledger holds of a certificate's evidence, read from one snapshot.
+
+    A read that failed holds the error it raised; the step that needs it fails with it.
+    """
+
+    leaves: Mapping[int, bytes]  # the certificate's entries, by index
+    entries: Mapping[int, Read[Entry]]  # this ledger's entry of each of those indexes
+    proven: Checkpoint  # the certificate's checkpoint
+    latest: Read[Checkpoint]  # this ledger's latest
+    same_size: Read[Checkpoint]  # this ledger's checkpoint of the certificate's size
+    consistency_proof: Read[list[Hash]]  # from the certificate's size to the latest
+    revocation: Read[Revocation | None]  # of the signer's key (None without facts)
+
+
+def load_ours(r: Reader, em: Embedded, proven: Checkpoint, facts: SignatureFacts | None) -> Ours:
+    """Read what steps 10-11 need from `r`."""
+    latest = attempt(r.checkpoint)
+    return Ours(
+        leaves=em.leaves,
+        entries={i: attempt(partial(r.entry, i)) for i in em.leaves},
+        proven=proven,
+        latest=latest,
+        same_size=attempt(partial(r.checkpoint, proven.size)),
+        consistency_proof=attempt(lambda: r.consistency_proof(proven.size, got(latest).size)),
+        revocation=None if facts is None else attempt(partial(revocation_of, r, facts.key)),
+    )
+
+
+def _in_ledger(o: Ours) -> str:
+    """10. The certificate's entries are this ledger's, byte for byte."""
+    for i, leaf in o.leaves.items():
+        ours = o.entries[i]
+        if isinstance(ours, NotFound):
+            raise Failed(f"this ledger has no entry {i}: the certificate is from another ledger") from ours
+        if got(ours).leaf != leaf:
+            raise Failed(f"entry {i} in the certificate is not entry {i} of this ledger")
+    return "the four entries are this ledger's, byte for byte"
+
+
+def _consistency(o: Ours) -> str:
+    """11. The certificate's checkpoint is this ledger's, and consistent with its latest."""
+    cp, latest = o.proven, got(o.latest)
+    if cp.size > latest.size:
+        raise Failed(f"the certificate's checkpoint (size {cp.size}) is newer than this ledger (size {latest.size})")
+    if got(o.same_size).root != cp.root:
+        raise Failed(
+            f"this ledger's checkpoint of size {cp.size} has another root: the ledger was rewritten, "
+            "or the certificate comes from a fork of it"
+        )
+    try:
+        verify_consistency(cp.size, latest.size, cp.root, latest.root, got(o.consistency_proof))
+    except ProofInvalid as e:
+        raise Failed(f"the certificate's checkpoint is not consistent with the latest one: {e}") from e
+    return f"its checkpoint (size {cp.size}) is consistent with this ledger's latest (size {latest.size})"
+
+
+def examine_upload(ledger: Ledger, data: bytes) -> CertificateReport:
     """Check an uploaded certificate against this ledger: its key, its entries, its checkpoint.
 
-    Raises like `check_certificate` when the file is not a readable certificate.
+    What the ledger holds is read from one snapshot. Raises like `examine_certificate` when
+    the file is not a readable certificate.
     """
     em = read_embedded(data)
-    checks, found = _check_embedded(em, ledger.verifier)
-
-    def in_ledger() -> str:
-        for i, leaf in em.leaves.items():
-            try:
-                ours = ledger.entry(i)
-            except NotFound as e:
-                raise Failed(f"this ledger has no entry {i}: the certificate is from another ledger") from e
-            if ours.leaf != leaf:
-                raise Failed(f"entry {i} in the certificate is not entry {i} of this ledger")
-        return "the four entries are this ledger's, byte for byte"
-
-    def consistent() -> str:
-        cp = found.checkpoint
-        assert cp is not None
-        latest = ledger.checkpoint()
-        if cp.size > latest.size:
-            raise Failed(
-                f"the certificate's checkpoint (size {cp.size}) is newer than this ledger (size {latest.size})"
-            )
-        if ledger.checkpoint(cp.size).root != cp.root:
-            raise Failed(
-                f"this ledger's checkpoint of size {cp.size} has another root: the ledger was rewritten, "
-                "or the certificate comes from a fork of it"
-            )
-        try:
-            verify_consistency(
-                cp.size, latest.size, cp.root, latest.root, ledger.consistency_proof(cp.size, latest.size)
-            )
-        except ProofInvalid as e:
-            raise Failed(f"the certificate's checkpoint is not consistent with the latest one: {e}") from e
-        return f"its checkpoint (size {cp.size}) is consistent with this ledger's latest (size {latest.size})"
-
-    checks.run("ledger", in_ledger, needs=("key", "inclusion"), reason=Reason.FOREIGN)
-    checks.run("consistency", consistent, needs=("ledger",), reason=Reason.FOREIGN)
-    revocation = None
-    if checks.outcome("ledger") is Outcome.PASSED and found.facts is not None:
-        revocation = revocation_of(ledger, found.facts.key)
-    return CertificateReport(em.index, checks.done(), found.facts, em.presentation, em.vkey, _trust(checks), revocation)
+    found = examine_embedded(em, ledger.verifier)
+    ours = None
+    if found.key.passed and found.proven is not None:
+        with ledger.read() as r:
+            ours = load_ours(r, em, found.proven, found.facts)
+    foreign = Reason.FOREIGN
+    in_ledger = run("ledger", _in_ledger, ours, needs=(found.key, found.inclusion), reason=foreign)
+    consistency = run("consistency", _consistency, ours, needs=(in_ledger,), reason=foreign)
+    revocation = got(ours.revocation) if ours is not None and in_ledger.passed else None
+    checks = (*found.checks, in_ledger, consistency)
+    return CertificateReport(em.index, checks, found.facts, em.presentation, em.vkey, found.key_trust, revocation)

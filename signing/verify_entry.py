@@ -1,10 +1,18 @@
 """Online verification of one signature entry, for the page a certificate's QR code opens.
 
-`check_entry` answers VALID, INVALID or KEY REVOKED (since when) for entry `index`, after
-checking the official's signature, the key (enrolled, not revoked before it signed), the
-entry's inclusion in the checkpoint signed when it was appended, that checkpoint's
-consistency with the latest one, the hash chain link to the entry before, and — when the
-QR code's `h` is given — that the printed certificate is of this very entry.
+`examine_entry` answers VALID, INVALID or KEY REVOKED (since when) for entry `index`. It
+reads what the checks need from one snapshot of the ledger (`load_entry`: the entry, the
+key's record and revocation, the checkpoint signed when the entry was appended and the
+latest one, the proofs, the entry before it and the facts of the signature), then runs
+each check as a step over it, in the order the page lists them:
+
+    1. statement    the official's Ed25519 signature over the entry verifies
+    2. active_key   the key was enrolled before it signed, and not revoked before
+    3. inclusion    the entry is in the checkpoint signed when it was appended
+    4. consistency  that checkpoint is consistent with the latest one (needs 3)
+    5. chain        the entry's prev is the leaf hash of the entry before it
+    6. belongs      the enrolment and the commitment behind it belong to this signature
+    7. printed      the QR code's `h` begins this entry's leaf hash (when given)
 """
 
 from __future__ import annotations
@@ -14,16 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlmodel import select
-
 from ledger.checkpoint import Checkpoint
-from ledger.errors import LedgerError
-from ledger.merkle import verify_consistency, verify_inclusion
-from ledger.models import OfficialKey
+from ledger.entries import Entry
+from ledger.merkle import Hash, verify_consistency, verify_inclusion
+from ledger.reader import Reader
 from ledger.store import Ledger
 
-from .checks import Check, Checks, Failed, NotChecked
-from .errors import EvidenceMismatch
+from .checks import Check, Failed, NotChecked, Read, attempt, got, read_or_none, run
 from .facts import SignatureFacts, enrolment_index, gather_evidence, signature_entry
 from .statement import check_signed_entry
 
@@ -45,13 +50,13 @@ class Revocation:
     reason: str
 
 
-def revocation_of(ledger: Ledger, key: str) -> Revocation | None:
-    """The revocation of an official's key, read from its `key.revoked` entry; None if still active."""
-    with ledger.session() as s:
-        revoked = s.exec(select(OfficialKey.revoked_index).where(OfficialKey.key == key)).first()
-    if revoked is None:
+def revocation_of(r: Reader, key: str) -> Revocation | None:
+    """The revocation of an official's key, read from its `key.revoked` entry; None if still
+    active (or unknown). Raises NotFound when that entry is missing (a damaged database)."""
+    record = r.key(key)
+    if record is None or record.revoked_index is None:
         return None
-    entry = ledger.entry(revoked)
+    entry = r.entry(record.revoked_index)
     return Revocation(entry.index, entry.time, entry.fields["reason"])
 
 
@@ -72,91 +77,145 @@ class EntryReport:
         return any(c.name == "printed" and c.failed for c in self.checks)
 
 
-def check_entry(ledger: Ledger, index: int, h: str | None = None) -> EntryReport:
-    """Verify signature entry `index` against the ledger; `h` is the QR code's leaf-hash prefix.
+@dataclass(frozen=True)
+class EntrySubject:
+    """What the checks of signature entry `index` read, all from one snapshot of the ledger.
 
-    Raises NotFound (no such entry) or NoCertificate (the entry is not a signature).
+    A read that failed holds the error it raised; the step that needs it fails with it.
     """
-    signed = signature_entry(ledger, index)
-    latest = ledger.checkpoint()
-    checks = Checks()
-    facts: list[SignatureFacts] = []
-    revocations: list[Revocation | None] = []  # read once, by the key check when it gets that far
-    included: list[Checkpoint] = []  # the checkpoint the inclusion check opened
 
-    def statement() -> str:
-        check_signed_entry(signed, ledger.origin)
-        return f"the official's Ed25519 signature verifies with the key {signed.fields['key']}"
+    index: int
+    signed: Entry
+    h: str | None  # the QR code's leaf-hash prefix, if the link had one
+    origin: str
+    ledger_name: str  # the name of the ledger's verifier key
+    size: int  # how many entries the snapshot holds
+    latest: Checkpoint
+    enrolled: Read[int]  # the index of the key's `key.enrolled` entry
+    revocation: Read[Revocation | None]
+    appended: Read[Checkpoint]  # the checkpoint signed when the entry was appended
+    inclusion_proof: Read[list[Hash]]  # of the entry, against `appended`
+    consistency_proof: Read[list[Hash]]  # from `appended` to `latest`
+    before: Read[Entry]  # entry index - 1
+    facts: Read[SignatureFacts]  # from the evidence gathered against `latest`
 
-    def key() -> str:
-        enrolled = enrolment_index(ledger, signed.fields["key"])
-        revocation = revocation_of(ledger, signed.fields["key"])
-        revocations.append(revocation)
-        if enrolled >= index:
-            raise Failed(f"the key was enrolled at entry {enrolled}, after this signature")
-        if revocation is not None and revocation.index < index:
-            raise Failed(f"the key was revoked at entry {revocation.index}, before this signature")
-        return f"the key was enrolled at entry {enrolled} and was active when it signed"
 
-    def inclusion() -> str:
-        at = ledger.checkpoint(index + 1)  # signed when this entry was appended
-        included.append(at)
-        verify_inclusion(signed.leaf_hash, index, at.size, ledger.inclusion_proof(index, at.size), at.root)
-        return f"the entry is in the checkpoint of size {at.size}, signed by {ledger.verifier.name}"
+def load_entry(r: Reader, index: int, h: str | None = None) -> EntrySubject:
+    """Read what the checks of signature entry `index` need.
 
-    def consistency() -> str:
-        size = ledger.size()
-        if latest.size != size:
-            raise Failed(f"the latest checkpoint says size {latest.size}, but the ledger holds {size} entries")
-        at = included[0]
-        verify_consistency(at.size, latest.size, at.root, latest.root, ledger.consistency_proof(at.size, latest.size))
-        return f"that checkpoint is consistent with the latest one (size {latest.size}): nothing was rewritten since"
+    Raises NotFound (no such entry, or no ledger yet) or NoCertificate (not a signature).
+    """
+    signed = signature_entry(r, index)
+    latest = r.checkpoint()
+    key = signed.fields["key"]
+    appended = attempt(lambda: r.checkpoint(index + 1))
+    return EntrySubject(
+        index=index,
+        signed=signed,
+        h=h,
+        origin=r.origin,
+        ledger_name=r.verifier.name,
+        size=r.size(),
+        latest=latest,
+        enrolled=attempt(lambda: enrolment_index(r, key)),
+        revocation=attempt(lambda: revocation_of(r, key)),
+        appended=appended,
+        inclusion_proof=attempt(lambda: r.inclusion_proof(index, got(appended).size)),
+        consistency_proof=attempt(lambda: r.consistency_proof(got(appended).size, latest.size)),
+        before=attempt(lambda: r.entry(index - 1)),
+        facts=attempt(lambda: gather_evidence(r, index, latest).facts()),
+    )
 
-    def chain() -> str:
-        before = ledger.entry(index - 1)
-        if signed.prev != before.leaf_hash:
-            raise Failed(f"the entry's prev is not the hash of entry {index - 1}: the chain is broken")
-        return f"prev is the leaf hash of entry {index - 1}"
 
-    def evidence() -> str:
-        try:
-            facts.append(gather_evidence(ledger, index, latest).facts())
-        except EvidenceMismatch as e:
-            raise Failed(str(e)) from e
-        return "the signer's enrolment and the commitment signed belong to this signature"
+# -- the steps, in order --------------------------------------------------------------------
 
-    def printed() -> str:
-        if h is None:
-            raise NotChecked("no printed certificate to compare (the link had no h=)")
-        given = h.strip().lower()
-        actual = signed.leaf_hash.hex()
-        if not _HEX.fullmatch(given) or not actual.startswith(given):
-            raise Failed(
-                f"the printed certificate does not match entry {index}: it shows {h[:64]!r}, the entry's "
-                f"hash begins {actual[:16]}"
-            )
-        return f"the printed certificate matches entry {index} (hash {actual[:16]}…)"
 
-    checks.run("statement", statement)
-    checks.run("active_key", key)
-    checks.run("inclusion", inclusion)
-    checks.run("consistency", consistency, needs=("inclusion",))
-    checks.run("chain", chain)
-    checks.run("belongs", evidence)
-    checks.run("printed", printed)
-    items = checks.done()
-    revocation = revocations[0] if revocations else _revocation(ledger, signed.fields["key"])
-    if any(c.failed for c in items):
+def _statement(s: EntrySubject) -> str:
+    """1. The official's signature over the entry verifies."""
+    check_signed_entry(s.signed, s.origin)
+    return f"the official's Ed25519 signature verifies with the key {s.signed.fields['key']}"
+
+
+def _active_key(s: EntrySubject) -> str:
+    """2. The key was enrolled before this signature and not revoked before it."""
+    enrolled, revocation = got(s.enrolled), got(s.revocation)
+    if enrolled >= s.index:
+        raise Failed(f"the key was enrolled at entry {enrolled}, after this signature")
+    if revocation is not None and revocation.index < s.index:
+        raise Failed(f"the key was revoked at entry {revocation.index}, before this signature")
+    return f"the key was enrolled at entry {enrolled} and was active when it signed"
+
+
+def _inclusion(s: EntrySubject) -> str:
+    """3. The entry is in the checkpoint signed when it was appended."""
+    at = got(s.appended)
+    verify_inclusion(s.signed.leaf_hash, s.index, at.size, got(s.inclusion_proof), at.root)
+    return f"the entry is in the checkpoint of size {at.size}, signed by {s.ledger_name}"
+
+
+def _consistency(s: EntrySubject) -> str:
+    """4. That checkpoint is consistent with the latest one, which covers the whole ledger."""
+    latest = s.latest
+    if latest.size != s.size:
+        raise Failed(f"the latest checkpoint says size {latest.size}, but the ledger holds {s.size} entries")
+    at = got(s.appended)
+    verify_consistency(at.size, latest.size, at.root, latest.root, got(s.consistency_proof))
+    return f"that checkpoint is consistent with the latest one (size {latest.size}): nothing was rewritten since"
+
+
+def _chain(s: EntrySubject) -> str:
+    """5. The entry's prev is the leaf hash of the entry before it."""
+    if s.signed.prev != got(s.before).leaf_hash:
+        raise Failed(f"the entry's prev is not the hash of entry {s.index - 1}: the chain is broken")
+    return f"prev is the leaf hash of entry {s.index - 1}"
+
+
+def _belongs(s: EntrySubject) -> str:
+    """6. The signer's enrolment and the commitment signed belong to this signature."""
+    got(s.facts)
+    return "the signer's enrolment and the commitment signed belong to this signature"
+
+
+def _printed(s: EntrySubject) -> str:
+    """7. The printed certificate (the QR code's `h`) is of this very entry."""
+    if s.h is None:
+        raise NotChecked("no printed certificate to compare (the link had no h=)")
+    given = s.h.strip().lower()
+    actual = s.signed.leaf_hash.hex()
+    if not _HEX.fullmatch(given) or not actual.startswith(given):
+        raise Failed(
+            f"the printed certificate does not match entry {s.index}: it shows {s.h[:64]!r}, the entry's "
+            f"hash begins {actual[:16]}"
+        )
+    return f"the printed certificate matches entry {s.index} (hash {actual[:16]}…)"
+
+
+def _examine(s: EntrySubject) -> EntryReport:
+    """Run the steps over `s`, in order, and say what they found."""
+    statement = run("statement", _statement, s)
+    active_key = run("active_key", _active_key, s)
+    inclusion = run("inclusion", _inclusion, s)
+    consistency = run("consistency", _consistency, s, needs=(inclusion,))
+    chain = run("chain", _chain, s)
+    belongs = run("belongs", _belongs, s)
+    printed = run("printed", _printed, s)
+    checks = (statement, active_key, inclusion, consistency, chain, belongs, printed)
+    revocation = read_or_none(s.revocation)
+    if any(c.failed for c in checks):
         verdict = Verdict.INVALID
     elif revocation is not None:
         verdict = Verdict.KEY_REVOKED
     else:
         verdict = Verdict.VALID
-    return EntryReport(index, verdict, items, facts[0] if facts else None, revocation, latest)
+    return EntryReport(s.index, verdict, checks, read_or_none(s.facts), revocation, s.latest)
 
 
-def _revocation(ledger: Ledger, key: str) -> Revocation | None:
-    try:
-        return revocation_of(ledger, key)
-    except LedgerError:
-        return None
+def examine_entry(ledger: Ledger, index: int, h: str | None = None) -> EntryReport:
+    """Verify signature entry `index` against one snapshot of the ledger; `h` is the QR
+    code's leaf-hash prefix. Every finding is a check in the report.
+
+    Raises NotFound (no such entry) or NoCertificate (the entry is not a signature).
+    """
+    with ledger.read() as r:
+        subject = load_entry(r, index, h)
+    return _examine(subject)

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from ledger.store import Ledger, make_engine, normalize_url
+from ledger.db import make_engine, normalize_url
+from ledger.schema import migrate
+from ledger.store import Ledger
 from signing.actions import Context
 from signing.keystore import KeyStore
-from web.db import migrate
 
 from .factories import FAST_KDF, LedgerFactory
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlmodel import Session
 
 from ledger.note import NoteSigner
 from ledger.store import Ledger
@@ -66,3 +67,9 @@ class LedgerFactory:
 
     def sign(self, n: int, slug: str = "smart-city"):
         return actions.sign(self.ctx, slug, nip(n), passphrase(n), self.now())
+
+
+def tables(ledger: Ledger) -> Session:
+    """A session over the stored tables, for tests that look at what was written (the
+    application itself reads only through `Ledger.read()` and `Ledger.register`)."""
+    return Session(ledger.engine)

@@ -23,16 +23,14 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, or_, update
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
 
-from ledger.models import Official
+from ledger.errors import NotFound
 from ledger.nip import validate_nip
+from ledger.reader import OfficialRecord
+from ledger.register import EnrolmentRecord, Register, SessionRecord, ThrottleRecord
 from ledger.store import Ledger
 
 from .errors import FormInvalid, LinkInvalid, Throttled
-from .models import Account, EnrolmentToken, Throttle, WebSession, as_utc
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +46,6 @@ LOCK_STEP = timedelta(minutes=15)
 LOCK_MAX = timedelta(hours=24)
 
 SCOPES = ("login", "sign")
-
-
-def _write(ledger: Ledger) -> Session:
-    """A session whose transactions take the write lock at once (BEGIN IMMEDIATE on SQLite)."""
-    return Session(ledger.engine.execution_options(ikrar_write=True), expire_on_commit=False)
 
 
 def _digest(secret: str) -> str:
@@ -76,12 +69,7 @@ def check_new_password(password: str, confirm: str, nip: str) -> None:
 
 def set_password(ledger: Ledger, nip: str, password: str, now: datetime) -> None:
     """Create or replace the login of a registered person, and end their sessions."""
-    hashed = HASHER.hash(password)
-    with _write(ledger) as s, s.begin():
-        account = s.get(Account, nip) or Account(nip=nip, password_hash=hashed, password_set_at=now)
-        account.password_hash, account.password_set_at = hashed, now
-        s.add(account)
-        s.exec(delete(WebSession).where(col(WebSession.nip) == nip))
+    ledger.register.set_password(nip, HASHER.hash(password), now)
     logger.info("password set nip=%s", nip)
 
 
@@ -99,7 +87,7 @@ def _verify(stored: str | None, password: str) -> bool:
         return False
 
 
-def authenticate(ledger: Ledger, nip: str, password: str, now: datetime) -> Official:
+def authenticate(ledger: Ledger, nip: str, password: str, now: datetime) -> OfficialRecord:
     """The official whose NIP and password these are.
 
     Raises Throttled while the login is slowed down or locked, FormInvalid
@@ -110,16 +98,14 @@ def authenticate(ledger: Ledger, nip: str, password: str, now: datetime) -> Offi
     if len(nip) != 18 or not nip.isdigit() or len(password) > MAX_SECRET:
         raise FormInvalid("err.login_failed")
     check_throttle(ledger, "login", nip, now)
-    with ledger.session() as s:
-        account = s.get(Account, nip)
-        official = s.get(Official, nip)
-    stored = account.password_hash if account is not None and official is not None else None
-    right = _verify(stored, password) and account is not None and official is not None
+    official, hashed = ledger.register.login(nip)
+    stored = hashed if official is not None else None
+    right = _verify(stored, password) and stored is not None
     settle_attempt(ledger, "login", nip, now, right)
     if not right:
         raise FormInvalid("err.login_failed")
-    assert account is not None and official is not None
-    if HASHER.check_needs_rehash(account.password_hash):
+    assert official is not None and stored is not None
+    if HASHER.check_needs_rehash(stored):
         set_password(ledger, nip, password, now)
     return official
 
@@ -148,18 +134,8 @@ def new_session(
     """
     cookie = secrets.token_urlsafe(32)
     lifetime = timedelta(hours=hours if nip else ANONYMOUS_HOURS)
-    row = WebSession(
-        id_hash=_digest(cookie),
-        nip=nip,
-        csrf_token=secrets.token_urlsafe(32),
-        created_at=now,
-        expires_at=now + lifetime,
-    )
-    with _write(ledger) as s, s.begin():
-        s.exec(delete(WebSession).where(col(WebSession.expires_at) < now))
-        if replaces:
-            s.exec(delete(WebSession).where(col(WebSession.id_hash) == replaces))
-        s.add(row)
+    row = SessionRecord(_digest(cookie), nip, secrets.token_urlsafe(32), now, now + lifetime)
+    ledger.register.add_session(row, now, replaces)
     return cookie, SessionInfo(row.id_hash, nip, row.csrf_token, row.expires_at)
 
 
@@ -167,16 +143,14 @@ def load_session(ledger: Ledger, cookie: str | None, now: datetime) -> SessionIn
     """The live session named by the cookie, or None (no cookie, unknown or expired id)."""
     if not cookie or len(cookie) > 100:
         return None
-    with ledger.session() as s:
-        row = s.get(WebSession, _digest(cookie))
-    if row is None or as_utc(row.expires_at) <= now:
+    row = ledger.register.session(_digest(cookie))
+    if row is None or row.expires_at <= now:
         return None
-    return SessionInfo(row.id_hash, row.nip, row.csrf_token, as_utc(row.expires_at))
+    return SessionInfo(row.id_hash, row.nip, row.csrf_token, row.expires_at)
 
 
 def end_session(ledger: Ledger, id_hash: str) -> None:
-    with _write(ledger) as s, s.begin():
-        s.exec(delete(WebSession).where(col(WebSession.id_hash) == id_hash))
+    ledger.register.end_session(id_hash)
 
 
 # -- enrolment links --------------------------------------------------------------------
@@ -191,24 +165,20 @@ def issue_enrolment(ledger: Ledger, nip: str, by: str, now: datetime, hours: int
     nip = validate_nip(nip, now.date())
     token = secrets.token_urlsafe(32)
     expires = now + timedelta(hours=hours)
-    with _write(ledger) as s, s.begin():
-        if s.get(Official, nip) is None:
-            raise FormInvalid("err.unknown_official", nip=nip)
-        s.exec(delete(EnrolmentToken).where(col(EnrolmentToken.nip) == nip, col(EnrolmentToken.used_at).is_(None)))
-        s.add(
-            EnrolmentToken(token_hash=_digest(token), nip=nip, created_by=by[:64], created_at=now, expires_at=expires)
-        )
+    try:
+        ledger.register.add_enrolment(EnrolmentRecord(_digest(token), nip, by[:64], now, expires, None))
+    except NotFound as e:
+        raise FormInvalid("err.unknown_official", nip=nip) from e
     logger.info("enrolment link issued nip=%s by=%s", nip, by)
     return token, expires
 
 
-def pending_enrolment(ledger: Ledger, token: str, now: datetime) -> EnrolmentToken:
+def pending_enrolment(ledger: Ledger, token: str, now: datetime) -> EnrolmentRecord:
     """The unused, unexpired link of `token`; raises LinkInvalid otherwise."""
     if not token or len(token) > 100:
         raise LinkInvalid()
-    with ledger.session() as s:
-        row = s.get(EnrolmentToken, _digest(token))
-    if row is None or row.used_at is not None or as_utc(row.expires_at) <= now:
+    row = ledger.register.enrolment(_digest(token))
+    if row is None or row.used_at is not None or row.expires_at <= now:
         raise LinkInvalid()
     return row
 
@@ -218,35 +188,28 @@ def claim_enrolment(ledger: Ledger, token: str, now: datetime) -> str:
     pending (a second tab, a replay). Give it back with `release_enrolment` if the
     enrolment then fails."""
     row = pending_enrolment(ledger, token, now)
-    with _write(ledger) as s, s.begin():
-        done = s.exec(
-            update(EnrolmentToken)
-            .where(col(EnrolmentToken.token_hash) == row.token_hash, col(EnrolmentToken.used_at).is_(None))
-            .values(used_at=now)
-        )
-    if done.rowcount != 1:
+    if not ledger.register.claim_enrolment(row.token_hash, now):
         raise LinkInvalid()
     return row.nip
 
 
 def release_enrolment(ledger: Ledger, token: str) -> None:
-    with _write(ledger) as s, s.begin():
-        s.exec(update(EnrolmentToken).where(col(EnrolmentToken.token_hash) == _digest(token)).values(used_at=None))
+    ledger.register.release_enrolment(_digest(token))
 
 
 # -- throttling -------------------------------------------------------------------------
 
 
-def _wait_until(row: Throttle) -> datetime | None:
+def _wait_until(row: ThrottleRecord) -> datetime | None:
     """When the next attempt is allowed, or None when it is allowed now regardless of time."""
     if row.locked_until is not None:
-        return as_utc(row.locked_until)
+        return row.locked_until
     if row.failures > FREE_FAILURES and row.last_failure_at is not None:
-        return as_utc(row.last_failure_at) + SLOW_STEP * 2 ** (row.failures - FREE_FAILURES - 1)
+        return row.last_failure_at + SLOW_STEP * 2 ** (row.failures - FREE_FAILURES - 1)
     return None
 
 
-def _throttled(row: Throttle | None, scope: str, now: datetime) -> Throttled | None:
+def _throttled(row: ThrottleRecord | None, scope: str, now: datetime) -> Throttled | None:
     """The Throttled error of `row` at `now`, or None while attempts are allowed."""
     until = _wait_until(row) if row is not None else None
     if row is None or until is None or until <= now:
@@ -273,49 +236,31 @@ def settle_attempt(ledger: Ledger, scope: str, nip: str, now: datetime, right: b
     crash counts for nothing. Otherwise a right secret clears the count, and a wrong one
     is counted (raises Throttled when it locks the scope).
     """
-    for attempt in range(2):
-        try:
-            with _write(ledger) as s, s.begin():
-                # Forget counts that no lock holds any more, so made-up NIPs cannot fill the table.
-                s.exec(
-                    delete(Throttle).where(
-                        col(Throttle.last_failure_at) < now - LOCK_MAX,
-                        or_(col(Throttle.locked_until).is_(None), col(Throttle.locked_until) < now),
-                    )
-                )
-                row = s.exec(
-                    select(Throttle).where(Throttle.scope == scope, Throttle.nip == nip).with_for_update()
-                ).first()
-                throttled = _throttled(row, scope, now)
-                if throttled is not None:
-                    raise throttled
-                if right:
-                    if row is not None:
-                        s.delete(row)
-                    return
-                if row is None:
-                    row = Throttle(scope=scope, nip=nip, failures=0)
-                row.failures += 1
-                row.last_failure_at = now
-                row.locked_until = None
-                if row.failures >= LOCK_AFTER:
-                    row.locked_until = now + min(LOCK_MAX, LOCK_STEP * 2 ** min(row.failures - LOCK_AFTER, 10))
-                s.add(row)
-            break
-        except IntegrityError:  # the first failure was counted at the same moment elsewhere
-            if attempt:
-                raise
-    logger.warning("failed %s nip=%s failures=%d", scope, nip, row.failures)
-    if row.locked_until is not None:
-        raise Throttled(f"err.{scope}_locked", as_utc(row.locked_until))
+
+    def settle(row: ThrottleRecord | None) -> ThrottleRecord | None:
+        throttled = _throttled(row, scope, now)
+        if throttled is not None:
+            raise throttled
+        if right:
+            return None
+        failures = (0 if row is None else row.failures) + 1
+        locked = None
+        if failures >= LOCK_AFTER:
+            locked = now + min(LOCK_MAX, LOCK_STEP * 2 ** min(failures - LOCK_AFTER, 10))
+        return ThrottleRecord(scope, nip, failures, now, locked)
+
+    after = ledger.register.settle_throttle(scope, nip, Register.stale_throttles(now, now - LOCK_MAX), settle)
+    if after is None:
+        return
+    logger.warning("failed %s nip=%s failures=%d", scope, nip, after.failures)
+    if after.locked_until is not None:
+        raise Throttled(f"err.{scope}_locked", after.locked_until)
 
 
 def throttle_state(ledger: Ledger, scope: str, nip: str, now: datetime) -> Throttled | None:
     """The Throttled error an attempt now would raise, or None (for showing it on a page)."""
-    with ledger.session() as s:
-        return _throttled(s.get(Throttle, (scope, nip)), scope, now)
+    return _throttled(ledger.register.throttle(scope, nip), scope, now)
 
 
 def has_account(ledger: Ledger, nip: str) -> bool:
-    with ledger.session() as s:
-        return s.get(Account, nip) is not None
+    return ledger.register.has_account(nip)

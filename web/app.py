@@ -33,13 +33,13 @@ from .runtime import Runtime, configure_logging
 logger = logging.getLogger(__name__)
 
 # Every router of the app; one more line here is all a new group of routes needs.
-ROUTERS: list[APIRouter] = [
+ROUTERS: tuple[APIRouter, ...] = (
     routes_public.router,
     routes_account.router,
     routes_admin.router,
     routes_api.router,
     routes_verify.router,
-]
+)
 
 API_DESCRIPTION = """The public, read-only interface of an Ikrar ledger: entries with their exact
 leaf bytes, C2SP checkpoints and tlog-proofs, consistency proofs, commitments and who signed

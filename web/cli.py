@@ -25,11 +25,11 @@ from ledger.errors import ChainBroken, LedgerError, NotInitialized
 from ledger.export import export_verifier, verify_export, write_export
 from ledger.note import VerifierKey
 from signing import actions
-from signing.certificate import certificate_pdf, render_summary, write_certificates
+from signing.certificate import certificate_pdf, write_certificates
 from signing.checks import TITLES, Outcome
 from signing.errors import CertificateInvalid, SigningError
-from signing.statement import check_signed_entry
-from signing.verify_cert import MAX_PDF_BYTES, CertificateReport, KeyTrust, check_certificate
+from signing.summary import render_summary
+from signing.verify_cert import MAX_PDF_BYTES, CertificateReport, KeyTrust, examine_certificate
 from signing.wording import format_wib
 
 from . import accounts
@@ -90,7 +90,7 @@ def _ready() -> Runtime:
     """
     runtime = _runtime()
     if not runtime.ledger.is_initialized():
-        raise NotInitialized("no ledger here yet: run `ikrar init` first")
+        raise NotInitialized("no ledger here yet: run `ikrar init` first", code="ledger.not_initialized")
     return runtime
 
 
@@ -351,7 +351,6 @@ def audit_cmd(
             ledger.stored_entries(),
             ledger.stored_checkpoints(),
             trusted,
-            check_signed_entry,
             tick,
             _known(known_checkpoint),
             workers=workers,
@@ -377,7 +376,7 @@ def verify_export_cmd(
 ) -> None:
     """Verify an export folder with no database and no server. Exit 1 if anything is broken."""
     trusted = _trusted_key(vkey, export_verifier(directory), "in the folder itself")
-    report = verify_export(directory, trusted, check_signed_entry, None, _known(known_checkpoint))
+    report = verify_export(directory, trusted, None, _known(known_checkpoint))
     _report(report)
 
 
@@ -485,7 +484,7 @@ def verify_cert_cmd(
     if file.stat().st_size > MAX_PDF_BYTES:
         raise CertificateInvalid(f"{file} is larger than any certificate")
     trusted = None if vkey is None else _parse_vkey(vkey)
-    report = check_certificate(file.read_bytes(), trusted)
+    report = examine_certificate(file.read_bytes(), trusted)
     _print_certificate_report(report)
     if report.failures:
         raise typer.Exit(1)

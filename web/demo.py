@@ -19,11 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func
-from sqlmodel import select
-
 from ledger.errors import AlreadyInitialized
-from ledger.models import Official
 from signing import actions
 
 from . import accounts
@@ -164,8 +160,7 @@ def is_empty(runtime: Runtime) -> bool:
     """No ledger and nobody registered: the only state `build_demo` writes into."""
     if runtime.ledger.is_initialized():
         return False
-    with runtime.ledger.session() as s:
-        return s.exec(select(func.count()).select_from(Official)).one() == 0
+    return not runtime.ledger.register.has_officials()
 
 
 def build_demo(runtime: Runtime, progress: Callable[[str], None] = lambda _: None) -> None:

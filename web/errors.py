@@ -1,13 +1,17 @@
-"""The web shell's own error family. Each carries a catalogue key, so that its message is
-shown in the page's language; `web.app` maps these, and the ledger's and signing's errors,
-to HTTP statuses in one handler."""
+"""The web shell's own error family, and the one table that shows every error in the page's
+language.
+
+A web error carries its catalogue key. The ledger's and signing's errors carry a `code` and
+the `params` of their message (`ledger.errors.CodedError`); `CODES` maps each code to a
+catalogue key of `web/locales/*.json` and, where it differs from the class's, an HTTP
+status. `web.app` answers every error with `status_of` and `message_of`, in one handler.
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from ledger import errors as le
 from signing import errors as se
@@ -87,99 +91,167 @@ class UploadMissing(WebError):
 
 # -- the one translation of every error into a status and a message ----------------------
 
-_STATUS: tuple[tuple[type[Exception], int], ...] = (
-    (le.ChainBroken, 500),
-    (le.NotFound, 404),
-    (le.InvalidInput, 400),
-    (le.AlreadyInitialized, 409),
-    (le.NotInitialized, 503),
-    (le.Conflict, 409),
-    (le.ProofInvalid, 400),
-    (le.NoteInvalid, 400),
-    (le.SignatureRejected, 400),
-    (le.LedgerError, 503),  # the database is busy or refused; the runtime is not set up
-    (se.NoCertificate, 404),
-    (se.NotAPdf, 415),
-    (se.CertificateInvalid, 422),  # damaged, not a certificate, an attachment missing, edited, foreign
-    (se.WrongPassphrase, 403),
-    (se.WeakPassphrase, 422),
-    (se.NotAllowed, 403),
-    (se.SignatureInvalid, 400),
-    (se.KeyNotFound, 503),
-    (se.KeyFileInvalid, 503),
-    (se.SigningError, 400),
-)
 
-_CLASS_KEYS: tuple[tuple[type[Exception], str], ...] = (
-    (le.ChainBroken, "err.class.damaged"),
-    (le.NotFound, "err.class.not_found"),
-    (le.InvalidInput, "err.class.invalid"),
-    (le.NotInitialized, "err.not_initialized"),
-    (le.Conflict, "err.class.conflict"),
-    (le.AlreadyInitialized, "err.class.conflict"),
-    (le.ProofInvalid, "err.class.invalid"),
-    (le.NoteInvalid, "err.class.invalid"),
-    (le.SignatureRejected, "err.class.invalid"),
-    (le.LedgerError, "err.class.unavailable"),
-    (se.NoCertificate, "err.no_certificate"),
-    (se.NotAPdf, "err.cert.not_pdf"),
-    (se.CertificateDamaged, "err.cert.damaged"),
-    (se.NotACertificate, "err.cert.not_certificate"),
-    (se.AttachmentMissing, "err.cert.attachment_missing"),
-    (se.ForeignCertificate, "err.cert.foreign"),
-    (se.CertificateInvalid, "err.cert.edited"),
-    (se.WrongPassphrase, "err.wrong_passphrase"),
-    (se.WeakPassphrase, "err.class.weak_passphrase"),
-    (se.NotAllowed, "err.class.not_allowed"),
-    (se.SigningError, "err.class.unavailable"),
-)
+class Shown(NamedTuple):
+    """How the web shows an error code: the catalogue key of its message, and its status
+    (None: the status of the error's class)."""
 
-# The core's messages are written for a person, in English; these are the ones a user of
-# the web pages meets, each with its catalogue key (named groups become its fields).
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), key)
-    for pattern, key in (
-        (r"NIP must be exactly 18 digits", "err.nip.digits"),
-        (r"NIP digits 1-8 are not a date of birth \(YYYYMMDD\): (?P<part>\d+)", "err.nip.birth"),
-        (r"NIP date of birth (?P<date>\S+) is not plausible for a civil servant", "err.nip.birth_implausible"),
-        (r"NIP digits 9-14 are not a month of appointment \(YYYYMM\): (?P<part>\d+)", "err.nip.appointment"),
-        (r"NIP appointment (?P<month>\S+) is not plausible for that date of birth", "err.nip.appointment_implausible"),
-        (r"NIP digit 15 must be 1 or 2", "err.nip.gender"),
-        (r"NIP sequence \(digits 16-18\) cannot be 000", "err.nip.sequence"),
-        (r"the signing passphrase needs at least (?P<n>\d+) characters", "err.passphrase_short"),
-        (r"the signing passphrase needs at least 4 different characters", "err.passphrase_varied"),
-        (r"the signing passphrase must differ from the login password", "err.passphrase_same"),
-        (r"the passphrase does not open this key", "err.wrong_passphrase"),
-        (r"(?P<what>name|title|unit|reason) is empty", "err.empty.{what}"),
-        (r"(?P<what>name|title|unit|reason) is longer than (?P<n>\d+) characters", "err.long.{what}"),
-        (r"(?P<what>name|title|unit|reason) holds control characters", "err.control_chars"),
-        (r"\S+ field '(?P<field>\w+)' holds control characters", "err.control_chars"),
-        (r"role must be one of .*", "err.role"),
-        (r"an official with NIP (?P<nip>\d+) is already registered", "err.official_exists"),
-        (r"no official with NIP (?P<nip>.*) is registered", "err.unknown_official"),
-        (r"official (?P<nip>\d+) already has an active key.*", "err.has_key"),
-        (r"not registered officials: (?P<nips>.+)", "err.unregistered_signers"),
-        (r"a commitment needs at least one required signatory", "err.no_signers"),
-        (r"a signatory is listed twice", "err.signer_twice"),
-        (r"there is no commitment (?P<slug>.+)", "err.no_commitment"),
-        (r"official (?P<nip>\d+) is not a required signatory of .*", "err.not_signatory"),
-        (r"official (?P<nip>\d+) has already signed .*", "err.already_signed"),
-        (r"official (?P<nip>\d+) has no active key: .*", "err.no_key_to_sign"),
-        (r"the key is not the active key of official (?P<nip>\d+).*", "err.no_key_to_sign"),
-        (r"official (?P<nip>\d+) has no active key to revoke", "err.no_key_to_revoke"),
-        (r"there is no entry (?P<index>.+)", "err.no_entry"),
-        (r"there is no checkpoint of size (?P<size>.+)", "err.no_checkpoint"),
-        (r"no ledger here yet.*", "err.not_initialized"),
-        (r"start must be >= 0 and limit between 1 and 1000", "err.entries_range"),
-        (r"size (?P<size>-?\d+) is not between 1 and the ledger's size (?P<latest>\d+)", "err.size_range"),
-        (r"index (?P<index>-?\d+) is not in a tree of size (?P<size>-?\d+)", "err.index_range"),
-        (r"no consistency proof from size (?P<old>-?\d+) to size (?P<new>-?\d+).*", "err.consistency_range"),
-        (r"slug must be .*", "err.slug"),
-        (r"commitment (?P<slug>.+) is already published", "err.slug_taken"),
-        (r"a commitment needs a title and a text", "err.commitment_empty"),
-        (r"the entry conflicts with one written at the same moment.*", "err.race"),
-    )
-)
+    key: str
+    status: int | None = None
+
+
+CODES: dict[str, Shown] = {
+    # The classes' own codes: the status of the class, and its message when the raise site
+    # names no code of its own (or one the web does not know).
+    "error": Shown("err.class.unavailable", 500),
+    "ledger": Shown("err.class.unavailable", 503),  # the database is busy or refused; the runtime is not set up
+    "invalid": Shown("err.class.invalid", 400),
+    "not_found": Shown("err.class.not_found", 404),
+    "already_initialized": Shown("err.class.conflict", 409),
+    "not_initialized": Shown("err.not_initialized", 503),
+    "conflict": Shown("err.class.conflict", 409),
+    "proof_invalid": Shown("err.class.invalid", 400),
+    "note_invalid": Shown("err.class.invalid", 400),
+    "chain_broken": Shown("err.class.damaged", 500),
+    "signature_rejected": Shown("err.class.invalid", 400),
+    "signing": Shown("err.class.unavailable", 400),
+    "wrong_passphrase": Shown("err.wrong_passphrase", 403),
+    "weak_passphrase": Shown("err.class.weak_passphrase", 422),
+    "key_not_found": Shown("err.class.unavailable", 503),
+    "key_file_invalid": Shown("err.class.unavailable", 503),
+    "signature_invalid": Shown("err.class.unavailable", 400),
+    "not_allowed": Shown("err.class.not_allowed", 403),
+    "no_certificate": Shown("err.no_certificate", 404),
+    "evidence_mismatch": Shown("err.class.unavailable", 400),
+    "cert.invalid": Shown("err.cert.edited", 422),  # damaged, not a certificate, an attachment missing, edited, foreign
+    "cert.not_pdf": Shown("err.cert.not_pdf", 415),
+    "cert.damaged": Shown("err.cert.damaged"),
+    "cert.not_certificate": Shown("err.cert.not_certificate"),
+    "cert.attachment_missing": Shown("err.cert.attachment_missing"),
+    "cert.edited": Shown("err.cert.edited"),
+    "cert.foreign": Shown("err.cert.foreign"),
+    # NIPs
+    "nip.digits": Shown("err.nip.digits"),
+    "nip.birth": Shown("err.nip.birth"),
+    "nip.birth_implausible": Shown("err.nip.birth_implausible"),
+    "nip.appointment": Shown("err.nip.appointment"),
+    "nip.appointment_implausible": Shown("err.nip.appointment_implausible"),
+    "nip.gender": Shown("err.nip.gender"),
+    "nip.sequence": Shown("err.nip.sequence"),
+    # officials, their texts and passphrases
+    "official.role": Shown("err.role"),
+    "official.exists": Shown("err.official_exists"),
+    "official.unknown": Shown("err.unknown_official"),
+    "text.empty.name": Shown("err.empty.name"),
+    "text.empty.title": Shown("err.empty.title"),
+    "text.empty.unit": Shown("err.empty.unit"),
+    "text.empty.reason": Shown("err.empty.reason"),
+    "text.long.name": Shown("err.long.name"),
+    "text.long.title": Shown("err.long.title"),
+    "text.long.unit": Shown("err.long.unit"),
+    "text.long.reason": Shown("err.long.reason"),
+    "text.control_chars": Shown("err.control_chars"),
+    "passphrase.short": Shown("err.passphrase_short"),
+    "passphrase.varied": Shown("err.passphrase_varied"),
+    "passphrase.same": Shown("err.passphrase_same"),
+    "passphrase.missing": Shown("err.passphrase_missing"),
+    "passphrase.wrong": Shown("err.wrong_passphrase"),
+    # officials' keys
+    "key.name": Shown("err.key.name"),
+    "key.active_exists": Shown("err.has_key"),
+    "key.reused": Shown("err.key.reused"),
+    "key.none_to_revoke": Shown("err.no_key_to_revoke"),
+    "key.revoke_reason": Shown("err.empty.reason"),
+    "keyfile.missing": Shown("err.keyfile.missing"),
+    "keyfile.mode": Shown("err.keyfile.mode"),
+    "keyfile.not_a_key": Shown("err.keyfile.not_a_key"),
+    "keyfile.unencrypted": Shown("err.keyfile.unencrypted"),
+    "keyfile.other_key": Shown("err.keyfile.other_key"),
+    # commitments and signatures
+    "commitment.slug": Shown("err.slug"),
+    "commitment.slug_taken": Shown("err.slug_taken"),
+    "commitment.empty": Shown("err.commitment_empty"),
+    "commitment.text_sha256": Shown("err.commitment.text_sha256"),
+    "commitment.no_signers": Shown("err.no_signers"),
+    "commitment.signer_twice": Shown("err.signer_twice"),
+    "commitment.unregistered": Shown("err.unregistered_signers"),
+    "commitment.not_found": Shown("err.no_commitment"),
+    "commitment.not_published": Shown("err.commitment.not_published"),
+    "commitment.other_text": Shown("err.commitment.other_text"),
+    "sign.not_signatory": Shown("err.not_signatory"),
+    "sign.already": Shown("err.already_signed"),
+    "sign.no_key": Shown("err.no_key_to_sign"),
+    "sign.key_inactive": Shown("err.no_key_to_sign"),
+    "signature.invalid": Shown("err.signature.invalid"),
+    "signature.base64": Shown("err.signature.base64"),
+    "signature.length": Shown("err.signature.length"),
+    # the ledger, its entries and checkpoints
+    "ledger.not_initialized": Shown("err.not_initialized"),
+    "ledger.exists": Shown("err.ledger.exists"),
+    "ledger.created_twice": Shown("err.ledger.created_twice"),
+    "ledger.key_name": Shown("err.ledger.key_name"),
+    "ledger.wrong_signer": Shown("err.ledger.wrong_signer"),
+    "append.race": Shown("err.race"),
+    "append.refused": Shown("err.append.refused"),
+    "tree.damaged": Shown("err.class.damaged"),
+    "entry.not_found": Shown("err.no_entry"),
+    "entries.range": Shown("err.entries_range"),
+    "checkpoint.not_found": Shown("err.no_checkpoint"),
+    "size.range": Shown("err.size_range"),
+    "index.range": Shown("err.index_range"),
+    "consistency.range": Shown("err.consistency_range"),
+    "language.unknown": Shown("err.language.unknown"),
+    # what a proof, a checkpoint, a signed note or a verifier key may get wrong
+    "tree.size": Shown("err.tree.size"),
+    "tree.frontier": Shown("err.tree.frontier"),
+    "tree.beyond_end": Shown("err.tree.beyond_end"),
+    "hash.size": Shown("err.hash.size"),
+    "proof.length": Shown("err.proof.length"),
+    "proof.inclusion": Shown("err.proof.inclusion"),
+    "consistency.order": Shown("err.consistency.order"),
+    "consistency.roots_differ": Shown("err.consistency.roots_differ"),
+    "consistency.old_root": Shown("err.consistency.old_root"),
+    "consistency.new_root": Shown("err.consistency.new_root"),
+    "number.malformed": Shown("err.number.malformed"),
+    "hash.malformed": Shown("err.hash.malformed"),
+    "checkpoint.lines": Shown("err.checkpoint.lines"),
+    "checkpoint.origin": Shown("err.checkpoint.origin"),
+    "checkpoint.origin_empty": Shown("err.checkpoint.origin_empty"),
+    "proof.not_utf8": Shown("err.proof.not_utf8"),
+    "proof.no_checkpoint": Shown("err.proof.no_checkpoint"),
+    "proof.header": Shown("err.proof.header"),
+    "proof.no_index": Shown("err.proof.no_index"),
+    "proof.too_many_hashes": Shown("err.proof.too_many_hashes"),
+    "proof.outside_checkpoint": Shown("err.proof.outside_checkpoint"),
+    "base64.invalid": Shown("err.base64.invalid"),
+    "vkey.name": Shown("err.vkey.name"),
+    "vkey.malformed": Shown("err.vkey.malformed"),
+    "vkey.key_id": Shown("err.vkey.key_id"),
+    "note.signature_invalid": Shown("err.note.signature_invalid"),
+    "note.text_end": Shown("err.note.text_end"),
+    "note.text_blank_line": Shown("err.note.text_blank_line"),
+    "note.text_control_chars": Shown("err.note.text_control_chars"),
+    "note.too_large": Shown("err.note.too_large"),
+    "note.not_utf8": Shown("err.note.not_utf8"),
+    "note.unsigned": Shown("err.note.unsigned"),
+    "note.too_many_signatures": Shown("err.note.too_many_signatures"),
+    "note.signature_line": Shown("err.note.signature_line"),
+    "note.not_signed_by": Shown("err.note.not_signed_by"),
+    "json.not_canonicalizable": Shown("err.json.not_canonicalizable"),
+    "json.malformed": Shown("err.json.malformed"),
+    "json.not_object": Shown("err.json.not_object"),
+    "json.not_canonical": Shown("err.json.not_canonical"),
+}
+
+
+def _class_codes(exc: le.CodedError) -> list[str]:
+    """The codes of the error's class and of its ancestors, nearest first."""
+    return [vars(cls)["code"] for cls in type(exc).__mro__ if "code" in vars(cls)]
+
+
+def _is_class_code(code: str, family: type[le.CodedError] = le.CodedError) -> bool:
+    """Whether `code` is the own code of a class of the families: it names a class, not a message."""
+    return vars(family).get("code") == code or any(_is_class_code(code, c) for c in family.__subclasses__())
 
 
 # Errors whose own text speaks of the request only (never of paths, SQL or the server).
@@ -194,27 +266,35 @@ _SAYS_WHAT_INPUT = (
 )
 
 
+def _own_code(exc: le.CodedError) -> tuple[str, dict[str, Any]] | None:
+    """The error's code and params, when its raise site named a code (None: its class's only)."""
+    if not _is_class_code(exc.code):
+        return exc.code, exc.params
+    return None
+
+
 def status_of(exc: Exception) -> int:
     """The HTTP status of an error of the web, ledger or signing family (500 for anything else)."""
     if isinstance(exc, WebError):
         return exc.status
-    for cls, status in _STATUS:
-        if isinstance(exc, cls):
-            return status
+    if not isinstance(exc, le.CodedError):
+        return 500
+    own = _own_code(exc)
+    for code in ([own[0]] if own else []) + _class_codes(exc):
+        shown = CODES.get(code)
+        if shown is not None and shown.status is not None:
+            return shown.status
     return 500
 
 
 def message_key(exc: Exception) -> tuple[str, dict[str, Any]] | None:
-    """The catalogue key and fields of an error's message; None when only its class is known."""
+    """The catalogue key and fields of an error's own message; None when only its class is known."""
     if isinstance(exc, WebError):
         return exc.key, exc.params
-    text = str(exc)
-    for pattern, key in _PATTERNS:
-        m = pattern.fullmatch(text)
-        if m:
-            fields = {k: v.strip("'\"") for k, v in m.groupdict().items()}
-            return key.format_map(fields), fields
-    return None
+    own = _own_code(exc) if isinstance(exc, le.CodedError) else None
+    if own is None or own[0] not in CODES:
+        return None
+    return CODES[own[0]].key, own[1]
 
 
 def message_of(exc: Exception, t: Callable[..., str]) -> str:
@@ -228,7 +308,15 @@ def message_of(exc: Exception, t: Callable[..., str]) -> str:
         return t(known[0], **known[1])
     if getattr(t, "lang", "id") == "en" and isinstance(exc, _SAYS_WHAT_INPUT) and str(exc):
         return str(exc)
-    for cls, key in _CLASS_KEYS:
-        if isinstance(exc, cls):
-            return t(key)
+    for code in _class_codes(exc) if isinstance(exc, le.CodedError) else []:
+        if code in CODES:
+            return t(CODES[code].key)
     return t("err.class.unavailable")
+
+
+def detail_of(exc: Exception, t: Callable[..., str]) -> str:
+    """What went wrong, for the detail under a failed check: the error's own message in the
+    language of `t` when its code is known, else its English text (which is more precise
+    than its class's message)."""
+    known = message_key(exc)
+    return t(known[0], **known[1]) if known is not None else str(exc)

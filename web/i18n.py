@@ -18,9 +18,8 @@ from typing import Any
 
 from starlette.requests import Request
 
+from ledger.reader import as_utc
 from signing.wording import LANGS, format_short_wib, format_wib
-
-from .models import as_utc
 
 logger = logging.getLogger(__name__)
 

@@ -23,12 +23,12 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from ledger.errors import NotFound
-from ledger.models import Official
+from ledger.reader import OfficialRecord
 from ledger.store import Ledger
 from signing.actions import Context, get_official
 
 from . import accounts
-from .errors import CsrfRejected, Forbidden, LoginRequired, message_of, status_of
+from .errors import CsrfRejected, Forbidden, LoginRequired, detail_of, message_of, status_of
 from .i18n import LANG_COOKIE, Translator, language_of
 from .runtime import Runtime
 from .views import ledger_org
@@ -56,6 +56,7 @@ def static_url(path: str) -> str:
 
 
 templates.env.globals["static"] = static_url
+templates.env.globals["detail_of"] = detail_of  # a failed check's detail, in the page's language
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -98,7 +99,7 @@ class Page:
     lang: str
     t: Translator
     session: accounts.SessionInfo | None
-    user: Official | None
+    user: OfficialRecord | None
     new_cookie: str | None = field(default=None, repr=False)
 
     @property

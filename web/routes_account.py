@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Form, Path
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ledger.errors import LedgerError
-from ledger.models import Official, OfficialKey
+from ledger.reader import KeyRecord, OfficialRecord
 from ledger.store import Appended
 from signing import actions
 from signing.errors import NotAllowed, SigningError, WrongPassphrase
@@ -71,7 +71,7 @@ def logout(p: AnyPage) -> RedirectResponse:
 class Enrolment:
     """What the enrolment page shows about a pending link."""
 
-    official: Official
+    official: OfficialRecord
     has_key: bool
     token: str
     expires: datetime
@@ -141,7 +141,7 @@ class Signing:
     """What the signing page shows: the commitment, the official's key and any throttle."""
 
     view: CommitmentView
-    key: OfficialKey | None
+    key: KeyRecord | None
     throttled: Throttled | None
     origin: str
 
@@ -172,7 +172,12 @@ def sign_form(p: UserPage, slug: Slug, done: bool = False) -> HTMLResponse:
     if mine is not None:
         return p.render("signed.html", signing=shown, signature=mine, fresh=done)
     if not shown.asks(p.user.nip):
-        raise NotAllowed(f"official {p.user.nip} is not a required signatory of {slug!r}")
+        raise NotAllowed(
+            f"official {p.user.nip} is not a required signatory of {slug!r}",
+            code="sign.not_signatory",
+            nip=p.user.nip,
+            slug=slug,
+        )
     return p.render("sign.html", signing=shown)
 
 

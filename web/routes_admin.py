@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Form, Path
 from fastapi.responses import HTMLResponse, Response
 
 from ledger.errors import LedgerError
-from ledger.models import Commitment, Official, OfficialKey
+from ledger.reader import KeyRecord, OfficialRecord
 from ledger.rules import SLUG
 from signing import actions
 from signing.errors import NotAllowed, SigningError
@@ -81,12 +81,14 @@ def invite(p: AdminPage, nip: Nip) -> HTMLResponse:
     )
 
 
-def _revocable(p: AdminPage, nip: str) -> tuple[Official, OfficialKey]:
+def _revocable(p: AdminPage, nip: str) -> tuple[OfficialRecord, KeyRecord]:
     """The official and their active key; raises NotFound or NotAllowed (no active key)."""
     official = actions.get_official(p.ledger, nip)
     key = active_key(p.ledger, official.nip)
     if key is None:
-        raise NotAllowed(f"official {official.nip} has no active key to revoke")
+        raise NotAllowed(
+            f"official {official.nip} has no active key to revoke", code="key.none_to_revoke", nip=official.nip
+        )
     return official, key
 
 
@@ -166,9 +168,10 @@ def publish(
         nips = _signers(mode, picked, officials)
         if not nips:
             raise FormInvalid("err.no_signers")
-        with p.ledger.session() as s:
-            if s.get(Commitment, form["slug"]) is not None:
-                raise FormInvalid("err.slug_taken", slug=form["slug"])
+        with p.ledger.read() as r:
+            taken = r.commitment(form["slug"]) is not None
+        if taken:
+            raise FormInvalid("err.slug_taken", slug=form["slug"])
         body = actions.commitment_text(text)
         fingerprint = hashlib.sha256(json.dumps([form["slug"], title.strip(), body, nips]).encode()).hexdigest()
         if step == "publish" and hmac.compare_digest(confirm, fingerprint):

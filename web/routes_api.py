@@ -16,11 +16,11 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel
 
+from ledger.db import MAX_SIZE
 from ledger.entries import format_time
 from ledger.errors import InvalidInput
-from ledger.store import MAX_SIZE
+from ledger.reader import as_utc
 
-from .models import as_utc
 from .pages import ledger_of
 from .views import commitment_summaries, commitment_view, entry_json
 
@@ -164,7 +164,7 @@ def proof(
 ) -> PlainTextResponse:
     ledger = ledger_of(request)
     if size is not None and index >= size:
-        raise InvalidInput(f"index {index} is not in a tree of size {size}")
+        raise InvalidInput(f"index {index} is not in a tree of size {size}", code="index.range", index=index, size=size)
     return PlainTextResponse(ledger.tlog_proof(index, size).text(), media_type=TEXT)
 
 

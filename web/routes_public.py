@@ -56,19 +56,14 @@ def _describe(entries: list[Entry], p: AnyPage) -> list[EntryLine]:
 
 
 def _summary(e: Entry, who: dict[str, Person], t: Translator) -> str:
-    f = e.fields
-    name = who[f["nip"]].name if "nip" in f else ""
-    if e.kind == "ledger.created":
-        return t("kind.ledger.created.summary", org=f["org"], origin=f["origin"])
-    if e.kind == "key.enrolled":
-        return t("kind.key.enrolled.summary", name=f["name"], nip=f["nip"])
-    if e.kind == "key.revoked":
-        return t("kind.key.revoked.summary", name=name, nip=f["nip"], reason=f["reason"])
-    if e.kind == "commitment.published":
-        return t("kind.commitment.published.summary", title=f["title"], n=len(f["signers"]))
-    if e.kind == "commitment.signed":
-        return t("kind.commitment.signed.summary", name=name, slug=f["slug"])
-    return e.kind
+    """One line about an entry: its kind's `kind.<kind>.summary` message, filled from its
+    fields (a name the entry itself does not carry comes from the register)."""
+    f = {name: value for name, value in e.fields.items() if name != "key"}  # `key` names the message
+    if "nip" in f and "name" not in f:
+        f["name"] = who[f["nip"]].name
+    if "signers" in f:
+        f["n"] = len(f["signers"])
+    return t(f"kind.{e.kind}.summary", **f)
 
 
 @router.get("/ledger", response_class=HTMLResponse)
@@ -106,7 +101,7 @@ def entry_page(p: AnyPage, index: Index) -> HTMLResponse:
 def switch_language(request: Request, lang: str, next: str = "/") -> RedirectResponse:
     """Remember the chosen language in a cookie and go back to the page it was chosen on."""
     if lang not in LANGS:
-        raise NotFound(f"there is no language {lang!r}")
+        raise NotFound(f"there is no language {lang!r}", code="language.unknown", lang=lang)
     response = RedirectResponse(safe_next(next, "/"), status_code=303)
     set_language(request, response, lang)
     return response

@@ -22,12 +22,13 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ledger.entries import format_time
-from signing.certificate import certificate_pdf, render_summary
+from signing.certificate import certificate_pdf
 from signing.checks import Check
 from signing.errors import CertificateInvalid
 from signing.facts import SignatureFacts
-from signing.verify_cert import CertificateReport, check_upload
-from signing.verify_entry import EntryReport, Revocation, check_entry
+from signing.summary import render_summary
+from signing.verify_cert import CertificateReport, examine_upload
+from signing.verify_entry import EntryReport, Revocation, examine_entry
 
 from .errors import TooLarge, UploadMissing
 from .i18n import LANGS
@@ -39,7 +40,10 @@ logger = logging.getLogger(__name__)
 router = APIRouter()
 
 MAX_UPLOAD = 5 * 1024 * 1024  # a certificate is some 20 kB
-STANDALONE = HERE / "static" / "ikrar_verify.py"
+# The `verifier` package beside `web`: the repository's verifier/ in a checkout (or an
+# editable install), site-packages/verifier/ in an installed one. Found by path, not import:
+# the verifier shares no code with the server, and the server does not import it either.
+STANDALONE = HERE.parent / "verifier" / "ikrar_verify.py"
 H = Annotated[
     str | None,
     Query(
@@ -126,7 +130,7 @@ def upload_json(report: CertificateReport) -> dict[str, Any]:
 
 @router.get("/v/{index}", response_class=HTMLResponse, include_in_schema=False)
 def verify_page(p: AnyPage, index: Index, h: H = None) -> HTMLResponse:
-    report = check_entry(p.ledger, index, h)
+    report = examine_entry(p.ledger, index, h)
     return p.render("verify.html", report=report, facts=report.facts, h=h)
 
 
@@ -139,7 +143,7 @@ def verify_api(request: Request, index: Index, h: H = None) -> dict[str, Any]:
     """VALID, INVALID or KEY_REVOKED, with each check: the official's signature, the key,
     inclusion in the checkpoint signed when the entry was appended, that checkpoint's
     consistency with the latest one, the hash chain link, and whether `h` matches."""
-    return verify_json(check_entry(ledger_of(request), index, h))
+    return verify_json(examine_entry(ledger_of(request), index, h))
 
 
 # -- uploads --------------------------------------------------------------------------------
@@ -174,7 +178,7 @@ async def upload_form(request: Request, p: AnyPage, file: Annotated[UploadFile |
     context = await run_in_threadpool(_upload_page, p)
     try:
         data = await _read_upload(request, file)
-        report = await run_in_threadpool(check_upload, p.ledger, data)
+        report = await run_in_threadpool(examine_upload, p.ledger, data)
     except (CertificateInvalid, TooLarge, UploadMissing) as e:
         return p.form_error("verify_upload.html", e, **context)
     return p.render("verify_upload.html", **{**context, "report": report, "facts": report.facts})
@@ -192,7 +196,7 @@ async def verify_upload_api(
     `valid`, `reason` (`edited`, `foreign`; null when valid) and each check; 4xx when the
     upload is not a certificate at all (not a PDF, damaged, no Ikrar evidence) or too large."""
     data = await _read_upload(request, file)
-    return upload_json(await run_in_threadpool(check_upload, ledger_of(request), data))
+    return upload_json(await run_in_threadpool(examine_upload, ledger_of(request), data))
 
 
 # -- downloads -------------------------------------------------------------------------------

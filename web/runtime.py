@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
+from ledger.db import make_engine
 from ledger.errors import LedgerError, NotInitialized
 from ledger.note import NoteSigner
-from ledger.store import Appended, Ledger, make_engine
+from ledger.schema import migrate
+from ledger.store import Appended, Ledger
 from signing.actions import Context
 from signing.errors import KeyNotFound, SigningError
 from signing.keystore import KeyStore
 
-from .db import migrate
 from .settings import Settings, new_secret, read_secret_file, write_secret_file
 
 logger = logging.getLogger(__name__)
@@ -117,5 +118,5 @@ class Runtime:
 
     def context(self) -> Context:
         if not self.ledger.is_initialized():
-            raise NotInitialized("no ledger here yet: run `ikrar init` first")
+            raise NotInitialized("no ledger here yet: run `ikrar init` first", code="ledger.not_initialized")
         return Context(self.ledger, self.keys, self.signer)

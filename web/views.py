@@ -1,4 +1,5 @@
-"""Read models for pages, the JSON API and the command line, from the ledger's projections.
+"""Read models for pages, the JSON API and the command line, read through the ledger's
+`Reader` (one snapshot each).
 
 Reads only: every write goes through `signing.actions` (ledger entries) or `web.accounts`.
 """
@@ -6,29 +7,15 @@ Reads only: every write goes through `signing.actions` (ledger entries) or `web.
 from __future__ import annotations
 
 import base64
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
-from sqlalchemy.exc import DBAPIError
-from sqlmodel import col, select
-
 from ledger.entries import Entry
 from ledger.errors import NotFound
-from ledger.models import (
-    Commitment,
-    CommitmentSigner,
-    LedgerMeta,
-    Official,
-    OfficialKey,
-    Signature,
-)
+from ledger.reader import CommitmentRecord, KeyRecord, OfficialRecord, Reader, SignatureRecord
 from ledger.rules import SLUG
 from ledger.store import Ledger
-
-from .models import Account, EnrolmentToken, as_utc
 
 
 @dataclass(frozen=True)
@@ -46,21 +33,19 @@ class CommitmentSummary:
         return 100 * self.signed // self.required if self.required else 0
 
 
-def _summary(c: Commitment, required: int, signed: int) -> CommitmentSummary:
-    return CommitmentSummary(
-        c.slug, c.title, c.text_sha256, c.published_index, as_utc(c.published_at), required, signed
-    )
+def _summary(c: CommitmentRecord, signed: int) -> CommitmentSummary:
+    return CommitmentSummary(c.slug, c.title, c.text_sha256, c.published_index, c.published_at, len(c.signers), signed)
+
+
+def _summaries(r: Reader) -> list[CommitmentSummary]:
+    counts = r.signature_counts()
+    return [_summary(c, counts.get(c.slug, 0)) for c in r.commitments()]
 
 
 def commitment_summaries(ledger: Ledger) -> list[CommitmentSummary]:
     """Every commitment, newest first, with how many are required and how many have signed."""
-    with ledger.session() as s:
-        required = Counter(
-            dict(s.exec(select(CommitmentSigner.slug, func.count()).group_by(CommitmentSigner.slug)).all())
-        )
-        signed = Counter(dict(s.exec(select(Signature.slug, func.count()).group_by(Signature.slug)).all()))
-        rows = s.exec(select(Commitment).order_by(col(Commitment.published_index).desc())).all()
-    return [_summary(c, required[c.slug], signed[c.slug]) for c in rows]
+    with ledger.read() as r:
+        return _summaries(r)
 
 
 @dataclass(frozen=True)
@@ -74,7 +59,7 @@ class Person:
     role: str = "official"
 
     @classmethod
-    def of(cls, official: Official | None, nip: str) -> Person:
+    def of(cls, official: OfficialRecord | None, nip: str) -> Person:
         if official is None:
             return cls(nip, nip, "", "")
         return cls(official.nip, official.name, official.title, official.unit, official.role)
@@ -90,13 +75,13 @@ class SignedBy:
 
 @dataclass(frozen=True)
 class CommitmentView:
-    commitment: Commitment
+    commitment: CommitmentRecord
     signed: list[SignedBy]
     pending: list[Person]
 
     @property
     def summary(self) -> CommitmentSummary:
-        return _summary(self.commitment, len(self.signed) + len(self.pending), len(self.signed))
+        return _summary(self.commitment, len(self.signed))
 
     def asks(self, nip: str) -> bool:
         """Whether `nip` is a required signatory who has not signed yet."""
@@ -105,29 +90,24 @@ class CommitmentView:
 
 def commitment_view(ledger: Ledger, slug: str) -> CommitmentView:
     """The commitment with who signed (in signing order) and who has not. Raises NotFound."""
-    with ledger.session() as s:
-        commitment = s.get(Commitment, slug) if SLUG.fullmatch(slug) else None
+    with ledger.read() as r:
+        commitment = r.commitment(slug) if SLUG.fullmatch(slug) else None
         if commitment is None:
-            raise NotFound(f"there is no commitment {slug!r}")
-        nips = list(
-            s.exec(
-                select(CommitmentSigner.nip).where(CommitmentSigner.slug == slug).order_by(CommitmentSigner.position)
-            )
-        )
-        people = {o.nip: o for o in s.exec(select(Official).where(col(Official.nip).in_(nips)))}
-        signatures = list(s.exec(select(Signature).where(Signature.slug == slug).order_by(Signature.idx)))
+            raise NotFound(f"there is no commitment {slug!r}", code="commitment.not_found", slug=slug)
+        people = {o.nip: o for o in r.officials(commitment.signers)}
+        signatures = r.signatures(slug)
     done = {sig.nip for sig in signatures}
     signed = [
-        SignedBy(Person.of(people.get(sig.nip), sig.nip), sig.idx, as_utc(sig.signed_at), sig.key) for sig in signatures
+        SignedBy(Person.of(people.get(sig.nip), sig.nip), sig.index, sig.signed_at, sig.key) for sig in signatures
     ]
-    pending = [Person.of(people.get(nip), nip) for nip in nips if nip not in done]
+    pending = [Person.of(people.get(nip), nip) for nip in commitment.signers if nip not in done]
     return CommitmentView(commitment, signed, pending)
 
 
 @dataclass(frozen=True)
 class OfficialStatus:
     person: Person
-    key: OfficialKey | None  # the newest key, active or revoked
+    key: KeyRecord | None  # the newest key, active or revoked
     has_login: bool
     link_expires: datetime | None  # a pending enrolment link
 
@@ -140,15 +120,11 @@ class OfficialStatus:
 
 def official_statuses(ledger: Ledger, now: datetime) -> list[OfficialStatus]:
     """Everyone registered, by name, with their key, login and pending enrolment link."""
-    with ledger.session() as s:
-        keys = {k.nip: k for k in s.exec(select(OfficialKey).order_by(OfficialKey.enrolled_index))}
-        logins = set(s.exec(select(Account.nip)))
-        links: dict[str, datetime] = {}
-        for t in s.exec(select(EnrolmentToken).where(col(EnrolmentToken.used_at).is_(None))):
-            expires = as_utc(t.expires_at)
-            if expires > now:
-                links[t.nip] = max(links.get(t.nip, expires), expires)
-        officials = list(s.exec(select(Official).order_by(Official.name)))
+    with ledger.read() as r:
+        keys = {k.nip: k for k in r.enrolled_keys()}
+        officials = r.officials()
+    logins = ledger.register.accounts()
+    links = ledger.register.pending_enrolments(now)
     return [OfficialStatus(Person.of(o, o.nip), keys.get(o.nip), o.nip in logins, links.get(o.nip)) for o in officials]
 
 
@@ -157,36 +133,34 @@ class Duty:
     """A commitment an official is asked to sign, and their signature when they have."""
 
     summary: CommitmentSummary
-    signature: Signature | None
+    signature: SignatureRecord | None
 
 
 def duties(ledger: Ledger, nip: str) -> list[Duty]:
-    with ledger.session() as s:
-        slugs = set(s.exec(select(CommitmentSigner.slug).where(CommitmentSigner.nip == nip)))
-        mine = {sig.slug: sig for sig in s.exec(select(Signature).where(Signature.nip == nip))}
-    return [Duty(c, mine.get(c.slug)) for c in commitment_summaries(ledger) if c.slug in slugs]
+    with ledger.read() as r:
+        slugs = r.commitments_for(nip)
+        mine = {sig.slug: sig for sig in r.signatures_by(nip)}
+        summaries = _summaries(r)
+    return [Duty(c, mine.get(c.slug)) for c in summaries if c.slug in slugs]
 
 
-def active_key(ledger: Ledger, nip: str) -> OfficialKey | None:
-    with ledger.session() as s:
-        q = select(OfficialKey).where(OfficialKey.nip == nip, col(OfficialKey.revoked_index).is_(None))
-        return s.exec(q).first()
+def active_key(ledger: Ledger, nip: str) -> KeyRecord | None:
+    with ledger.read() as r:
+        return r.active_key(nip)
 
 
 def people(ledger: Ledger, nips: set[str]) -> dict[str, Person]:
-    with ledger.session() as s:
-        found = {o.nip: Person.of(o, o.nip) for o in s.exec(select(Official).where(col(Official.nip).in_(nips)))}
+    with ledger.read() as r:
+        found = {o.nip: Person.of(o, o.nip) for o in r.officials(nips)}
     return {nip: found.get(nip, Person.of(None, nip)) for nip in nips}
 
 
 def ledger_org(ledger: Ledger) -> str | None:
     """The organisation named at `ikrar init` (None before there is a ledger)."""
-    try:
-        with ledger.session() as s:
-            row = s.get(LedgerMeta, "org")
-    except DBAPIError:  # no schema yet is the same as no ledger
+    if not ledger.is_initialized():
         return None
-    return row.value if row else None
+    with ledger.read() as r:
+        return r.org()
 
 
 def entry_json(entry: Entry) -> dict[str, Any]:

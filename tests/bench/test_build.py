@@ -10,7 +10,6 @@ from bench.build import build
 from ledger.audit import audit
 from ledger.merkle import MemoryTree
 from ledger.store import Ledger
-from signing.statement import check_signed_entry
 
 
 def test_a_built_ledger_audits_clean_and_takes_appends(tmp_path: Path) -> None:
@@ -18,7 +17,7 @@ def test_a_built_ledger_audits_clean_and_takes_appends(tmp_path: Path) -> None:
     size = 250  # past the key change after the first signature, into the third commitment
     build(url, size)
     ledger = Ledger(url)
-    report = audit(ledger.stored_entries(), ledger.stored_checkpoints(), ledger.verifier, check_signed_entry)
+    report = audit(ledger.stored_entries(), ledger.stored_checkpoints(), ledger.verifier)
     assert (report.size, report.checkpoints) == (size, size)
     kinds = {e.kind for e in ledger.entries(0, 1000)}
     assert kinds == {"ledger.created", "key.enrolled", "key.revoked", "commitment.published", "commitment.signed"}
@@ -31,13 +30,8 @@ def test_a_built_ledger_audits_clean_and_takes_appends(tmp_path: Path) -> None:
     commitment = world.Published(fields["slug"], published.entry.index, fields["text_sha256"])
     signer = world.Official(1, generation=1)  # official 1's key was changed
     when = world.time_of(size + 1)
-    ledger.append(
-        "commitment.signed", world.signed(signer, commitment, when), world.ledger_signer(), when, check_signed_entry
-    )
-    assert (
-        audit(ledger.stored_entries(), ledger.stored_checkpoints(), ledger.verifier, check_signed_entry).size
-        == size + 2
-    )
+    ledger.append("commitment.signed", world.signed(signer, commitment, when), world.ledger_signer(), when)
+    assert audit(ledger.stored_entries(), ledger.stored_checkpoints(), ledger.verifier).size == size + 2
 
     ledger_key, work = extract(ledger)  # the bare loop's data verifies too
     bare_loop(ledger_key, work)

@@ -11,12 +11,11 @@ from ledger.audit import audit
 from ledger.entries import make_entry
 from ledger.errors import Conflict
 from ledger.merkle import MemoryTree, root_hash
-from ledger.rules import MemoryState, check
+from ledger.rules import MemoryState, apply, check
 from ledger.store import Ledger
 from signing import actions
 from signing.actions import Context
 from signing.errors import NotAllowed
-from signing.statement import check_signed_entry
 from tests.factories import LedgerFactory, nip, passphrase
 
 
@@ -25,7 +24,7 @@ def _check_whole(ledger: Ledger) -> None:
     tree = MemoryTree([e.leaf_hash for e in entries])
     for size in range(1, len(entries) + 1):
         assert ledger.checkpoint(size).root == tree.root(size) == root_hash(size, tree)
-    report = audit(ledger.stored_entries(), ledger.stored_checkpoints(), ledger.verifier, check_signed_entry)
+    report = audit(ledger.stored_entries(), ledger.stored_checkpoints(), ledger.verifier)
     assert report.size == len(entries)
 
 
@@ -54,7 +53,6 @@ def test_a_refused_append_leaves_the_next_one_right(world: LedgerFactory) -> Non
             dict(ledger.entry(ledger.size() - 1).fields),
             world.signer,
             world.now(),
-            check_signed_entry,
         )
     world.sign(2)
     world.sign(3)
@@ -86,7 +84,7 @@ def test_memory_state_remembers_each_signature_of_each_commitment(world: LedgerF
     world.sign(2)
     state = MemoryState(world.ledger.origin)
     for entry in world.ledger.entries(1, 100):
-        state.apply(entry)
+        apply(entry, state)
     assert state.has_signed("smart-city", nip(1)) and state.has_signed("smart-city", nip(2))
     assert not state.has_signed("smart-city", nip(3))
     assert not state.has_signed("other", nip(1))
@@ -96,4 +94,4 @@ def test_memory_state_remembers_each_signature_of_each_commitment(world: LedgerF
     last = world.ledger.entry(world.ledger.size() - 1)
     again = make_entry(last.index + 1, last.kind, last.time + timedelta(minutes=1), last.leaf_hash, dict(last.fields))
     with pytest.raises(Conflict, match="already signed"):
-        check(again, state, None)
+        check(again, state)

@@ -11,7 +11,6 @@ import ledger._judges as judges
 from ledger.audit import StoredEntry, audit
 from ledger.errors import ChainBroken, InvalidInput
 from ledger.export import ExportInvalid
-from signing.statement import check_signed_entry
 from tests.factories import LedgerFactory
 from tests.ledger.test_tamper import (
     CASES,
@@ -37,7 +36,6 @@ def _verdict(world: LedgerFactory, workers: int, entries: Iterator[StoredEntry] 
             ledger.stored_entries() if entries is None else entries,
             ledger.stored_checkpoints(),
             ledger.verifier,
-            check_signed_entry,
             workers=workers,
         )
     except ChainBroken as e:

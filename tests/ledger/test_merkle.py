@@ -24,7 +24,7 @@ from ledger.merkle import (
     verify_inclusion,
 )
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "merkle"
+VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "merkle"  # tests/vectors/merkle, see its SOURCE
 LEAVES = [
     bytes.fromhex(h)
     for h in ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"]
@@ -34,7 +34,7 @@ ROOT_PREFIXES = ["6e340b9c", "fac54203", "aeb6bcfe", "d37ee418", "4e3bbb1f", "76
 
 def _vectors(kind: str) -> list[Path]:
     found = sorted((VECTORS / kind).rglob("*.json"))
-    assert found, f"no vectors under {VECTORS / kind}: is ../shared beside the checkout?"
+    assert found, f"no vectors under {VECTORS / kind}"
     return found
 
 

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
-import ledger.models  # noqa: F401
-from ledger.store import make_engine
-from web.db import alembic_config, migrate
-
-if importlib.util.find_spec("web.models"):
-    import web.models  # noqa: F401
+import ledger.models  # noqa: F401 - registers the tables
+from ledger.db import make_engine
+from ledger.schema import alembic_config, migrate
 
 
 def test_migrations_build_the_schema_and_match_the_models(db_url: str) -> None:

@@ -13,7 +13,6 @@ from ledger.canonical import canonical_json
 from ledger.entries import entry_from_leaf
 from ledger.errors import ChainBroken
 from ledger.merkle import leaf_hash
-from signing.statement import check_signed_entry
 from tests.factories import LedgerFactory
 
 Tamper = Callable[[LedgerFactory], None]
@@ -21,7 +20,7 @@ Tamper = Callable[[LedgerFactory], None]
 
 def _run_audit(world: LedgerFactory, known: tuple[str, ...] = ()) -> None:
     ledger = world.ledger
-    audit(ledger.stored_entries(), ledger.stored_checkpoints(), ledger.verifier, check_signed_entry, None, known)
+    audit(ledger.stored_entries(), ledger.stored_checkpoints(), ledger.verifier, None, known)
 
 
 def _sql(world: LedgerFactory, statement: str, **params: object) -> None:

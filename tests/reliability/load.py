@@ -166,7 +166,7 @@ def verify_export_standalone(env: dict[str, str], vkey: str, folder: Path) -> No
     """`ikrar export`, then the standalone verifier (which shares no code with the server)."""
     ikrar(env, "export", str(folder))
     done = subprocess.run(
-        [sys.executable, str(ROOT / "web" / "static" / "ikrar_verify.py"), "export", str(folder), "--vkey", vkey],
+        [sys.executable, str(ROOT / "verifier" / "ikrar_verify.py"), "export", str(folder), "--vkey", vkey],
         capture_output=True,
         text=True,
         timeout=120,

@@ -15,13 +15,13 @@ import httpx
 import pytest
 from sqlmodel import select
 
+from ledger.models import Throttle
 from signing import actions
-from tests.factories import nip, passphrase
+from tests.factories import nip, passphrase, tables
 from tests.web.conftest import Site
 from tests.web.live import csrf_token, free_port, login_over_http, server_env, serving, set_up
 from web import accounts
 from web.errors import Throttled
-from web.models import Throttle
 
 from .load import Signer, Tally, assert_whole, audit_cli, join, password, people, run_round, verify_export_standalone
 
@@ -101,7 +101,7 @@ def test_parallel_guesses_get_no_more_tries_than_serial_ones(db_url: str, tmp_pa
             )
     assert logins == [422] * tried + [429] * (GUESSES - tried), "wrong password: 422; told to wait: 429"
     assert signs == [403] * tried + [429] * (GUESSES - tried), "wrong passphrase: 403; told to wait: 429"
-    with runtime.ledger.session() as s:
+    with tables(runtime.ledger) as s:
         counted = {(row.scope, row.nip): row.failures for row in s.exec(select(Throttle))}
     assert counted == {("login", nip(1)): tried, ("sign", nip(2)): tried}
     assert runtime.ledger.size() == 1 + 2 + 1, "nothing was signed"

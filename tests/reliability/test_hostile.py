@@ -30,12 +30,11 @@ from ledger.checkpoint import Checkpoint, TlogProof
 from ledger.errors import ChainBroken, LedgerError, NotFound
 from ledger.export import verify_export, write_export
 from ledger.note import VerifierKey
-from signing.statement import check_signed_entry
 from tests.certs import attachments, rebuild
 from tests.factories import LedgerFactory, nip
 from tests.ledger.test_fuzz import CHECKPOINT, LEAVES, PROOF, SIGNER, _mutate
 from tests.web.conftest import Site
-from tests.web.test_verify_standalone import iv
+from verifier.tests.test_ikrar_verify import iv
 from web import cli
 
 pytestmark = pytest.mark.timeout(120)
@@ -311,7 +310,7 @@ def test_both_verifiers_judge_a_tampered_export_alike(
     changed = b"".join(_tamper(original[name].splitlines(keepends=True), data))
     (folder / name).write_bytes(changed)
     try:
-        ours = outcome(lambda: verify_export(folder, vkey, check_signed_entry), (LedgerError,))
+        ours = outcome(lambda: verify_export(folder, vkey), (LedgerError,))
         theirs = outcome(
             lambda: iv.verify_export(folder, iv.VKey.parse(str(vkey)))[0], (iv.Invalid, iv.Broken, UnicodeDecodeError)
         )

@@ -13,15 +13,11 @@ from ledger.checkpoint import TlogProof
 from ledger.errors import InvalidInput, NotFound
 from ledger.note import VerifierKey
 from signing import actions
-from signing.certificate import (
-    certificate_pdf,
-    format_nip,
-    render_summary,
-    signature_indexes,
-    write_certificates,
-)
+from signing.cert_words import format_nip
+from signing.certificate import certificate_pdf, signature_indexes, write_certificates
 from signing.errors import NoCertificate, NotACertificate
-from signing.verify_cert import check_certificate, read_pdf
+from signing.summary import render_summary
+from signing.verify_cert import examine_certificate, read_pdf
 
 from ..certs import (
     BASE_URL,
@@ -123,7 +119,7 @@ def test_the_pdf_carries_the_exact_leaf_its_proof_and_the_ledger_key(world: Ledg
 
 def test_a_genuine_certificate_verifies_offline(world: LedgerFactory) -> None:
     _, pdf = signed_certificate(world)
-    report = check_certificate(pdf, world.ledger.verifier)
+    report = examine_certificate(pdf, world.ledger.verifier)
     assert report.valid and report.intact and report.reason is None
     assert [c.name for c in report.checks] == [
         "key",
@@ -177,7 +173,7 @@ def test_the_summary_lists_every_signatory_with_a_scannable_link(world: LedgerFa
     with pytest.raises(NotFound):
         render_summary(world.ledger, "no-such", base_url=BASE_URL, now=PRINTED)
     with pytest.raises(NotACertificate):
-        check_certificate(pdf)
+        examine_certificate(pdf)
 
 
 def test_every_certificate_of_a_commitment_into_a_folder_or_a_zip(world: LedgerFactory, tmp_path) -> None:
@@ -197,11 +193,13 @@ def test_every_certificate_of_a_commitment_into_a_folder_or_a_zip(world: LedgerF
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert names == sorted([f"certificate-{i}.pdf" for i in indexes] + ["smart-city-summary.pdf"])
     for i in indexes:
-        assert check_certificate((tmp_path / "out" / f"certificate-{i}.pdf").read_bytes(), world.ledger.verifier).valid
+        assert examine_certificate(
+            (tmp_path / "out" / f"certificate-{i}.pdf").read_bytes(), world.ledger.verifier
+        ).valid
     write_certificates(world.ledger, "smart-city", tmp_path / "all.zip", base_url=BASE_URL, now=PRINTED)
     with zipfile.ZipFile(tmp_path / "all.zip") as z:
         assert sorted(z.namelist()) == names
-        assert check_certificate(z.read(f"certificate-{indexes[0]}.pdf")).intact
+        assert examine_certificate(z.read(f"certificate-{indexes[0]}.pdf")).intact
     with pytest.raises(InvalidInput, match="not an empty folder"):
         write_certificates(world.ledger, "smart-city", tmp_path / "out", base_url=BASE_URL, now=PRINTED)
     with pytest.raises(InvalidInput, match="exists already"):
@@ -220,7 +218,7 @@ def test_characters_the_page_font_lacks_are_printed_as_question_marks_and_still_
     _index, pdf = signed_certificate(world)
     text = text_of(pdf)
     assert "?ukasz Ngurah Rai" in text and "“Smart City”" in text
-    report = check_certificate(pdf, world.ledger.verifier)
+    report = examine_certificate(pdf, world.ledger.verifier)
     assert report.valid
     assert report.facts is not None and report.facts.name == "Łukasz Ngurah Rai"
     assert read_pdf(pdf).pages == 1

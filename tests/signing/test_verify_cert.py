@@ -11,9 +11,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfWriter
+from sqlalchemy import text
 
 from ledger.checkpoint import Checkpoint, TlogProof
 from ledger.entries import make_entry
+from ledger.errors import NotFound
 from ledger.merkle import MemoryTree, inclusion_proof
 from ledger.note import NoteSigner, VerifierKey
 from signing import actions
@@ -32,8 +34,8 @@ from signing.errors import (
 from signing.facts import Evidence
 from signing.verify_cert import (
     KeyTrust,
-    check_certificate,
-    check_upload,
+    examine_certificate,
+    examine_upload,
     verify_certificate,
 )
 
@@ -55,7 +57,7 @@ def failed(report, name: str) -> str:
 
 def test_genuine_offline_with_only_the_embedded_key_is_intact_but_says_where_trust_comes_from(cert) -> None:
     _world, index, pdf = cert
-    report = check_certificate(pdf)
+    report = examine_certificate(pdf)
     assert report.intact and not report.valid
     assert report.key_trust is KeyTrust.EMBEDDED_ONLY
     key = report.checks[0]
@@ -74,7 +76,7 @@ def test_genuine_with_the_trusted_key_is_valid(cert) -> None:
 def test_a_certificate_of_another_ledger_is_foreign(cert) -> None:
     _world, _, pdf = cert
     other = VerifierKey(ORIGIN, Ed25519PrivateKey.generate().public_key().public_bytes_raw())
-    report = check_certificate(pdf, other)
+    report = examine_certificate(pdf, other)
     assert report.intact and not report.valid and report.reason is Reason.FOREIGN
     assert "comes from another ledger" in failed(report, "key")
     with pytest.raises(ForeignCertificate, match="another ledger"):
@@ -84,7 +86,7 @@ def test_a_certificate_of_another_ledger_is_foreign(cert) -> None:
 def test_an_edited_printed_fact_is_named(cert) -> None:
     world, _, pdf = cert
     forged = rebuild(pdf, page_edit=(b"(Pejabat 1)", b"(Pejabat 7)"))
-    report = check_certificate(forged, world.ledger.verifier)
+    report = examine_certificate(forged, world.ledger.verifier)
     assert not report.valid and report.reason is Reason.EDITED
     assert failed(report, "page") == "the page says 'Pejabat 7' where the ledger says 'Pejabat 1'"
     with pytest.raises(CertificateEdited, match="Pejabat 7"):
@@ -94,13 +96,13 @@ def test_an_edited_printed_fact_is_named(cert) -> None:
 def test_an_edited_time_on_the_page_is_named(cert) -> None:
     _world, _, pdf = cert
     forged = rebuild(pdf, page_edit=(b"pukul 09.", b"pukul 08."))
-    assert "pukul 08." in failed(check_certificate(forged), "page")
+    assert "pukul 08." in failed(examine_certificate(forged), "page")
 
 
 def test_extra_text_on_the_page_is_refused(cert) -> None:
     _world, _, pdf = cert
     forged = rebuild(pdf, page_edit=(b"(SERTIFIKAT) Tj", b"(SERTIFIKAT) Tj (PALSU) Tj"))
-    assert "PALSU" in failed(check_certificate(forged), "page")
+    assert "PALSU" in failed(examine_certificate(forged), "page")
 
 
 def test_an_altered_leaf_is_not_in_the_checkpoint(cert) -> None:
@@ -108,7 +110,7 @@ def test_an_altered_leaf_is_not_in_the_checkpoint(cert) -> None:
     leaf = attachments(pdf)[f"entry-{index}.json"]
     altered = leaf.replace(b'"slug":"smart-city"', b'"slug":"smart-citx"')
     assert altered != leaf
-    report = check_certificate(rebuild(pdf, {f"entry-{index}.json": altered}))
+    report = examine_certificate(rebuild(pdf, {f"entry-{index}.json": altered}))
     assert report.reason is Reason.EDITED
     assert f"the signature (entry {index}) is not in the signed checkpoint" in failed(report, "inclusion")
 
@@ -118,7 +120,7 @@ def test_an_altered_enrolment_name_is_caught_by_its_proof(cert) -> None:
     files = attachments(pdf)
     enrolled = json.loads(files["certificate.json"])["entries"][1]
     leaf = files[f"entry-{enrolled}.json"].replace(b"Pejabat 1", b"Pejabat 9")
-    report = check_certificate(rebuild(pdf, {f"entry-{enrolled}.json": leaf}))
+    report = examine_certificate(rebuild(pdf, {f"entry-{enrolled}.json": leaf}))
     assert f"the key's enrolment (entry {enrolled}) is not in the signed checkpoint" in failed(report, "inclusion")
 
 
@@ -128,7 +130,7 @@ def test_an_altered_proof_fails(cert) -> None:
     bad = bytearray(proof.hashes[0])
     bad[0] ^= 1
     altered = TlogProof(proof.index, (bytes(bad), *proof.hashes[1:]), proof.checkpoint_note).text().encode()
-    report = check_certificate(rebuild(pdf, {f"entry-{index}.tlog-proof": altered}), world.ledger.verifier)
+    report = examine_certificate(rebuild(pdf, {f"entry-{index}.tlog-proof": altered}), world.ledger.verifier)
     assert not report.valid and "does not lead to the root" in failed(report, "inclusion")
 
 
@@ -141,7 +143,7 @@ def test_an_altered_checkpoint_fails_its_signature(cert) -> None:
     for i in manifest["entries"]:
         text = files[f"entry-{i}.tlog-proof"].decode()
         replace[f"entry-{i}.tlog-proof"] = text.replace(f"\n{size}\n", f"\n{size + 1}\n").encode()
-    report = check_certificate(rebuild(pdf, replace))
+    report = examine_certificate(rebuild(pdf, replace))
     assert "the checkpoint is not signed by the ledger key" in failed(report, "checkpoint")
     assert report.reason is Reason.EDITED
 
@@ -149,7 +151,7 @@ def test_an_altered_checkpoint_fails_its_signature(cert) -> None:
 def test_a_replaced_ledger_key_is_foreign_and_no_longer_signs_the_checkpoint(cert) -> None:
     world, _index, pdf = cert
     forger = NoteSigner(ORIGIN, Ed25519PrivateKey.generate())
-    report = check_certificate(rebuild(pdf, {"ledger.vkey": f"{forger.verifier}\n".encode()}), world.ledger.verifier)
+    report = examine_certificate(rebuild(pdf, {"ledger.vkey": f"{forger.verifier}\n".encode()}), world.ledger.verifier)
     assert report.reason is Reason.FOREIGN
     assert "is not signed by the ledger key" in failed(report, "checkpoint")
 
@@ -181,75 +183,89 @@ def test_a_forged_official_signature_fails_the_statement_check(cert) -> None:
     )
     evidence = Evidence(*chosen, proofs=proofs, checkpoint=checkpoint, vkey=forger.verifier)
     forged = render_certificate(evidence, base_url=BASE_URL, now=PRINTED)
-    report = check_certificate(forged)
+    report = examine_certificate(forged)
     assert next(c for c in report.checks if c.name == "inclusion").passed
     assert "does not verify" in failed(report, "statement")
-    assert check_certificate(forged, ledger.verifier).reason is Reason.FOREIGN
+    assert examine_certificate(forged, ledger.verifier).reason is Reason.FOREIGN
 
 
 def test_edited_stated_facts_are_named(cert) -> None:
     _world, _index, pdf = cert
     manifest = json.loads(attachments(pdf)["certificate.json"])
     manifest["facts"]["agency"] = "Dinas Lain"
-    report = check_certificate(rebuild(pdf, {"certificate.json": json.dumps(manifest).encode()}))
+    report = examine_certificate(rebuild(pdf, {"certificate.json": json.dumps(manifest).encode()}))
     assert failed(report, "facts") == "certificate.json says agency is Dinas Lain where the ledger says Dinas 1"
 
 
 def test_a_missing_attachment_is_named(cert) -> None:
     _world, index, pdf = cert
     with pytest.raises(AttachmentMissing, match=f"entry-{index}.tlog-proof"):
-        check_certificate(rebuild(pdf, drop=(f"entry-{index}.tlog-proof",)))
+        examine_certificate(rebuild(pdf, drop=(f"entry-{index}.tlog-proof",)))
     with pytest.raises(AttachmentMissing, match="ledger.vkey"):
-        check_certificate(rebuild(pdf, drop=("ledger.vkey",)))
+        examine_certificate(rebuild(pdf, drop=("ledger.vkey",)))
 
 
 def test_a_pdf_without_evidence_is_not_a_certificate(cert) -> None:
     _world, _index, pdf = cert
     with pytest.raises(NotACertificate, match="carries no Ikrar evidence"):
-        check_certificate(rebuild(pdf, drop=tuple(attachments(pdf))))
+        examine_certificate(rebuild(pdf, drop=tuple(attachments(pdf))))
     blank = PdfWriter()
     blank.add_blank_page(595, 842)
     out = io.BytesIO()
     blank.write(out)
     with pytest.raises(NotACertificate) as e:
-        check_certificate(out.getvalue())
+        examine_certificate(out.getvalue())
     assert e.value.reason is Reason.NOT_CERTIFICATE
 
 
 def test_not_a_pdf_and_a_damaged_pdf_are_told_apart(cert) -> None:
     _world, _index, pdf = cert
     with pytest.raises(NotAPdf, match="not a PDF") as e:
-        check_certificate(b"PK\x03\x04 a zip file")
+        examine_certificate(b"PK\x03\x04 a zip file")
     assert e.value.reason is Reason.NOT_PDF
     with pytest.raises(CertificateDamaged, match="damaged") as e2:
-        check_certificate(b"%PDF-1.7\n" + bytes(range(256)) * 4)
+        examine_certificate(b"%PDF-1.7\n" + bytes(range(256)) * 4)
     assert e2.value.reason is Reason.DAMAGED
     with pytest.raises(CertificateInvalid):
-        check_certificate(pdf[: len(pdf) // 3])
+        examine_certificate(pdf[: len(pdf) // 3])
 
 
 def test_upload_of_a_genuine_certificate_is_valid_against_the_ledger(cert) -> None:
     world, _index, pdf = cert
     world.sign(2)  # the ledger moved on: the certificate's checkpoint must still be consistent
-    report = check_upload(world.ledger, pdf)
+    report = examine_upload(world.ledger, pdf)
     assert report.valid, report.failures
     assert [c.name for c in report.checks][-2:] == ["ledger", "consistency"]
     assert report.revocation is None
 
 
+def test_upload_when_the_ledger_lost_the_certificates_checkpoint(cert) -> None:
+    world, _index, pdf = cert
+    size = world.ledger.size()
+    world.sign(2)
+    with world.ledger.engine.begin() as c:
+        c.execute(text("DELETE FROM checkpoint WHERE size = :size"), {"size": size})
+    report = examine_upload(world.ledger, pdf)
+    assert not report.valid and report.reason is Reason.FOREIGN
+    check = next(c for c in report.checks if c.name == "consistency")
+    assert check.failed and check.reason is Reason.FOREIGN and isinstance(check.error, NotFound)
+    assert check.detail == f"there is no checkpoint of size {size}" and check.code == "checkpoint.not_found"
+
+
 def test_upload_names_the_reason(cert, ledger_factory) -> None:
     world, _index, pdf = cert
     edited = rebuild(pdf, page_edit=(b"(Kepala Dinas 1)", b"(Kepala Dinas 2)"))
-    report = check_upload(world.ledger, edited)
+    report = examine_upload(world.ledger, edited)
     assert report.reason is Reason.EDITED and "Kepala Dinas 2" in failed(report, "page")
     with pytest.raises(NotAPdf):
-        check_upload(world.ledger, b"hello")
+        examine_upload(world.ledger, b"hello")
 
 
 def test_upload_of_a_certificate_from_another_ledger_is_foreign(world, tmp_path) -> None:
-    from ledger.store import Ledger, make_engine
+    from ledger.db import make_engine
+    from ledger.schema import migrate
+    from ledger.store import Ledger
     from signing.keystore import KeyStore
-    from web.db import migrate
 
     from ..factories import FAST_KDF
 
@@ -257,7 +273,7 @@ def test_upload_of_a_certificate_from_another_ledger_is_foreign(world, tmp_path)
     migrate(engine)
     other = LedgerFactory(Ledger(engine), KeyStore(tmp_path / "other-keys", FAST_KDF)).created().with_commitment()
     _, foreign = signed_certificate(other)
-    report = check_upload(world.ledger, foreign)
+    report = examine_upload(world.ledger, foreign)
     assert report.reason is Reason.FOREIGN
     assert "comes from another ledger" in failed(report, "key")
     assert next(c for c in report.checks if c.name == "ledger").outcome is Outcome.NOT_CHECKED
@@ -266,7 +282,7 @@ def test_upload_of_a_certificate_from_another_ledger_is_foreign(world, tmp_path)
 def test_upload_tells_a_revoked_key(cert) -> None:
     world, _index, pdf = cert
     actions.revoke(world.ctx, world.officials[0], "laptop hilang", "admin", world.now())
-    report = check_upload(world.ledger, pdf)
+    report = examine_upload(world.ledger, pdf)
     assert report.valid
     assert report.revocation is not None and report.revocation.reason == "laptop hilang"
 
@@ -278,7 +294,7 @@ def test_upload_tells_a_revoked_key(cert) -> None:
 @given(data=st.one_of(st.binary(max_size=4000), st.binary(max_size=4000).map(lambda b: b"%PDF-1.7\n" + b)))
 def test_garbage_bytes_give_a_clear_error(data: bytes) -> None:
     try:
-        check_certificate(data)
+        examine_certificate(data)
     except CertificateInvalid as e:
         assert e.reason in set(Reason) and str(e)
 
@@ -287,7 +303,7 @@ def test_garbage_bytes_give_a_clear_error(data: bytes) -> None:
 def genuine(ledger_factory: LedgerFactory) -> tuple[bytes, object]:
     world = ledger_factory.created().with_commitment(officials=1)
     pdf = signed_certificate(world)[1]
-    return pdf, check_certificate(pdf).facts
+    return pdf, examine_certificate(pdf).facts
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -303,7 +319,7 @@ def test_a_damaged_certificate_never_crashes_and_never_claims_other_facts(genuin
         at = int(where * len(data))
         data[at : at + len(junk)] = junk
     try:
-        report = check_certificate(bytes(data))
+        report = examine_certificate(bytes(data))
     except CertificateInvalid as e:
         assert str(e)
         return

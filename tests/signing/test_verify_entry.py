@@ -11,7 +11,7 @@ from ledger.merkle import Hash
 from signing import actions
 from signing.checks import Outcome
 from signing.errors import NoCertificate
-from signing.verify_entry import Verdict, check_entry
+from signing.verify_entry import Verdict, examine_entry
 
 from ..factories import LedgerFactory
 
@@ -24,7 +24,7 @@ def test_a_genuine_signature_is_valid_with_every_check(world: LedgerFactory) -> 
     index = world.sign(1).entry.index
     world.sign(2)  # the ledger moved on: consistency with the latest checkpoint is checked
     leaf = world.ledger.entry(index).leaf_hash.hex()
-    report = check_entry(world.ledger, index, leaf[:16])
+    report = examine_entry(world.ledger, index, leaf[:16])
     assert report.verdict is Verdict.VALID
     assert {c.name: c.outcome for c in report.checks} == {
         "statement": Outcome.PASSED,
@@ -41,14 +41,14 @@ def test_a_genuine_signature_is_valid_with_every_check(world: LedgerFactory) -> 
 
 def test_without_h_the_printed_check_is_not_made(world: LedgerFactory) -> None:
     index = world.sign(1).entry.index
-    report = check_entry(world.ledger, index)
+    report = examine_entry(world.ledger, index)
     assert report.verdict is Verdict.VALID and outcome(report, "printed") is Outcome.NOT_CHECKED
 
 
 @pytest.mark.parametrize("h", ["0000000000000000", "zz", "abc", "ABCDEF" * 20])
 def test_a_printed_certificate_of_another_entry_does_not_match(world: LedgerFactory, h: str) -> None:
     index = world.sign(1).entry.index
-    report = check_entry(world.ledger, index, h)
+    report = examine_entry(world.ledger, index, h)
     assert report.verdict is Verdict.INVALID and report.printed_mismatch
     detail = next(c.detail for c in report.checks if c.name == "printed")
     assert detail.startswith(f"the printed certificate does not match entry {index}")
@@ -57,13 +57,13 @@ def test_a_printed_certificate_of_another_entry_does_not_match(world: LedgerFact
 def test_an_uppercase_h_still_matches(world: LedgerFactory) -> None:
     index = world.sign(1).entry.index
     h = world.ledger.entry(index).leaf_hash.hex()[:16].upper()
-    assert check_entry(world.ledger, index, h).verdict is Verdict.VALID
+    assert examine_entry(world.ledger, index, h).verdict is Verdict.VALID
 
 
 def test_a_revoked_key_says_since_when(world: LedgerFactory) -> None:
     index = world.sign(1).entry.index
     revoked = actions.revoke(world.ctx, world.officials[0], "kunci bocor", "admin", world.now())
-    report = check_entry(world.ledger, index)
+    report = examine_entry(world.ledger, index)
     assert report.verdict is Verdict.KEY_REVOKED
     assert report.revocation is not None
     assert (report.revocation.index, report.revocation.time, report.revocation.reason) == (
@@ -79,7 +79,7 @@ def test_an_edited_row_is_invalid(world: LedgerFactory) -> None:
     leaf = world.ledger.entry(index).leaf.replace(b"smart-city", b"smart-citx")
     with world.ledger.engine.begin() as c:
         c.execute(text("UPDATE entry SET leaf = :leaf WHERE idx = :idx"), {"leaf": leaf, "idx": index})
-    report = check_entry(world.ledger, index)
+    report = examine_entry(world.ledger, index)
     assert report.verdict is Verdict.INVALID
     assert outcome(report, "statement") is Outcome.FAILED
     assert outcome(report, "inclusion") is Outcome.FAILED
@@ -91,7 +91,7 @@ def test_a_broken_chain_link_is_named(world: LedgerFactory) -> None:
     before = world.ledger.entry(index - 1).leaf.replace(b"Komitmen Bersama", b"Komitmen Lain")
     with world.ledger.engine.begin() as c:
         c.execute(text("UPDATE entry SET leaf = :leaf WHERE idx = :idx"), {"leaf": before, "idx": index - 1})
-    report = check_entry(world.ledger, index)
+    report = examine_entry(world.ledger, index)
     assert report.verdict is Verdict.INVALID
     detail = next(c.detail for c in report.checks if c.name == "chain")
     assert detail == f"the entry's prev is not the hash of entry {index - 1}: the chain is broken"
@@ -104,7 +104,7 @@ def test_a_ledger_rewritten_with_its_own_key_is_inconsistent(world: LedgerFactor
     forged = Checkpoint(world.ledger.origin, size, Hash(bytes(32))).signed(world.signer)
     with world.ledger.engine.begin() as c:
         c.execute(text("UPDATE checkpoint SET note = :note WHERE size = :size"), {"note": forged.note, "size": size})
-    report = check_entry(world.ledger, index)
+    report = examine_entry(world.ledger, index)
     assert report.verdict is Verdict.INVALID and outcome(report, "consistency") is Outcome.FAILED
     assert outcome(report, "inclusion") is Outcome.PASSED
 
@@ -116,14 +116,30 @@ def test_a_latest_checkpoint_that_does_not_cover_the_ledger_is_refused(world: Le
     older = world.ledger.checkpoint(index + 1)
     with world.ledger.engine.begin() as c:  # the latest checkpoint swapped for an older, validly signed one
         c.execute(text("UPDATE checkpoint SET note = :note WHERE size = :size"), {"note": older.note, "size": size})
-    report = check_entry(world.ledger, index)
+    report = examine_entry(world.ledger, index)
     assert report.verdict is Verdict.INVALID
     detail = next(c.detail for c in report.checks if c.name == "consistency")
     assert detail == f"the latest checkpoint says size {index + 1}, but the ledger holds {size} entries"
 
 
+def test_a_check_that_failed_on_a_ledger_error_keeps_it_for_the_page(world: LedgerFactory) -> None:
+    index = world.sign(1).entry.index
+    world.sign(2)
+    with world.ledger.engine.begin() as c:  # the checkpoint signed when the entry was appended is lost
+        c.execute(text("DELETE FROM checkpoint WHERE size = :size"), {"size": index + 1})
+    report = examine_entry(world.ledger, index)
+    assert report.verdict is Verdict.INVALID
+    check = next(c for c in report.checks if c.name == "inclusion")
+    assert check.failed and isinstance(check.error, NotFound)
+    assert check.detail == str(check.error) == f"there is no checkpoint of size {index + 1}"
+    assert (check.code, check.params) == ("checkpoint.not_found", {"size": index + 1})
+    assert outcome(report, "consistency") is Outcome.NOT_CHECKED
+    passed = next(c for c in report.checks if c.name == "statement")
+    assert passed.error is None and passed.code is None and passed.params == {}
+
+
 def test_only_signatures_are_verified(world: LedgerFactory) -> None:
     with pytest.raises(NoCertificate):
-        check_entry(world.ledger, 0)
+        examine_entry(world.ledger, 0)
     with pytest.raises(NotFound):
-        check_entry(world.ledger, 12345)
+        examine_entry(world.ledger, 12345)

@@ -14,7 +14,7 @@ from ledger.audit import audit
 from ledger.models import Official
 from ledger.nip import validate_nip
 from ledger.store import Ledger
-from signing.statement import check_signed_entry
+from tests.factories import tables
 from web import accounts, cli
 from web import demo as demo_module
 from web.runtime import Runtime
@@ -117,14 +117,14 @@ def test_the_demo_is_the_kediri_signing_built_through_the_real_code_path(env: di
         "diverifikasi oleh Dinas Komunikasi dan Informatika",
     ):
         assert phrase in text
-    with ledger.session() as s:
+    with tables(ledger) as s:
         officials = list(s.exec(Official.__table__.select()))
     assert len(officials) == 17
     for person in demo_module.PEOPLE:
         assert validate_nip(person.nip, demo_module.CREATED.date()) == person.nip
         assert person.nip[-3] == "9", "demo NIPs carry the sequence 9xx"
     assert demo_module.ADMIN.role == "admin" and "Diskominfo" in demo_module.ADMIN.name
-    report = audit(ledger.stored_entries(), ledger.stored_checkpoints(), ledger.verifier, check_signed_entry)
+    report = audit(ledger.stored_entries(), ledger.stored_checkpoints(), ledger.verifier)
     assert report.signatures == 10 and report.origin == "kedirikota.go.id/ikrar"
     # every printed login works
     for person in demo_module.PEOPLE:

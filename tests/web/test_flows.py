@@ -10,7 +10,7 @@ import re
 from sqlmodel import select
 
 from ledger.models import Commitment, CommitmentSigner, Official
-from tests.factories import nip, passphrase
+from tests.factories import nip, passphrase, tables
 from web.routes_admin import slugify
 
 from .conftest import ADMIN, Site, csrf_of, post
@@ -30,7 +30,7 @@ def test_an_admin_adds_an_official_and_creates_an_enrolment_link(site: Site) -> 
     assert r.status_code == 303 and r.headers["location"].startswith("/admin?ok=added")
     page = admin.get(r.headers["location"]).text
     assert "Pejabat telah didaftarkan" in page and "Dr. Rina Wati, M.Si." in page
-    with site.ledger.session() as s:
+    with tables(site.ledger) as s:
         assert s.get(Official, NEW["nip"]).unit == NEW["unit"]
     r = post(admin, f"/admin/officials/{NEW['nip']}/invite", {}, form_page="/admin")
     assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
@@ -123,7 +123,7 @@ def test_signatories_can_be_all_of_a_role_or_everyone(site: Site) -> None:
         _, fingerprint = _publish(admin, form)
         r = post(admin, "/admin/commitments/new", {**form, "step": "publish", "confirm": fingerprint})
         assert r.status_code == 303, r.text
-        with site.ledger.session() as s:
+        with tables(site.ledger) as s:
             got = set(s.exec(select(CommitmentSigner.nip).where(CommitmentSigner.slug == slug)))
         assert got == {nip(n) for n in want}, slug
 
@@ -141,7 +141,7 @@ def test_publish_form_errors(site: Site) -> None:
     ):
         r = post(admin, "/admin/commitments/new", {**base, **change})
         assert r.status_code == 422 and message in r.text, (change, r.status_code)
-    with site.ledger.session() as s:
+    with tables(site.ledger) as s:
         assert s.get(Commitment, "ok-slug") is None
 
 
@@ -150,7 +150,7 @@ def test_an_official_signs_and_sees_the_index_the_wib_time_and_the_links(site: S
     me = c.get("/me").text
     assert "Belum ditandatangani" in me and 'href="/sign/smart-city"' in me
     page = c.get("/sign/smart-city").text
-    with site.ledger.session() as s:
+    with tables(site.ledger) as s:
         sha = s.get(Commitment, "smart-city").text_sha256
     assert "Kami berkomitmen." in page and sha in page and 'name="read"' in page
     r = post(c, "/sign/smart-city", {"read": "yes", "passphrase": passphrase(3)})

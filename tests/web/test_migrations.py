@@ -8,8 +8,8 @@ from __future__ import annotations
 from alembic import command
 from sqlalchemy import inspect
 
-from ledger.store import make_engine
-from web.db import alembic_config, migrate
+from ledger.db import make_engine
+from ledger.schema import alembic_config, migrate
 
 WEB_TABLES = {"account", "web_session", "enrolment_token", "throttle"}
 

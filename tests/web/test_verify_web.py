@@ -146,9 +146,10 @@ def test_upload_names_a_certificate_of_another_ledger(site: Site, ledger_factory
 
 @pytest.fixture()
 def ledger_factory_other(tmp_path) -> LedgerFactory:
-    from ledger.store import Ledger, make_engine
+    from ledger.db import make_engine
+    from ledger.schema import migrate
+    from ledger.store import Ledger
     from signing.keystore import KeyStore
-    from web.db import migrate
 
     from ..factories import FAST_KDF
 

@@ -1,0 +1,41 @@
+"""Every entry kind in one place: its fields, the rules that admit it, what it derives.
+
+One module a kind. Each exposes ``KIND``, a `Kind`: the kind's fixed fields and their
+JSON types, `check` (the rules: may this entry follow the state before it? raises
+Conflict or InvalidInput), `verify` (what the entry proves on its own, such as an
+official's signature; needs only the entry and the ledger's origin, so an audit runs it in
+worker processes), and `apply` (what the entry changes, through the `State` verbs, in
+memory for an audit or in the derived tables at append). Adding a kind is one module here,
+its line in `KINDS`, and its tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..entries import Entry
+    from ..state import State
+
+
+def _nothing_to_verify(entry: Entry, origin: str) -> None:
+    """Most kinds carry no signature of their own: the checkpoint signs them."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    fields: Mapping[str, type]
+    check: Callable[[Entry, State], None]
+    apply: Callable[[Entry, State], None]
+    verify: Callable[[Entry, str], None] = _nothing_to_verify
+
+
+from . import commitment_published, commitment_signed, key_enrolled, key_revoked, ledger_created  # noqa: E402
+
+KINDS: dict[str, Kind] = {
+    module.KIND.name: module.KIND
+    for module in (ledger_created, key_enrolled, key_revoked, commitment_published, commitment_signed)
+}

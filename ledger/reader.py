@@ -1,0 +1,346 @@
+"""The one way to read the ledger's state: a `Reader` over one consistent snapshot.
+
+`Ledger.read()` opens one read transaction (REPEATABLE READ on PostgreSQL; a WAL snapshot
+on SQLite) and hands out a `Reader` whose named methods return frozen values: entries,
+checkpoints and proofs of the log, and the records derived from its entries (keys,
+commitments, signatures) and kept beside it (the register of people). Everything read
+through one `Reader` belongs to the same tree size, so a page, a proof or a certificate
+never mixes two states of a ledger that is growing while it is read. Database rows never
+leave this module. (The shape of Trillian's read-only transaction and Tessera's
+`LogReader`.)
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, func, or_, select
+
+from .checkpoint import Checkpoint, TlogProof
+from .db import CHECKPOINT, COMMITMENT, ENTRY, KEY, MAX_SIZE, META, NODE, OFFICIAL, SIGNATURE, SIGNER
+from .entries import Entry, entry_from_leaf
+from .errors import InvalidInput, LedgerError, NotFound
+from .merkle import Hash, Node, consistency_proof, inclusion_proof, root_hash
+from .note import VerifierKey
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored time as an aware UTC datetime: SQLite hands them back naive, and naive means UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else as_utc(moment)
+
+
+# -- what a reader returns ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """An official's key as the ledger's entries made it: enrolled, and perhaps revoked."""
+
+    key: str  # the C2SP verifier key
+    nip: str
+    enrolled_index: int
+    enrolled_at: datetime
+    revoked_index: int | None = None
+    revoked_at: datetime | None = None
+    revoked_reason: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_index is None
+
+
+@dataclass(frozen=True)
+class CommitmentRecord:
+    """A published commitment and its required signatories, in the order published."""
+
+    slug: str
+    title: str
+    text: str
+    text_sha256: str
+    published_index: int
+    published_at: datetime
+    signers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SignatureRecord:
+    """A `commitment.signed` entry, by what it signed and who signed it."""
+
+    index: int
+    slug: str
+    nip: str
+    key: str
+    signed_at: datetime
+
+
+@dataclass(frozen=True)
+class OfficialRecord:
+    """A person in the register (not the ledger): who may log in, be asked to sign, enrol."""
+
+    nip: str
+    name: str
+    title: str
+    unit: str
+    role: str
+    created_at: datetime
+
+
+# -- the snapshot ------------------------------------------------------------------------
+
+_LEAF_HASHES = select(ENTRY.idx, ENTRY.leaf_hash).where(ENTRY.idx.in_(bindparam("leaves", expanding=True)))
+_LAST_INDEX = select(func.max(ENTRY.idx))
+_KEY_COLUMNS = (
+    KEY.key,
+    KEY.nip,
+    KEY.enrolled_index,
+    KEY.enrolled_at,
+    KEY.revoked_index,
+    KEY.revoked_at,
+    KEY.revoked_reason,
+)
+_COMMITMENT_COLUMNS = (
+    COMMITMENT.slug,
+    COMMITMENT.title,
+    COMMITMENT.text,
+    COMMITMENT.text_sha256,
+    COMMITMENT.published_index,
+    COMMITMENT.published_at,
+)
+_SIGNATURE_COLUMNS = (SIGNATURE.idx, SIGNATURE.slug, SIGNATURE.nip, SIGNATURE.key, SIGNATURE.signed_at)
+_OFFICIAL_COLUMNS = (OFFICIAL.nip, OFFICIAL.name, OFFICIAL.title, OFFICIAL.unit, OFFICIAL.role, OFFICIAL.created_at)
+
+
+@functools.lru_cache(maxsize=128)
+def _nodes_query(count: int) -> Any:
+    """The stored hashes of `count` perfect subtrees, bound as l0, i0, l1, i1, ...
+
+    One (level = ? AND idx = ?) term a node, so SQLite answers each from the primary key
+    (a row-value IN list would scan the whole table: a million rows at 1M entries). Built
+    once per count: building the expression costs more than running it.
+    """
+    terms = (and_(NODE.level == bindparam(f"l{n}"), NODE.idx == bindparam(f"i{n}")) for n in range(count))
+    return select(NODE.level, NODE.idx, NODE.hash).where(or_(*terms))
+
+
+class TreeNodes:
+    """`merkle.NodeSource` over the entry and merkle_node tables of one connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._c = conn
+
+    def subtree_hashes(self, nodes: Sequence[Node]) -> list[Hash]:
+        leaves = [i for level, i in nodes if level == 0]
+        inner = [(level, i) for level, i in nodes if level > 0]
+        found: dict[Node, bytes] = {}
+        if leaves:
+            found.update({(0, i): h for i, h in self._c.execute(_LEAF_HASHES, {"leaves": leaves})})
+        if inner:
+            params = {f"{p}{n}": v for n, node in enumerate(inner) for p, v in zip("li", node, strict=True)}
+            found.update({(level, i): h for level, i, h in self._c.execute(_nodes_query(len(inner)), params)})
+        missing = [n for n in nodes if n not in found]
+        if missing:
+            raise LedgerError(
+                f"the tree store lacks subtree {missing[0]}: the database is damaged, run `ikrar audit`",
+                code="tree.damaged",
+            )
+        return [Hash(found[n]) for n in nodes]
+
+
+def tree_size(conn: Connection) -> int:
+    last = conn.execute(_LAST_INDEX).scalar()
+    return 0 if last is None else int(last) + 1
+
+
+class Reader:
+    """Named reads over one snapshot of the ledger. Obtain one with `Ledger.read()`.
+
+    Every method raises NotFound, InvalidInput or returns None as it says; none writes.
+    """
+
+    def __init__(self, conn: Connection, origin: str, verifier: VerifierKey) -> None:
+        self._c = conn
+        self.origin = origin
+        self.verifier = verifier
+        self._size: int | None = None
+
+    # -- the log ------------------------------------------------------------------------
+
+    def size(self) -> int:
+        """The number of entries in this snapshot."""
+        if self._size is None:
+            self._size = tree_size(self._c)
+        return self._size
+
+    def entry(self, index: int) -> Entry:
+        """Raises NotFound when there is no entry `index`."""
+        leaf = None
+        if isinstance(index, int) and 0 <= index < MAX_SIZE:
+            leaf = self._c.execute(select(ENTRY.leaf).where(ENTRY.idx == index)).scalar()
+        if leaf is None:
+            raise NotFound(f"there is no entry {index}", code="entry.not_found", index=index)
+        return entry_from_leaf(leaf)
+
+    def entries(self, start: int = 0, limit: int = 100) -> list[Entry]:
+        """Up to `limit` (1-1000) entries from `start` on; raises InvalidInput otherwise."""
+        if start < 0 or not 0 < limit <= 1000:
+            raise InvalidInput("start must be >= 0 and limit between 1 and 1000", code="entries.range")
+        if start >= MAX_SIZE:
+            return []
+        q = select(ENTRY.leaf).where(ENTRY.idx >= start).order_by(ENTRY.idx).limit(limit)
+        return [entry_from_leaf(leaf) for leaf in self._c.execute(q).scalars()]
+
+    def checkpoint(self, size: int | None = None) -> Checkpoint:
+        """The signed checkpoint of `size` (default: this snapshot's latest); raises NotFound."""
+        note = None
+        if size is None:
+            note = self._c.execute(select(CHECKPOINT.note).order_by(CHECKPOINT.size.desc()).limit(1)).scalar()
+        elif isinstance(size, int) and 0 < size <= MAX_SIZE:
+            note = self._c.execute(select(CHECKPOINT.note).where(CHECKPOINT.size == size)).scalar()
+        if note is None:
+            if size is None:
+                raise NotFound("no ledger here yet", code="ledger.not_initialized")
+            raise NotFound(f"there is no checkpoint of size {size}", code="checkpoint.not_found", size=size)
+        return Checkpoint.open(note, self.verifier, self.origin)
+
+    def _resolve_size(self, size: int | None) -> int:
+        latest = self.size()
+        if size is None:
+            return latest
+        if not 0 < size <= latest:
+            raise InvalidInput(
+                f"size {size} is not between 1 and the ledger's size {latest}",
+                code="size.range",
+                size=size,
+                latest=latest,
+            )
+        return size
+
+    def root(self, size: int | None = None) -> Hash:
+        return root_hash(self._resolve_size(size), TreeNodes(self._c))
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> list[Hash]:
+        """Raises InvalidInput unless 0 <= index < size <= the ledger's size."""
+        return inclusion_proof(index, self._resolve_size(size), TreeNodes(self._c))
+
+    def tlog_proof(self, index: int, size: int | None = None) -> TlogProof:
+        """The C2SP tlog-proof of entry `index` against the checkpoint of `size` (default: latest)."""
+        checkpoint = self.checkpoint(self._resolve_size(size))
+        return TlogProof(index, tuple(self.inclusion_proof(index, checkpoint.size)), checkpoint.note)
+
+    def consistency_proof(self, old: int, new: int) -> list[Hash]:
+        """Raises InvalidInput unless 0 < old <= new <= the ledger's size."""
+        self._resolve_size(new)
+        return consistency_proof(old, new, TreeNodes(self._c))
+
+    # -- keys -------------------------------------------------------------------------
+
+    @staticmethod
+    def _key(row: Any) -> KeyRecord:
+        return KeyRecord(row[0], row[1], row[2], as_utc(row[3]), row[4], _utc(row[5]), row[6])
+
+    def key(self, key: str) -> KeyRecord | None:
+        """The record of an enrolled key (by its verifier key), or None."""
+        row = self._c.execute(select(*_KEY_COLUMNS).where(KEY.key == key)).first()
+        return None if row is None else self._key(row)
+
+    def active_key(self, nip: str) -> KeyRecord | None:
+        """The official's key that is not revoked, or None."""
+        q = select(*_KEY_COLUMNS).where(KEY.nip == nip, KEY.revoked_index.is_(None)).limit(1)
+        row = self._c.execute(q).first()
+        return None if row is None else self._key(row)
+
+    def enrolled_keys(self, nip: str | None = None) -> list[KeyRecord]:
+        """Every key (or every key of `nip`) in the order enrolled."""
+        q = select(*_KEY_COLUMNS).order_by(KEY.enrolled_index)
+        if nip is not None:
+            q = q.where(KEY.nip == nip)
+        return [self._key(row) for row in self._c.execute(q)]
+
+    # -- commitments and signatures -----------------------------------------------------
+
+    def _signers(self, slugs: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        q = select(SIGNER.slug, SIGNER.nip).where(SIGNER.slug.in_(slugs)).order_by(SIGNER.slug, SIGNER.position)
+        found: dict[str, list[str]] = {slug: [] for slug in slugs}
+        for slug, nip in self._c.execute(q):
+            found[slug].append(nip)
+        return {slug: tuple(nips) for slug, nips in found.items()}
+
+    @staticmethod
+    def _commitment(row: Any, signers: tuple[str, ...]) -> CommitmentRecord:
+        return CommitmentRecord(row[0], row[1], row[2], row[3], row[4], as_utc(row[5]), signers)
+
+    def commitment(self, slug: str) -> CommitmentRecord | None:
+        """The published commitment `slug`, or None."""
+        row = self._c.execute(select(*_COMMITMENT_COLUMNS).where(COMMITMENT.slug == slug)).first()
+        if row is None:
+            return None
+        return self._commitment(row, self._signers([slug])[slug])
+
+    def commitments(self) -> list[CommitmentRecord]:
+        """Every published commitment, newest first."""
+        rows = self._c.execute(select(*_COMMITMENT_COLUMNS).order_by(COMMITMENT.published_index.desc())).all()
+        signers = self._signers([row[0] for row in rows]) if rows else {}
+        return [self._commitment(row, signers[row[0]]) for row in rows]
+
+    def commitments_for(self, nip: str) -> set[str]:
+        """The slugs of the commitments that list `nip` as a required signatory."""
+        return set(self._c.execute(select(SIGNER.slug).where(SIGNER.nip == nip)).scalars())
+
+    def signature_counts(self) -> dict[str, int]:
+        """How many have signed, by commitment slug."""
+        q = select(SIGNATURE.slug, func.count()).group_by(SIGNATURE.slug)
+        return {slug: int(n) for slug, n in self._c.execute(q)}
+
+    @staticmethod
+    def _signature(row: Any) -> SignatureRecord:
+        return SignatureRecord(row[0], row[1], row[2], row[3], as_utc(row[4]))
+
+    def signatures(self, slug: str) -> list[SignatureRecord]:
+        """The signatures of commitment `slug`, in ledger order."""
+        q = select(*_SIGNATURE_COLUMNS).where(SIGNATURE.slug == slug).order_by(SIGNATURE.idx)
+        return [self._signature(row) for row in self._c.execute(q)]
+
+    def signature(self, slug: str, nip: str) -> SignatureRecord | None:
+        """The signature of `nip` on commitment `slug`, or None."""
+        q = select(*_SIGNATURE_COLUMNS).where(SIGNATURE.slug == slug, SIGNATURE.nip == nip)
+        row = self._c.execute(q).first()
+        return None if row is None else self._signature(row)
+
+    def signatures_by(self, nip: str) -> list[SignatureRecord]:
+        """Every signature of `nip`, in ledger order."""
+        q = select(*_SIGNATURE_COLUMNS).where(SIGNATURE.nip == nip).order_by(SIGNATURE.idx)
+        return [self._signature(row) for row in self._c.execute(q)]
+
+    def latest_signatures(self, limit: int) -> list[SignatureRecord]:
+        """The `limit` newest signatures of any commitment, newest first."""
+        q = select(*_SIGNATURE_COLUMNS).order_by(SIGNATURE.idx.desc()).limit(limit)
+        return [self._signature(row) for row in self._c.execute(q)]
+
+    # -- the register (people; not part of the ledger) ----------------------------------
+
+    @staticmethod
+    def _official(row: Any) -> OfficialRecord:
+        return OfficialRecord(row[0], row[1], row[2], row[3], row[4], as_utc(row[5]))
+
+    def official(self, nip: str) -> OfficialRecord | None:
+        row = self._c.execute(select(*_OFFICIAL_COLUMNS).where(OFFICIAL.nip == nip)).first()
+        return None if row is None else self._official(row)
+
+    def officials(self, nips: Iterable[str] | None = None) -> list[OfficialRecord]:
+        """Everyone in the register (or those of `nips` who are), by name."""
+        q = select(*_OFFICIAL_COLUMNS).order_by(OFFICIAL.name)
+        if nips is not None:
+            q = q.where(OFFICIAL.nip.in_(list(nips)))
+        return [self._official(row) for row in self._c.execute(q)]
+
+    def org(self) -> str | None:
+        """The organisation named at `ikrar init`."""
+        return self._c.execute(select(META.value).where(META.name == "org")).scalar()

@@ -1,0 +1,133 @@
+"""What a certificate and a commitment's summary say, in Bahasa Indonesia (first) and English.
+
+The texts per language (`words`), the way a NIP and the verify link are printed, and the
+`Presentation` of one printing: its language, the site's address and when it was printed.
+These are not ledger facts, but they are printed on the page too, so a certificate keeps
+them (in its `certificate.json`) and a verifier rebuilds the page's text from them.
+Dates and times in WIB are `signing.wording`'s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ledger.entries import format_time, parse_time
+from ledger.errors import InvalidInput
+
+from .facts import SignatureFacts
+from .wording import check_lang
+
+_WORDS: dict[str, dict[str, Any]] = {
+    "id": {
+        "ledger": "Buku Besar Komitmen Ikrar",
+        "title": "SERTIFIKAT",
+        "subtitle": "Tanda Tangan Elektronik atas Komitmen",
+        "certify": "Dengan ini menerangkan bahwa",
+        "signed": "telah menandatangani secara elektronik komitmen",
+        "on": "pada {when}",
+        "index": "NOMOR ENTRI BUKU BESAR",
+        "leaf": "HASH ENTRI (SHA-256 DAUN, RFC 6962)",
+        "text_sha": "SHA-256 NASKAH KOMITMEN",
+        "fingerprint": "SIDIK JARI KUNCI PENANDA TANGAN (SHA-256)",
+        "checkpoint": "DIBUKTIKAN TERHADAP CHECKPOINT",
+        "checkpoint_value": "ukuran {size} · akar {root}",
+        "utc": "WAKTU (UTC) · ASAL BUKU BESAR",
+        "scan": "Pindai untuk memverifikasi",
+        "online": "Verifikasi daring: {url}",
+        "label": "Tanda tangan elektronik tidak tersertifikasi",
+        "explain": (
+            "Sertifikat ini mencatat tanda tangan elektronik internal {org}: dibuat dengan kunci Ed25519 "
+            "pejabat yang tercatat di buku besar Ikrar, bukan dengan sertifikat elektronik dari Penyelenggara "
+            "Sertifikasi Elektronik (PSrE). Keasliannya dapat diperiksa siapa saja: pindai kode QR, unggah "
+            "berkas PDF ini di {base}/verify/upload, atau periksa secara luring dengan ikrar_verify.py dan "
+            "kunci publik buku besar yang diumumkan oleh {org}. Bukti lengkapnya terlampir di dalam berkas ini."
+        ),
+        "ledger_key": "Sidik jari kunci buku besar: {fp}",
+        "printed": "Dicetak {when} · Sertifikat {index}-{short}",
+        "summary_title": "REKAPITULASI PENANDATANGANAN",
+        "summary_sub": "Komitmen yang ditandatangani secara elektronik di buku besar Ikrar",
+        "summary_status": "{signed} dari {required} penanda tangan telah menandatangani",
+        "summary_cols": ("No.", "Penanda tangan", "Waktu (WIB)", "Entri", "Verifikasi"),
+        "summary_pending": "Belum menandatangani",
+        "summary_checkpoint": "Checkpoint: ukuran {size} · akar {root}",
+        "summary_foot": "Pindai kode QR atau buka tautan di setiap baris untuk memeriksa tanda tangan itu. "
+        "Tanda tangan elektronik tidak tersertifikasi (bukan dari PSrE).",
+        "page": "Halaman {n}",
+    },
+    "en": {
+        "ledger": "Ikrar Commitment Ledger",
+        "title": "CERTIFICATE",
+        "subtitle": "of an Electronic Signature of a Commitment",
+        "certify": "This is to certify that",
+        "signed": "has electronically signed the commitment",
+        "on": "on {when}",
+        "index": "LEDGER ENTRY NUMBER",
+        "leaf": "ENTRY HASH (SHA-256 LEAF, RFC 6962)",
+        "text_sha": "SHA-256 OF THE COMMITMENT TEXT",
+        "fingerprint": "SIGNER KEY FINGERPRINT (SHA-256)",
+        "checkpoint": "PROVEN AGAINST CHECKPOINT",
+        "checkpoint_value": "size {size} · root {root}",
+        "utc": "TIME (UTC) · LEDGER ORIGIN",
+        "scan": "Scan to verify",
+        "online": "Verify online: {url}",
+        "label": "Tanda tangan elektronik tidak tersertifikasi — uncertified electronic signature",
+        "explain": (
+            "This certificate records an internal electronic signature of {org}: made with the official's "
+            "Ed25519 key registered in the Ikrar ledger, not with an electronic certificate from a certified "
+            "provider (PSrE). Anyone can check it: scan the QR code, upload this PDF at {base}/verify/upload, "
+            "or check it offline with ikrar_verify.py and the ledger's public key as published by {org}. "
+            "The full evidence is attached inside this file."
+        ),
+        "ledger_key": "Ledger key fingerprint: {fp}",
+        "printed": "Printed {when} · Certificate {index}-{short}",
+        "summary_title": "SIGNATURE SUMMARY",
+        "summary_sub": "A commitment signed electronically in the Ikrar ledger",
+        "summary_status": "{signed} of {required} signatories have signed",
+        "summary_cols": ("No.", "Signatory", "Time (WIB)", "Entry", "Verify"),
+        "summary_pending": "Not signed yet",
+        "summary_checkpoint": "Checkpoint: size {size} · root {root}",
+        "summary_foot": "Scan the QR code or open the link on each row to check that signature. "
+        "Uncertified electronic signatures (not from a PSrE).",
+        "page": "Page {n}",
+    },
+}
+
+
+def words(lang: str) -> dict[str, Any]:
+    """The page's texts in `lang`; raises InvalidInput for a language Ikrar does not print."""
+    return _WORDS[check_lang(lang)]
+
+
+def format_nip(nip: str) -> str:
+    """``19750314 200104 1 001``: the way a NIP is printed (birth, appointment, sex, number)."""
+    if len(nip) != 18:
+        return nip
+    return f"{nip[:8]} {nip[8:14]} {nip[14]} {nip[15:]}"
+
+
+def verify_url(base_url: str, facts: SignatureFacts) -> str:
+    """The link the QR code opens."""
+    return f"{base_url.rstrip('/')}/v/{facts.index}?h={facts.short_hash}"
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """How a certificate was printed: not ledger facts, but printed on the page too."""
+
+    lang: str
+    base_url: str
+    printed_at: datetime
+
+    def to_json(self) -> dict[str, str]:
+        return {"lang": self.lang, "base_url": self.base_url, "printed_at": format_time(self.printed_at)}
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> Presentation:
+        """Raises InvalidInput when a field is missing or malformed."""
+        lang, base_url = value.get("lang"), value.get("base_url")
+        printed_at: Any = value.get("printed_at")  # parse_time refuses anything but its format
+        if not isinstance(lang, str) or not isinstance(base_url, str):
+            raise InvalidInput("the certificate's layout fields are missing")
+        return cls(check_lang(lang), base_url, parse_time(printed_at))

@@ -1,0 +1,1310 @@
+#!/usr/bin/env python3
+"""Ikrar standalone verifier: check an Ikrar ledger export or a certificate PDF yourself.
+
+One file; needs only Python 3.11+ and the `cryptography` package (pip install cryptography).
+It shares no code with the Ikrar server: it re-implements the public formats — RFC 8785
+canonical JSON, the RFC 6962 / RFC 9162 Merkle tree, C2SP signed notes, checkpoints and
+tlog-proofs, and the Ikrar entry rules — so that a bug or a lie on the server cannot hide.
+
+Why no shared code: an auditor must be able to read this one file and trust it without
+trusting Ikrar's own code. Importing the server's Merkle tree or canonical JSON would make
+the verifier agree with the server by construction, bugs included. The duplication of
+RFC 6962, C2SP signed notes and RFC 8785 that this file carries is therefore deliberate;
+do not factor it out. Its tests (verifier/tests/) check that it agrees with the server.
+
+    python ikrar_verify.py export FOLDER [--vkey KEY_OR_FILE] [--known-checkpoint FILE ...]
+    python ikrar_verify.py cert CERTIFICATE.pdf [--vkey KEY_OR_FILE]
+
+`export` checks a folder written by `ikrar export`: contiguous indexes, each leaf in
+canonical form, the hash chain, every signed checkpoint against the root of its prefix,
+the ledger rules, and every official's signature. It names the first broken entry.
+
+`cert` checks a certificate PDF from its attachments: the checkpoint's signature, each
+entry's inclusion proof, the official's signature, that the entries belong together and
+that the facts the certificate states are the ledger's. (It does not read the page's
+text; compare the printed page with the facts it prints.)
+
+Give --vkey with the ledger key the city publishes (on its website, in a letter): without
+it only the key inside the export or the PDF is used, and trust must come from elsewhere.
+Exit status: 0 when everything holds, 1 when anything is broken or unreadable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import hashlib
+import json
+import math
+import re
+import sys
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+try:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+except ImportError:  # pragma: no cover - said plainly to the person running it
+    sys.exit("ikrar_verify.py needs the `cryptography` package: pip install cryptography")
+
+VERSION = "1"
+
+
+class Broken(Exception):
+    """The ledger is not what was signed: `index` is the first entry that breaks."""
+
+    def __init__(self, index: int, reason: str) -> None:
+        self.index, self.reason = index, reason
+        super().__init__(f"entry {index}: {reason}")
+
+
+class Invalid(Exception):
+    """Input that is malformed: a missing file, a bad line, a bad key, a damaged PDF."""
+
+
+# -- RFC 8785 canonical JSON ------------------------------------------------------------
+
+_MAX_SAFE = 2**53 - 1
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _jcs_string(s: str) -> str:
+    out = ['"']
+    for c in s:
+        if c in _ESCAPES:
+            out.append(_ESCAPES[c])
+        elif ord(c) < 0x20:
+            out.append(f"\\u{ord(c):04x}")
+        else:
+            out.append(c)
+    out.append('"')
+    return "".join(out)
+
+
+def _jcs_number(x: float) -> str:
+    """ECMAScript Number.prototype.toString, as RFC 8785 §3.2.2.3 requires."""
+    if math.isnan(x) or math.isinf(x):
+        raise Invalid(f"{x} cannot be written in canonical JSON")
+    if x == 0:
+        return "0"
+    if x < 0:
+        return "-" + _jcs_number(-x)
+    _sign, digits_t, exponent = Decimal(repr(x)).as_tuple()
+    digits = "".join(map(str, digits_t)).rstrip("0") or "0"
+    exponent += len(digits_t) - len(digits)
+    k = len(digits)
+    n = exponent + k  # x = 0.digits × 10**n
+    if k <= n <= 21:
+        return digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return "0." + "0" * (-n) + digits
+    e = n - 1
+    mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
+    return f"{mantissa}e{'+' if e >= 0 else '-'}{abs(e)}"
+
+
+def _jcs(value: object) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    if isinstance(value, int):
+        if abs(value) > _MAX_SAFE:
+            raise Invalid(f"{value} is beyond the integers canonical JSON holds exactly")
+        return str(value)
+    if isinstance(value, float):
+        return _jcs_number(value)
+    if isinstance(value, str):
+        return _jcs_string(value)
+    if isinstance(value, list):
+        return "[" + ",".join(_jcs(v) for v in value) + "]"
+    if isinstance(value, dict):
+        keys = sorted(value, key=lambda k: k.encode("utf-16-be", "surrogatepass"))  # UTF-16 code unit order
+        return "{" + ",".join(_jcs_string(k) + ":" + _jcs(value[k]) for k in keys) + "}"
+    raise Invalid(f"a {type(value).__name__} cannot be written in canonical JSON")
+
+
+def canonical_json(value: object) -> bytes:
+    try:
+        return _jcs(value).encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise Invalid("a string holds a lone surrogate") from e
+
+
+def parse_canonical(data: bytes) -> dict:
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise Invalid(f"not UTF-8 JSON: {e}") from e
+    if not isinstance(value, dict):
+        raise Invalid("not a JSON object")
+    if canonical_json(value) != data:
+        raise Invalid("not in canonical form (RFC 8785)")
+    return value
+
+
+# -- RFC 6962 / RFC 9162 Merkle tree ------------------------------------------------------
+
+
+def leaf_hash(data: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + data).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+class CompactRange:
+    """The right edge of a growing tree (perfect subtrees, largest first)."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.stack: list[bytes] = []
+
+    def append(self, leaf: bytes) -> None:
+        index, h = self.size, leaf
+        while index & 1:
+            h = node_hash(self.stack.pop(), h)
+            index >>= 1
+        self.stack.append(h)
+        self.size += 1
+
+    def root(self) -> bytes:
+        if not self.stack:
+            return hashlib.sha256(b"").digest()
+        r = self.stack[-1]
+        for h in reversed(self.stack[:-1]):
+            r = node_hash(h, r)
+        return r
+
+
+def verify_inclusion(leaf: bytes, index: int, size: int, proof: list[bytes], root: bytes) -> None:
+    """RFC 9162 §2.1.3.2; raises Invalid when the proof does not lead to `root`."""
+    if any(len(p) != 32 for p in proof) or len(leaf) != 32 or len(root) != 32:
+        raise Invalid("a hash in the proof is not 32 bytes")
+    if not 0 <= index < size:
+        raise Invalid(f"index {index} is not in a tree of size {size}")
+    fn, sn, r = index, size - 1, leaf
+    for p in proof:
+        if sn == 0:
+            raise Invalid("the inclusion proof is longer than the tree is deep")
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise Invalid("the inclusion proof is shorter than the tree is deep")
+    if r != root:
+        raise Invalid(f"the inclusion proof for entry {index} does not lead to the root of size {size}")
+
+
+# -- C2SP signed notes, verifier keys, checkpoints, tlog-proofs --------------------------
+
+SIG_PREFIX = "\u2014 "
+
+
+def b64(text: str, what: str) -> bytes:
+    try:
+        return base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError) as e:
+        raise Invalid(f"{what} is not valid base64") from e
+
+
+@dataclass(frozen=True)
+class VKey:
+    name: str
+    pub: bytes
+
+    @property
+    def key_id(self) -> bytes:
+        return hashlib.sha256(self.name.encode() + b"\n\x01" + self.pub).digest()[:4]
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(self.pub).hexdigest()
+
+    def __str__(self) -> str:
+        encoded = base64.b64encode(bytes([1]) + self.pub).decode()
+        return f"{self.name}+{self.key_id.hex()}+{encoded}"
+
+    def verify(self, message: bytes, signature: bytes) -> None:
+        try:
+            Ed25519PublicKey.from_public_bytes(self.pub).verify(signature, message)
+        except InvalidSignature as e:
+            raise Invalid(f"signature by {self.name} does not verify") from e
+
+    @classmethod
+    def parse(cls, text: str) -> VKey:
+        parts = text.strip().split("+", 2)
+        if len(parts) != 3:
+            raise Invalid("a verifier key has the form name+keyid+base64key")
+        name, hex_id, encoded = parts
+        raw = b64(encoded, "the verifier key's key")
+        if len(raw) != 33 or raw[0] != 1:
+            raise Invalid("the verifier key is not an Ed25519 key")
+        if not name or any(c.isspace() or c == "+" for c in name) or not name.isprintable():
+            raise Invalid(f"key name {name!r} is not a valid note key name")
+        key = cls(name, raw[1:])
+        if hex_id != key.key_id.hex():
+            raise Invalid("the verifier key's key id does not match its name and key")
+        return key
+
+
+def _note_text_ok(text: str) -> None:
+    if not text.endswith("\n") or "\n\n" in text or text.startswith("\n"):
+        raise Invalid("the note's text is malformed")
+    if any(not c.isprintable() and c != "\n" for c in text):
+        raise Invalid("the note's text holds control characters")
+
+
+def open_note(note: str, key: VKey) -> str:
+    """Verify a C2SP signed note; return its text. Other keys' signatures are ignored."""
+    if len(note) > 1 << 20:
+        raise Invalid("note is too large")
+    split = note.rfind("\n\n")
+    if split < 0 or not note.endswith("\n"):
+        raise Invalid("note has no blank line before its signatures")
+    text, sig_lines = note[: split + 1], note[split + 2 : -1].split("\n")
+    _note_text_ok(text)
+    if len(sig_lines) > 100:
+        raise Invalid("note has too many signatures")
+    verified = False
+    for line in sig_lines:
+        if not line.startswith(SIG_PREFIX):
+            raise Invalid("malformed signature line")
+        name, _, encoded = line[len(SIG_PREFIX) :].partition(" ")
+        raw = b64(encoded, "a signature")
+        if not name or len(raw) < 5:
+            raise Invalid("malformed signature line")
+        if name == key.name and raw[:4] == key.key_id:
+            key.verify(text.encode(), raw[4:])
+            verified = True
+    if not verified:
+        raise Invalid(f"note is not signed by {key.name}+{key.key_id.hex()}")
+    return text
+
+
+_DECIMAL = re.compile(r"0|[1-9][0-9]{0,18}")
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    origin: str
+    size: int
+    root: bytes
+    note: str
+
+
+def open_checkpoint(note: str, key: VKey, origin: str | None = None) -> Checkpoint:
+    lines = open_note(note, key).split("\n")[:-1]
+    if len(lines) != 3:
+        raise Invalid(f"a checkpoint body has three lines, this one has {len(lines)}")
+    if origin is not None and lines[0] != origin:
+        raise Invalid(f"checkpoint is for origin {lines[0]!r}, not {origin!r}")
+    if not lines[0]:
+        raise Invalid("checkpoint has an empty origin")
+    if not _DECIMAL.fullmatch(lines[1]):
+        raise Invalid("tree size is not a decimal number")
+    root = b64(lines[2], "root hash")
+    if len(root) != 32:
+        raise Invalid("root hash is not 32 bytes")
+    return Checkpoint(lines[0], int(lines[1]), root, note)
+
+
+@dataclass(frozen=True)
+class TlogProof:
+    index: int
+    hashes: list[bytes]
+    checkpoint_note: str
+
+
+def parse_tlog_proof(text: str) -> TlogProof:
+    head, sep, note = text.partition("\n\n")
+    if not sep:
+        raise Invalid("proof has no blank line before its checkpoint")
+    lines = head.split("\n")
+    if lines[0] != "c2sp.org/tlog-proof@v1":
+        raise Invalid("proof does not start with c2sp.org/tlog-proof@v1")
+    rest = lines[1:]
+    if rest and rest[0].startswith("extra "):
+        rest = rest[1:]
+    if not rest or not rest[0].startswith("index ") or not _DECIMAL.fullmatch(rest[0][6:]):
+        raise Invalid("proof has no valid index line")
+    if len(rest) > 64:
+        raise Invalid("proof has too many hashes")
+    hashes = [b64(line, f"proof hash {i}") for i, line in enumerate(rest[1:])]
+    if any(len(h) != 32 for h in hashes):
+        raise Invalid("a proof hash is not 32 bytes")
+    return TlogProof(int(rest[0][6:]), hashes, note)
+
+
+# -- Ikrar entries ----------------------------------------------------------------------
+
+KINDS = {
+    "ledger.created": {"org": str, "origin": str, "ledger_key": str},
+    "key.enrolled": {"nip": str, "name": str, "title": str, "unit": str, "key": str},
+    "key.revoked": {"nip": str, "key": str, "reason": str, "by": str},
+    "commitment.published": {"slug": str, "title": str, "text": str, "text_sha256": str, "signers": list, "by": str},
+    "commitment.signed": {
+        "slug": str,
+        "commitment_sha256": str,
+        "commitment_index": int,
+        "nip": str,
+        "key": str,
+        "signature": str,
+    },
+}
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", re.ASCII)
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?")
+ZERO = bytes(32)
+
+
+@dataclass(frozen=True)
+class Entry:
+    index: int
+    kind: str
+    time: datetime
+    prev: bytes
+    fields: dict
+    leaf: bytes
+
+    @property
+    def hash(self) -> bytes:
+        return leaf_hash(self.leaf)
+
+
+def parse_time(text: object) -> datetime:
+    if not isinstance(text, str) or not _TIME.fullmatch(text):
+        raise Invalid(f"time {text!r} is not YYYY-MM-DDTHH:MM:SSZ")
+    try:  # the pattern fixed each field's place
+        return datetime(
+            int(text[0:4]),
+            int(text[5:7]),
+            int(text[8:10]),
+            int(text[11:13]),
+            int(text[14:16]),
+            int(text[17:19]),
+            tzinfo=UTC,
+        )
+    except ValueError as e:
+        raise Invalid(f"time {text!r} is not a real time") from e
+
+
+def parse_entry(leaf: bytes) -> Entry:
+    body = parse_canonical(leaf)
+    for name in ("index", "kind", "prev", "time"):
+        if name not in body:
+            raise Invalid(f"entry has no {name!r}")
+    index, kind, prev = body.pop("index"), body.pop("kind"), body.pop("prev")
+    time = parse_time(body.pop("time"))
+    if type(index) is not int or index < 0:
+        raise Invalid("entry index must be a non-negative integer")
+    if not isinstance(prev, str) or not _HEX64.fullmatch(prev):
+        raise Invalid("entry prev must be 64 lowercase hex digits")
+    if not isinstance(kind, str):
+        raise Invalid("entry kind must be a string")
+    if kind not in KINDS:
+        raise Invalid(f"unknown entry kind {kind!r}")
+    spec = KINDS[kind]
+    if set(body) != set(spec):
+        raise Invalid(
+            f"{kind} fields differ: missing {sorted(set(spec) - set(body))}, unexpected {sorted(set(body) - set(spec))}"
+        )
+    for name, typ in spec.items():
+        value = body[name]
+        if type(value) is not typ:
+            raise Invalid(f"{kind} field {name!r} must be {typ.__name__}")
+        if typ is str and any(not c.isprintable() and c not in "\n\t" for c in value):
+            raise Invalid(f"{kind} field {name!r} holds control characters")
+        if typ is list and not all(isinstance(v, str) for v in value):
+            raise Invalid(f"{kind} field {name!r} must be a list of strings")
+    return Entry(index, kind, time, bytes.fromhex(prev), body, leaf)
+
+
+def validate_nip(nip: str, today: date) -> str:
+    """The 18-digit NIP: date of birth, month of appointment, sex, sequence."""
+    nip = "".join(nip.split())
+    if len(nip) != 18 or not nip.isascii() or not nip.isdigit():
+        raise Invalid("NIP must be exactly 18 digits")
+    try:
+        born = date(int(nip[0:4]), int(nip[4:6]), int(nip[6:8]))
+    except ValueError as e:
+        raise Invalid(f"NIP digits 1-8 are not a date of birth: {nip[0:8]}") from e
+    if not 1940 <= born.year <= today.year - 17:
+        raise Invalid(f"NIP date of birth {born.isoformat()} is not plausible for a civil servant")
+    year, month = int(nip[8:12]), int(nip[12:14])
+    if not 1 <= month <= 12:
+        raise Invalid(f"NIP digits 9-14 are not a month of appointment: {nip[8:14]}")
+    if not born.year + 17 <= year <= today.year or (year, month) > (today.year, today.month):
+        raise Invalid(f"NIP appointment {year:04d}-{month:02d} is not plausible")
+    if nip[14] not in "12":
+        raise Invalid("NIP digit 15 must be 1 or 2")
+    if nip[15:] == "000":
+        raise Invalid("NIP sequence cannot be 000")
+    return nip
+
+
+def statement_text(origin: str, entry: Entry) -> str:
+    """The exact text an official signs (ikrar/signature/v1)."""
+    f = entry.fields
+    key = VKey.parse(f["key"])
+    return (
+        f"ikrar/signature/v1\norigin {origin}\ncommitment {f['commitment_sha256']} {f['slug']}\n"
+        f"signer {f['nip']}\nkey {key}\ntime {entry.time.strftime(TIME_FORMAT)}\n"
+    )
+
+
+def check_statement(entry: Entry, origin: str) -> None:
+    """Raise Invalid unless the official's Ed25519 signature over the statement verifies."""
+    signature = b64(entry.fields["signature"], "the signature")
+    if len(signature) != 64:
+        raise Invalid("an Ed25519 signature is 64 bytes")
+    key = VKey.parse(entry.fields["key"])
+    try:
+        key.verify(statement_text(origin, entry).encode(), signature)
+    except Invalid as e:
+        raise Invalid(f"the signature of official {entry.fields['nip']} does not verify") from e
+
+
+class State:
+    """What the rules need to know of the entries before."""
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+        self.active: dict[str, str] = {}
+        self.keys: set[str] = set()
+        self.commitments: dict[str, tuple[int, str, tuple[str, ...]]] = {}
+        self.signed: set[tuple[str, str]] = set()
+
+    def check(self, e: Entry) -> None:
+        """Raise Invalid when `e` may not follow the entries before it."""
+        f = e.fields
+        if e.kind == "ledger.created":
+            raise Invalid("a ledger is created once, by its first entry")
+        if e.kind == "key.enrolled":
+            nip = validate_nip(f["nip"], e.time.date())
+            name = f"{self.origin}/official/{nip}"
+            if VKey.parse(f["key"]).name != name:
+                raise Invalid(f"the key is not named {name!r}")
+            if nip in self.active:
+                raise Invalid(f"official {nip} already has an active key")
+            if f["key"] in self.keys:
+                raise Invalid("this key was enrolled before")
+        elif e.kind == "key.revoked":
+            if self.active.get(f["nip"]) != f["key"]:
+                raise Invalid(f"official {f['nip']} has no active key {f['key']!r} to revoke")
+            if not f["reason"].strip():
+                raise Invalid("a revocation needs a reason")
+        elif e.kind == "commitment.published":
+            if not _SLUG.fullmatch(f["slug"]):
+                raise Invalid("the slug is malformed")
+            if f["slug"] in self.commitments:
+                raise Invalid(f"commitment {f['slug']!r} is already published")
+            if not f["title"].strip() or not f["text"].strip():
+                raise Invalid("a commitment needs a title and a text")
+            if hashlib.sha256(f["text"].encode()).hexdigest() != f["text_sha256"]:
+                raise Invalid("text_sha256 is not the SHA-256 of the text")
+            if not f["signers"] or len(set(f["signers"])) != len(f["signers"]):
+                raise Invalid("the signatories are empty or repeated")
+            for nip in f["signers"]:
+                validate_nip(nip, e.time.date())
+        elif e.kind == "commitment.signed":
+            c = self.commitments.get(f["slug"])
+            if c is None:
+                raise Invalid(f"commitment {f['slug']!r} is not published")
+            if (c[0], c[1]) != (f["commitment_index"], f["commitment_sha256"]):
+                raise Invalid("the signature names another text of the commitment")
+            if f["nip"] not in c[2]:
+                raise Invalid(f"official {f['nip']} is not a required signatory")
+            if (f["slug"], f["nip"]) in self.signed:
+                raise Invalid(f"official {f['nip']} has already signed")
+            if self.active.get(f["nip"]) != f["key"]:
+                raise Invalid(f"the key is not the active key of official {f['nip']}")
+            check_statement(e, self.origin)
+
+    def apply(self, e: Entry) -> None:
+        f = e.fields
+        if e.kind == "key.enrolled":
+            self.active[f["nip"]] = f["key"]
+            self.keys.add(f["key"])
+        elif e.kind == "key.revoked":
+            del self.active[f["nip"]]
+        elif e.kind == "commitment.published":
+            self.commitments[f["slug"]] = (e.index, f["text_sha256"], tuple(f["signers"]))
+        elif e.kind == "commitment.signed":
+            self.signed.add((f["slug"], f["nip"]))
+
+
+# -- an export folder -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stored:
+    index: int
+    leaf: bytes
+    kind: str | None
+    leaf_hash: bytes
+    prev: bytes
+
+
+def _json_lines(path: Path):
+    if not path.is_file():
+        raise Invalid(f"{path.name} is missing from the export")
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            try:
+                value = json.loads(line)
+            except (json.JSONDecodeError, RecursionError) as e:
+                raise Invalid(f"{path.name} line {number} is not JSON") from e
+            if not isinstance(value, dict):
+                raise Invalid(f"{path.name} line {number} is not a JSON object")
+            yield number, value
+
+
+def _hex32(value: object, where: str) -> bytes:
+    try:
+        raw = bytes.fromhex(value) if isinstance(value, str) else b""
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise Invalid(f"{where} is not a 32-byte hex hash")
+    return raw
+
+
+def read_entries(folder: Path):
+    for number, v in _json_lines(folder / "entries.jsonl"):
+        where = f"entries.jsonl line {number}"
+        if type(v.get("index")) is not int or not isinstance(v.get("leaf"), str):
+            raise Invalid(f"{where} lacks an integer index or a base64 leaf")
+        try:
+            leaf = base64.b64decode(v["leaf"], validate=True)
+        except (binascii.Error, ValueError) as e:
+            raise Invalid(f"{where}: the leaf is not base64") from e
+        kind = v.get("kind")
+        yield Stored(
+            v["index"],
+            leaf,
+            kind if isinstance(kind, str) else None,
+            _hex32(v.get("leaf_hash"), where),
+            _hex32(v.get("prev"), where),
+        )
+
+
+def read_checkpoints(folder: Path):
+    for number, v in _json_lines(folder / "checkpoints.jsonl"):
+        if type(v.get("size")) is not int or not isinstance(v.get("note"), str):
+            raise Invalid(f"checkpoints.jsonl line {number} lacks an integer size or a note")
+        yield v["size"], v["note"]
+
+
+@dataclass(frozen=True)
+class Report:
+    size: int
+    checkpoints: int
+    signatures: int
+    origin: str
+    latest: str
+
+
+def _entry_problem(stored: Stored, expected: int, prev: bytes) -> tuple[Entry, str | None]:
+    try:
+        entry = parse_entry(stored.leaf)
+    except Invalid as e:
+        raise Broken(expected, f"the leaf is not a valid entry: {e}") from e
+    if entry.index != expected:
+        return entry, f"the leaf says it is entry {entry.index}: entries were inserted, deleted or reordered"
+    if stored.kind is not None and stored.kind != entry.kind:
+        return entry, f"the stored kind {stored.kind!r} is not the leaf's kind {entry.kind!r}"
+    if stored.leaf_hash != entry.hash:
+        return entry, "the stored leaf hash is not the hash of the leaf: the entry was edited"
+    if stored.prev != entry.prev:
+        return entry, "the stored previous hash differs from the leaf's"
+    if entry.prev != prev:
+        return entry, "the hash chain is broken: prev is not the hash of the entry before"
+    return entry, None
+
+
+def _genesis(entry: Entry, key: VKey) -> State:
+    if entry.kind != "ledger.created":
+        raise Broken(0, f"the first entry is {entry.kind}, not ledger.created")
+    if entry.prev != ZERO:
+        raise Broken(0, "the first entry's prev is not the zero hash")
+    if entry.fields["ledger_key"] != str(key):
+        raise Broken(0, "the ledger was created with another key than the one trusted")
+    if entry.fields["origin"] != key.name:
+        raise Broken(0, "the ledger's origin is not the name of its key")
+    return State(entry.fields["origin"])
+
+
+def audit(entries, checkpoints, key: VKey, known: list[str] = ()) -> Report:
+    """Verify a whole ledger, streaming; raise Broken naming the first entry that breaks."""
+    tree, state, prev = CompactRange(), None, ZERO
+    cps = iter(checkpoints)
+    pending = next(cps, None)
+    try:
+        known_cps = [open_checkpoint(note, key) for note in known]
+    except Invalid as e:
+        raise Invalid(f"a known checkpoint does not verify: {e}") from e
+    roots: dict[int, bytes] = {}
+    n_cps = n_sigs = 0
+    latest = ""
+    for stored in entries:
+        expected = tree.size
+        if stored.index != expected:
+            what = "is missing" if stored.index > expected else "is stored twice or out of order"
+            raise Broken(expected, f"entry {expected} {what}")
+        entry, problem = _entry_problem(stored, expected, prev)
+        if problem:
+            raise Broken(expected, problem)
+        if expected == 0:
+            state = _genesis(entry, key)
+        else:
+            try:
+                state.check(entry)
+            except Invalid as e:
+                raise Broken(expected, f"{entry.kind} breaks a rule: {e}") from e
+            state.apply(entry)
+        n_sigs += entry.kind == "commitment.signed"
+        tree.append(entry.hash)
+        prev = entry.hash
+        if any(cp.size == tree.size for cp in known_cps):
+            roots[tree.size] = tree.root()
+        covered = False
+        while pending is not None and pending[0] <= tree.size:
+            size, note = pending
+            pending = next(cps, None)
+            if size < tree.size:
+                raise Broken(size - 1, f"checkpoint of size {size} is stored twice or out of order")
+            try:
+                cp = open_checkpoint(note, key, state.origin)
+            except Invalid as e:
+                raise Broken(size - 1, f"checkpoint of size {size} is not validly signed: {e}") from e
+            if cp.size != size:
+                raise Broken(size - 1, f"checkpoint stored as size {size} says size {cp.size}")
+            if cp.root != tree.root():
+                raise Broken(
+                    size - 1,
+                    f"the entries do not match the signed checkpoint of size {size}: "
+                    f"entry {size - 1} or one before it was changed",
+                )
+            covered, latest = True, note
+            n_cps += 1
+        if not covered:
+            raise Broken(expected, f"no signed checkpoint of size {tree.size} was stored with it")
+    if pending is not None:
+        raise Broken(
+            tree.size, f"a checkpoint of size {pending[0]} signs entries from {tree.size} on, which are missing"
+        )
+    if tree.size == 0 or state is None:
+        raise Broken(0, "the ledger is empty: its first entry is missing")
+    for cp in known_cps:
+        if cp.size > tree.size:
+            raise Broken(
+                tree.size, f"a checkpoint seen earlier has size {cp.size}: entries from {tree.size} on were cut off"
+            )
+        if roots[cp.size] != cp.root:
+            raise Broken(
+                cp.size - 1,
+                f"the ledger was rewritten: it no longer matches the checkpoint of size {cp.size} seen earlier",
+            )
+    return Report(tree.size, n_cps, n_sigs, state.origin, latest)
+
+
+def verify_export(folder: Path, key: VKey | None, known: list[str] = ()) -> tuple[Report, VKey]:
+    if not folder.is_dir():
+        raise Invalid(f"{folder} is not a folder")
+    if key is None:
+        if not (folder / "vkey").is_file():
+            raise Invalid("vkey is missing from the export")
+        key = VKey.parse((folder / "vkey").read_text())
+    return audit(read_entries(folder), read_checkpoints(folder), key, known), key
+
+
+# -- PDF: just enough to read a certificate's embedded files ------------------------------
+
+MAX_PDF = 10 * 1024 * 1024
+MAX_STREAM = 8 * 1024 * 1024
+_WS = b"\x00\t\n\x0c\r "
+_DELIMS = b"()<>[]{}/%"
+_OBJ = re.compile(rb"(?<![0-9])(\d{1,10})[ \t\r\n\x00\x0c]+(\d{1,5})[ \t\r\n\x00\x0c]+obj(?![A-Za-z])")
+_TRAILER = re.compile(rb"trailer[ \t\r\n\x00\x0c]*<<")
+
+
+class Name(str):
+    """A PDF name (without its slash)."""
+
+
+@dataclass(frozen=True)
+class Ref:
+    num: int
+    gen: int
+
+
+@dataclass
+class Stream:
+    attrs: dict
+    raw: bytes
+
+
+class _Parser:
+    def __init__(self, data: bytes) -> None:
+        self.d = data
+
+    def ws(self, i: int) -> int:
+        d = self.d
+        while i < len(d):
+            if d[i] in _WS:
+                i += 1
+            elif d[i] == 0x25:  # % comment to end of line
+                while i < len(d) and d[i] not in b"\r\n":
+                    i += 1
+            else:
+                break
+        return i
+
+    def token_end(self, i: int) -> int:
+        d = self.d
+        while i < len(d) and d[i] not in _WS and d[i] not in _DELIMS:
+            i += 1
+        return i
+
+    def value(self, i: int, depth: int = 0) -> tuple[object, int]:
+        if depth > 64:
+            raise Invalid("the PDF nests too deeply")
+        d = self.d
+        i = self.ws(i)
+        if i >= len(d):
+            raise Invalid("the PDF ends in the middle of an object")
+        c = d[i]
+        if d.startswith(b"<<", i):
+            out: dict = {}
+            i += 2
+            while True:
+                i = self.ws(i)
+                if d.startswith(b">>", i):
+                    return out, i + 2
+                key, i = self.value(i, depth + 1)
+                if not isinstance(key, Name):
+                    raise Invalid("a PDF dictionary key is not a name")
+                val, i = self.value(i, depth + 1)
+                out[str(key)] = val
+        if c == 0x5B:  # [
+            arr: list = []
+            i += 1
+            while True:
+                i = self.ws(i)
+                if i >= len(d):
+                    raise Invalid("the PDF ends inside an array")
+                if d[i] == 0x5D:
+                    return arr, i + 1
+                item, i = self.value(i, depth + 1)
+                arr.append(item)
+        if c == 0x28:  # (
+            return self.literal(i + 1)
+        if c == 0x3C:  # <hex>
+            end = d.find(b">", i)
+            if end < 0:
+                raise Invalid("unterminated hex string")
+            hexd = bytes(b for b in d[i + 1 : end] if b not in _WS)
+            if len(hexd) % 2:
+                hexd += b"0"
+            try:
+                return bytes.fromhex(hexd.decode("ascii")), end + 1
+            except (ValueError, UnicodeDecodeError) as e:
+                raise Invalid("bad hex string") from e
+        if c == 0x2F:  # /Name
+            end = self.token_end(i + 1)
+            raw = d[i + 1 : end]
+            name = re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), raw)
+            return Name(name.decode("latin-1")), end
+        end = self.token_end(i)
+        if end == i:
+            raise Invalid(f"unexpected byte {d[i : i + 1]!r} in the PDF")
+        tok = d[i:end]
+        if tok in (b"true", b"false"):
+            return tok == b"true", end
+        if tok == b"null":
+            return None, end
+        if re.fullmatch(rb"\d+", tok):
+            # an indirect reference "num gen R"?
+            j = self.ws(end)
+            k = self.token_end(j)
+            if re.fullmatch(rb"\d+", d[j:k] or b"x"):
+                m = self.ws(k)
+                if d.startswith(b"R", m) and (m + 1 == len(d) or d[m + 1] in _WS or d[m + 1] in _DELIMS):
+                    return Ref(int(tok), int(d[j:k])), m + 1
+            return int(tok), end
+        if re.fullmatch(rb"[+-]?(\d+\.?\d*|\.\d+)", tok):
+            return (float(tok) if b"." in tok else int(tok)), end
+        return Name(tok.decode("latin-1")), end  # a bare keyword; never a value we read
+
+    def literal(self, i: int) -> tuple[bytes, int]:
+        d, out, depth = self.d, bytearray(), 1
+        esc = {
+            ord("n"): b"\n",
+            ord("r"): b"\r",
+            ord("t"): b"\t",
+            ord("b"): b"\b",
+            ord("f"): b"\f",
+            ord("("): b"(",
+            ord(")"): b")",
+            ord("\\"): b"\\",
+        }
+        while i < len(d):
+            c = d[i]
+            if c == 0x5C:
+                i += 1
+                if i >= len(d):
+                    break
+                n = d[i]
+                if n in esc:
+                    out += esc[n]
+                    i += 1
+                elif 0x30 <= n <= 0x37:
+                    j = i
+                    while j < len(d) and j < i + 3 and 0x30 <= d[j] <= 0x37:
+                        j += 1
+                    out.append(int(d[i:j], 8) & 0xFF)
+                    i = j
+                elif n == 0x0D:
+                    i += 2 if d.startswith(b"\r\n", i) else 1
+                elif n == 0x0A:
+                    i += 1
+                else:
+                    out.append(n)
+                    i += 1
+                continue
+            if c == 0x28:
+                depth += 1
+            elif c == 0x29:
+                depth -= 1
+                if depth == 0:
+                    return bytes(out), i + 1
+            out.append(c)
+            i += 1
+        raise Invalid("unterminated string in the PDF")
+
+
+def _decode(stream: Stream) -> bytes:
+    filters = stream.attrs.get("Filter")
+    filters = [] if filters is None else filters if isinstance(filters, list) else [filters]
+    data = stream.raw
+    for f in filters:
+        if f in ("FlateDecode", "Fl"):
+            z = zlib.decompressobj()
+            try:
+                data = z.decompress(data, MAX_STREAM + 1)
+            except zlib.error as e:
+                raise Invalid("a compressed stream in the PDF is damaged") from e
+            if len(data) > MAX_STREAM:
+                raise Invalid("a stream in the PDF is too large")
+        elif f in ("ASCIIHexDecode", "AHx"):
+            text = bytes(b for b in data if b not in _WS).split(b">")[0]
+            try:
+                data = bytes.fromhex((text + b"0" * (len(text) % 2)).decode("ascii"))
+            except (ValueError, UnicodeDecodeError) as e:
+                raise Invalid("bad hex stream") from e
+        elif f in ("ASCII85Decode", "A85"):
+            try:
+                data = base64.a85decode(data.strip().removesuffix(b"~>"), adobe=False)
+            except ValueError as e:
+                raise Invalid("bad ASCII85 stream") from e
+        else:
+            raise Invalid(f"the PDF uses a filter this verifier does not read ({f})")
+    return data
+
+
+class Pdf:
+    """The indirect objects of a PDF, found by scanning (later definitions win, as in updates)."""
+
+    def __init__(self, data: bytes) -> None:
+        if len(data) > MAX_PDF:
+            raise Invalid("the file is too large to be a certificate")
+        if b"%PDF-" not in data[:1024]:
+            raise Invalid("the file is not a PDF")
+        self.data, self.p = data, _Parser(data)
+        self.objects: dict[int, object] = {}
+        self.roots: list[Ref] = []
+        spans = []
+        for m in _OBJ.finditer(data):
+            try:
+                value, end = self.p.value(m.end())
+            except (Invalid, RecursionError, ValueError):
+                continue
+            spans.append((m.start(), int(m.group(1)), value, end))
+        lengths = {num: v for _, num, v, _ in spans if isinstance(v, int)}
+        for _, num, value, end in spans:
+            j = self.p.ws(end)
+            if isinstance(value, dict) and data.startswith(b"stream", j):
+                value = Stream(value, self._stream_bytes(value, j + 6, lengths))
+                if value.attrs.get("Type") == "XRef" and isinstance(value.attrs.get("Root"), Ref):
+                    self.roots.append(value.attrs["Root"])
+            self.objects[num] = value
+        for value in list(self.objects.values()):
+            if isinstance(value, Stream) and value.attrs.get("Type") == "ObjStm":
+                self._expand(value)
+        for m in _TRAILER.finditer(data):
+            try:
+                trailer, _ = self.p.value(m.end() - 2)
+            except (Invalid, RecursionError, ValueError):
+                continue
+            if isinstance(trailer, dict) and isinstance(trailer.get("Root"), Ref):
+                self.roots.append(trailer["Root"])
+
+    def _stream_bytes(self, attrs: dict, i: int, lengths: dict[int, int]) -> bytes:
+        d = self.data
+        if d.startswith(b"\r\n", i):
+            i += 2
+        elif d.startswith(b"\n", i) or d.startswith(b"\r", i):
+            i += 1
+        length = attrs.get("Length")
+        if isinstance(length, Ref):
+            length = lengths.get(length.num)
+        if (
+            isinstance(length, int)
+            and 0 <= length <= MAX_STREAM
+            and d[i + length : i + length + 12].lstrip(_WS).startswith(b"endstream")
+        ):
+            return d[i : i + length]
+        end = d.find(b"endstream", i)
+        if end < 0:
+            raise Invalid("a stream in the PDF has no end")
+        raw = d[i:end]
+        return raw[:-2] if raw.endswith(b"\r\n") else raw[:-1] if raw.endswith((b"\n", b"\r")) else raw
+
+    def _expand(self, stream: Stream) -> None:
+        try:
+            body = _decode(stream)
+            n, first = stream.attrs.get("N"), stream.attrs.get("First")
+            if not isinstance(n, int) or not isinstance(first, int) or n > 100000:
+                return
+            p = _Parser(body)
+            header, i = [], 0
+            for _ in range(2 * n):
+                v, i = p.value(i)
+                header.append(v)
+            for k in range(n):
+                num, off = header[2 * k], header[2 * k + 1]
+                if isinstance(num, int) and isinstance(off, int):
+                    self.objects[num] = p.value(first + off)[0]
+        except (Invalid, RecursionError, ValueError, IndexError):
+            return
+
+    def get(self, value: object, depth: int = 0) -> object:
+        while isinstance(value, Ref) and depth < 32:
+            value = self.objects.get(value.num)
+            depth += 1
+        return value
+
+    def attachments(self) -> dict[str, bytes]:
+        """The files in the document's EmbeddedFiles name tree, by name."""
+        catalog = None
+        for ref in reversed(self.roots):
+            catalog = self.get(ref)
+            if isinstance(catalog, dict):
+                break
+        if not isinstance(catalog, dict):
+            catalogs = [v for v in self.objects.values() if isinstance(v, dict) and v.get("Type") == "Catalog"]
+            catalog = catalogs[-1] if catalogs else None
+        if not isinstance(catalog, dict):
+            raise Invalid("the PDF has no document catalog: it is damaged")
+        names = self.get(catalog.get("Names"))
+        tree = self.get(names.get("EmbeddedFiles")) if isinstance(names, dict) else None
+        out: dict[str, bytes] = {}
+        if isinstance(tree, dict):
+            self._walk(tree, out, set(), 0)
+        return out
+
+    def _walk(self, node: dict, out: dict[str, bytes], seen: set[int], depth: int) -> None:
+        if depth > 16 or id(node) in seen:
+            return
+        seen.add(id(node))
+        pairs = self.get(node.get("Names"))
+        if isinstance(pairs, list):
+            for k in range(0, len(pairs) - 1, 2):
+                key, spec = self.get(pairs[k]), self.get(pairs[k + 1])
+                if not isinstance(key, bytes) or not isinstance(spec, dict):
+                    continue
+                name = key[2:].decode("utf-16-be", "replace") if key.startswith(b"\xfe\xff") else key.decode("latin-1")
+                ef = self.get(spec.get("EF"))
+                stream = self.get(ef.get("F") or ef.get("UF")) if isinstance(ef, dict) else None
+                if not isinstance(stream, Stream):
+                    continue
+                if name in out:
+                    raise Invalid(f"the attachment {name} is there twice")
+                out[name] = _decode(stream)
+        kids = self.get(node.get("Kids"))
+        if isinstance(kids, list):
+            for kid in kids:
+                kid = self.get(kid)
+                if isinstance(kid, dict):
+                    self._walk(kid, out, seen, depth + 1)
+
+
+def read_attachments(data: bytes) -> dict[str, bytes]:
+    """A PDF's embedded files; raises Invalid (and only Invalid) for anything unreadable."""
+    try:
+        return Pdf(data).attachments()
+    except (RecursionError, MemoryError, ValueError, IndexError, KeyError, TypeError) as e:
+        raise Invalid(f"the PDF is damaged and cannot be read ({type(e).__name__})") from e
+
+
+# -- a certificate ----------------------------------------------------------------------
+
+CERT_KINDS = ("ledger.created", "key.enrolled", "commitment.published", "commitment.signed")
+
+
+@dataclass(frozen=True)
+class Finding:
+    name: str
+    ok: bool | None  # None: not checked
+    detail: str
+
+
+def check_certificate(data: bytes, trusted: VKey | None) -> tuple[list[Finding], dict]:
+    """Check a certificate from its attachments; return the findings and the ledger's facts."""
+    files = read_attachments(data)
+    if "certificate.json" not in files:
+        if not any(n == "ledger.vkey" or n.startswith("entry-") for n in files):
+            raise Invalid(
+                "the PDF carries no Ikrar evidence: not an Ikrar certificate, or a copy that lost its attachments"
+            )
+        raise Invalid("the certificate lacks its attachment certificate.json")
+    try:
+        manifest = json.loads(files["certificate.json"].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise Invalid("certificate.json is not JSON") from e
+    if not isinstance(manifest, dict) or manifest.get("format") != "ikrar-certificate/v1":
+        raise Invalid("certificate.json is not an Ikrar certificate of format ikrar-certificate/v1")
+    indexes = manifest.get("entries")
+    if (
+        not isinstance(indexes, list)
+        or len(indexes) != 4
+        or any(type(i) is not int for i in indexes)
+        or indexes[-1] != manifest.get("index")
+        or not isinstance(manifest.get("facts"), dict)
+    ):
+        raise Invalid("certificate.json does not name the four entries behind the signature")
+    for name in [f"entry-{i}.json" for i in indexes] + [f"entry-{i}.tlog-proof" for i in indexes] + ["ledger.vkey"]:
+        if name not in files:
+            raise Invalid(f"the certificate lacks its attachment {name}")
+    try:
+        vkey = VKey.parse(files["ledger.vkey"].decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise Invalid("ledger.vkey is not text") from e
+
+    findings: list[Finding] = []
+    if trusted is None:
+        findings.append(
+            Finding(
+                "key",
+                None,
+                f"only the key embedded in the PDF was used ({vkey}): trust must come "
+                "from a key published elsewhere; compare it, or give it with --vkey",
+            )
+        )
+    elif trusted != vkey:
+        findings.append(
+            Finding(
+                "key",
+                False,
+                f"the certificate's ledger key {vkey} is not the trusted key {trusted}: it comes from another ledger",
+            )
+        )
+    else:
+        findings.append(Finding("key", True, "the embedded ledger key is the trusted key"))
+
+    def step(name: str, fn) -> bool:
+        try:
+            findings.append(Finding(name, True, fn()))
+            return True
+        except Invalid as e:
+            findings.append(Finding(name, False, str(e)))
+            return False
+
+    entries: list[Entry] = []
+    proofs: list[TlogProof] = []
+    cps: list[Checkpoint] = []
+
+    def parse_entries() -> str:
+        for i, kind in zip(indexes, CERT_KINDS, strict=True):
+            try:
+                e = parse_entry(files[f"entry-{i}.json"])
+            except Invalid as err:
+                raise Invalid(f"entry-{i}.json is not a valid ledger entry: {err}") from err
+            if e.index != i or e.kind != kind:
+                raise Invalid(f"entry-{i}.json is entry {e.index} ({e.kind}), not entry {i} ({kind})")
+            entries.append(e)
+        return f"entries {', '.join(map(str, indexes))} are well-formed ledger entries"
+
+    def checkpoint() -> str:
+        for i in indexes:
+            try:
+                p = parse_tlog_proof(files[f"entry-{i}.tlog-proof"].decode("utf-8"))
+            except UnicodeDecodeError as e:
+                raise Invalid(f"entry-{i}.tlog-proof is not text") from e
+            if p.index != i:
+                raise Invalid(f"entry-{i}.tlog-proof proves entry {p.index}")
+            proofs.append(p)
+        if len({p.checkpoint_note for p in proofs}) != 1:
+            raise Invalid("the proofs are against different checkpoints")
+        cps.append(open_checkpoint(proofs[0].checkpoint_note, vkey))
+        return f"the checkpoint of size {cps[0].size} is signed by {vkey.name}"
+
+    def inclusion() -> str:
+        for e, p in zip(entries, proofs, strict=True):
+            verify_inclusion(e.hash, e.index, cps[0].size, p.hashes, cps[0].root)
+        return f"all four entries are in the checkpoint of size {cps[0].size}"
+
+    def belongs() -> str:
+        created, enrolled, published, signed = entries
+        s, n, p = signed.fields, enrolled.fields, published.fields
+        if created.fields["ledger_key"] != str(vkey) or not created.fields["origin"] == cps[0].origin == vkey.name:
+            raise Invalid("the first entry, the checkpoint and the key do not name the same ledger")
+        if n["key"] != s["key"] or n["nip"] != s["nip"] or not enrolled.index < signed.index:
+            raise Invalid("the key that signed is not the one enrolled to this official before it signed")
+        if (p["slug"], p["text_sha256"], published.index) != (s["slug"], s["commitment_sha256"], s["commitment_index"]):
+            raise Invalid("the commitment published is not the one signed")
+        check_statement(signed, cps[0].origin)
+        return "the official's Ed25519 signature verifies; the key, the commitment and the ledger belong together"
+
+    def facts() -> str:
+        created, enrolled, published, signed = entries
+        actual = {
+            "org": created.fields["org"],
+            "origin": created.fields["origin"],
+            "index": signed.index,
+            "leaf_hash": signed.hash.hex(),
+            "time": signed.time.strftime(TIME_FORMAT),
+            "slug": signed.fields["slug"],
+            "commitment_title": published.fields["title"],
+            "commitment_sha256": signed.fields["commitment_sha256"],
+            "commitment_index": published.index,
+            "nip": signed.fields["nip"],
+            "name": enrolled.fields["name"],
+            "position": enrolled.fields["title"],
+            "agency": enrolled.fields["unit"],
+            "key": signed.fields["key"],
+            "key_fingerprint": VKey.parse(signed.fields["key"]).fingerprint,
+            "enrolled_index": enrolled.index,
+            "checkpoint_size": cps[0].size,
+            "checkpoint_root": base64.b64encode(cps[0].root).decode(),
+        }
+        claimed = manifest["facts"]
+        for k, v in actual.items():
+            if claimed.get(k) != v:
+                raise Invalid(f"certificate.json says {k} is {claimed.get(k)!s:.80} where the ledger says {v!s:.80}")
+        if set(claimed) != set(actual):
+            raise Invalid("certificate.json states facts the ledger does not")
+        out.update(actual)
+        return "certificate.json states exactly the ledger's facts"
+
+    out: dict = {}
+    ok = step("entries", parse_entries)
+    ok = step("checkpoint", checkpoint) and ok
+    ok = ok and step("inclusion", inclusion)
+    ok = ok and step("signature", belongs)
+    ok = ok and step("facts", facts)
+    return findings, out
+
+
+# -- command line -----------------------------------------------------------------------
+
+
+def _key_arg(value: str | None) -> VKey | None:
+    if value is None:
+        return None
+    path = Path(value)
+    return VKey.parse(path.read_text() if path.is_file() else value)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="ikrar_verify.py",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"ikrar_verify {VERSION}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ex = sub.add_parser("export", help="verify a folder written by `ikrar export`")
+    ex.add_argument("folder", type=Path)
+    ex.add_argument("--vkey", help="the ledger key published by the city (or a file holding it)")
+    ex.add_argument(
+        "--known-checkpoint",
+        action="append",
+        type=Path,
+        default=[],
+        help="a checkpoint seen earlier; the ledger must still contain it (repeat)",
+    )
+    ce = sub.add_parser("cert", help="verify a certificate PDF from its attachments")
+    ce.add_argument("pdf", type=Path)
+    ce.add_argument("--vkey", help="the ledger key published by the city (or a file holding it)")
+    args = parser.parse_args(argv)
+    try:
+        trusted = _key_arg(args.vkey)
+        if args.command == "export":
+            if trusted is None:
+                print(
+                    "note: trusting the key stored in the folder itself; give --vkey with the key the city "
+                    "publishes to rule out a replaced key.",
+                    file=sys.stderr,
+                )
+            known = [p.read_text() for p in args.known_checkpoint]
+            report, _ = verify_export(args.folder, trusted, known)
+            print(
+                f"OK: {report.size} entries, {report.signatures} signatures, {report.checkpoints} checkpoints "
+                f"verified ({report.origin})."
+            )
+            sys.stdout.write(report.latest)
+            return 0
+        if args.pdf.stat().st_size > MAX_PDF:
+            raise Invalid("the file is too large to be a certificate")
+        findings, facts = check_certificate(args.pdf.read_bytes(), trusted)
+    except Broken as e:
+        print(f"BROKEN at entry {e.index}: {e.reason}", file=sys.stderr)
+        return 1
+    except (Invalid, OSError, UnicodeDecodeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    marks = {True: "ok  ", False: "FAIL", None: "--  "}
+    for f in findings:
+        print(f"  {marks[f.ok]} {f.name:<11} {f.detail}")
+    broken = [f for f in findings if f.ok is False]
+    if facts:
+        print(f"\nEntry {facts['index']}: {facts['name']} ({facts['position']}, {facts['agency']}, NIP {facts['nip']})")
+        print(f"signed {facts['commitment_title']!r} (sha256 {facts['commitment_sha256']}) at {facts['time']}")
+        print(
+            f"entry hash {facts['leaf_hash']}; checkpoint size {facts['checkpoint_size']} root "
+            f"{facts['checkpoint_root']}"
+        )
+        print("Compare these facts with the printed page: this verifier reads the attachments, not the page.")
+    if broken:
+        print(f"INVALID: {broken[0].name}: {broken[0].detail}", file=sys.stderr)
+        return 1
+    if findings[0].ok is None:
+        print(
+            "INTACT: the certificate holds together under the key embedded in it; check that key against the "
+            "one the city publishes (--vkey)."
+        )
+    else:
+        print("VALID")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
