@@ -101,8 +101,7 @@ def bare_loop_two_cores(ledger_key: Ed25519PublicKey, work: list[Work]) -> float
 
 
 def _audit(ledger: Ledger, workers: int) -> None:
-    kwargs = {"workers": workers} if workers > 1 else {}
-    report = audit(ledger.stored_entries(), ledger.stored_checkpoints(), ledger.verifier, **kwargs)
+    report = audit(ledger.stored_entries(), ledger.stored_checkpoints(), ledger.verifier, workers=workers)
     assert report.size == ledger.size()
 
 

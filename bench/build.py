@@ -15,21 +15,18 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Engine, Insert
+from sqlalchemy import Engine
 
 from ledger.checkpoint import Checkpoint
-from ledger.db import INSERT, make_engine
-from ledger.derived import DerivedWriter
+from ledger.db import make_engine
+from ledger.derived import BulkRows, WritingState
 from ledger.entries import ZERO_HASH, make_entry
 from ledger.merkle import CompactRange
 from ledger.models import CheckpointRow, EntryRow, LedgerMeta, MerkleNodeRow, Official
 from ledger.rules import apply, check
 from ledger.schema import migrate
-from ledger.state import MemoryState, Published
 from signing._pkcs8 import encrypt_pkcs8, unencrypted_der
 from signing.keystore import KeyStore
 
@@ -75,61 +72,6 @@ def write_ledger_key(keys_dir: Path) -> None:
         f.write(encrypt_pkcs8(unencrypted_der(signer_key), LEDGER_PASSPHRASE.encode(), KDF_ITERATIONS))
 
 
-class _Rows:
-    """Rows waiting for the next transaction, by insert statement (an `execute` for the
-    ledger's own `derived.DerivedWriter`, gathering its inserts for the bulk)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.pending: dict[Any, list[dict[str, Any]]] = {}
-        self.count = 0
-
-    def add(self, model: Any, **row: Any) -> None:
-        self.execute(INSERT[model], row)
-
-    def execute(self, statement: Any, params: Any) -> None:
-        if not isinstance(statement, Insert):  # an update reads earlier rows: write them first
-            self.flush()
-            with self.engine.begin() as c:
-                c.execute(statement, params)
-            return
-        rows = params if isinstance(params, list) else [params]
-        self.pending.setdefault(statement, []).extend(rows)
-        self.count += len(rows)
-
-    def flush(self) -> None:
-        with self.engine.begin() as c:
-            for statement, rows in self.pending.items():
-                if rows:
-                    c.execute(statement, rows)
-        self.pending.clear()
-        self.count = 0
-
-
-class _BulkState(MemoryState):
-    """The rules' state in memory, whose verbs also write the derived rows in bulk."""
-
-    def __init__(self, origin: str, rows: _Rows) -> None:
-        super().__init__(origin)
-        self._rows = DerivedWriter(rows.execute)
-
-    def add_key(self, nip: str, key: str, index: int, time: datetime) -> None:
-        super().add_key(nip, key, index, time)
-        self._rows.add_key(nip, key, index, time)
-
-    def revoke_key(self, nip: str, key: str, index: int, time: datetime, reason: str) -> None:
-        super().revoke_key(nip, key, index, time, reason)
-        self._rows.revoke_key(nip, key, index, time, reason)
-
-    def add_commitment(self, published: Published) -> None:
-        super().add_commitment(published)
-        self._rows.add_commitment(published)
-
-    def add_signature(self, slug: str, nip: str, key: str, index: int, time: datetime) -> None:
-        super().add_signature(slug, nip, key, index, time)
-        self._rows.add_signature(slug, nip, key, index, time)
-
-
 def build(engine: Engine | str, size: int, progress: Callable[[int], None] | None = None) -> None:
     """Write a ledger of `size` entries (see `world.script`) into an empty database."""
     if size < 1:
@@ -137,12 +79,12 @@ def build(engine: Engine | str, size: int, progress: Callable[[int], None] | Non
     engine = make_engine(engine) if isinstance(engine, str) else engine
     migrate(engine)
     signer = world.ledger_signer()
-    rows = _Rows(engine)
+    rows = BulkRows(engine.begin, batch=_FLUSH)
     for name, value in (("origin", world.ORIGIN), ("org", world.ORG), ("ledger_key", str(signer.verifier))):
         rows.add(LedgerMeta, name=name, value=value)
     for n in range(1, world.OFFICIALS + 1):
         rows.add(Official, **world.Official(n).register(), role="official", created_at=world.T0)
-    tree, prev, state = CompactRange(), ZERO_HASH, _BulkState(world.ORIGIN, rows)
+    tree, prev, state = CompactRange(), ZERO_HASH, WritingState(world.ORIGIN, rows.execute)
     for index, time, kind, fields in itertools.islice(world.script(), size):
         entry = make_entry(index, kind, time, prev, fields)
         if index:
@@ -158,10 +100,8 @@ def build(engine: Engine | str, size: int, progress: Callable[[int], None] | Non
             CheckpointRow, size=index + 1, note=Checkpoint(world.ORIGIN, index + 1, tree.root()).signed(signer).note
         )
         prev = leaf
-        if rows.count >= _FLUSH:
-            rows.flush()
-            if progress:
-                progress(index + 1)
+        if progress and index % _FLUSH == 0:
+            progress(index + 1)
     rows.flush()
     if progress:
         progress(size)

@@ -14,36 +14,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from ._judges import Judges
 from .checkpoint import Checkpoint
+from .derived_check import DerivedCheck
 from .entries import ZERO_HASH, Entry, entry_from_leaf
 from .errors import ChainBroken, InvalidInput, LedgerError, NoteInvalid
 from .merkle import CompactRange
 from .note import VerifierKey
 from .rules import apply, check, verify
 from .state import MemoryState
+from .stored import StoredCheckpoint, StoredEntry
+from .times import as_utc
 
-
-class StoredEntry(NamedTuple):
-    """An entry as stored: the row's own index, kind and hashes beside the leaf bytes.
-
-    A named tuple, not a dataclass: an audit makes millions, and hands them to workers.
-    """
-
-    index: int  # type: ignore[assignment]  # a field named like tuple.index, as the entries say
-    leaf: bytes
-    kind: str | None = None
-    leaf_hash: bytes | None = None
-    prev: bytes | None = None
-    time: datetime | None = None
-
-
-class StoredCheckpoint(NamedTuple):
-    size: int
-    note: str
+if TYPE_CHECKING:
+    from .reader import Reader
 
 
 @dataclass(frozen=True)
@@ -56,11 +42,6 @@ class AuditReport:
     origin: str
     root: bytes
     latest_checkpoint: str
-
-
-def as_utc(moment: datetime) -> datetime:
-    """Databases may hand back naive datetimes (SQLite); the ledger stores UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _stored_problem(stored: StoredEntry, entry: Entry) -> str | None:
@@ -120,6 +101,7 @@ def audit(
     progress: Callable[[int], None] | None = None,
     known_checkpoints: Iterable[str] = (),
     workers: int = 1,
+    derived: Reader | None = None,
 ) -> AuditReport:
     """Verify everything; return a report or raise ChainBroken naming the first broken entry.
 
@@ -133,12 +115,18 @@ def audit(
     which still raises the first finding in ledger order: the entry named and the reason
     are those of `workers=1`. Raises InvalidInput when `workers` is not a whole number of
     at least 1.
+
+    With `derived` (the reader of the snapshot the entries come from), every table derived
+    from the entries is re-derived and compared as well (`derived_check`); the first
+    difference raises DerivedMismatch naming the table and the row.
     """
     if type(workers) is not int or workers < 1:
         raise InvalidInput(f"workers must be a whole number of at least 1, not {workers!r}")
     known = [_open_known(note, verifier) for note in known_checkpoints]
     with Judges(judge_entry, judge_checkpoint, verifier, workers) as judges:
-        return _sequential_pass(judges.entries(entries), judges.checkpoints(checkpoints), verifier, progress, known)
+        return _sequential_pass(
+            judges.entries(entries), judges.checkpoints(checkpoints), verifier, progress, known, derived
+        )
 
 
 def _sequential_pass(
@@ -147,6 +135,7 @@ def _sequential_pass(
     verifier: VerifierKey,
     progress: Callable[[int], None] | None,
     known: list[Checkpoint],
+    derived: Reader | None = None,
 ) -> AuditReport:
     """The part that must go in order: indexes, the hash chain, the rules, the tree and its roots."""
     tree = CompactRange()
@@ -168,7 +157,7 @@ def _sequential_pass(
         if entry.prev != prev:
             raise ChainBroken(expected, "the hash chain is broken: prev is not the hash of the entry before")
         if expected == 0:
-            state = _genesis(entry, verifier)
+            state = _genesis(entry, verifier, derived)
         else:
             assert state is not None
             try:
@@ -180,7 +169,10 @@ def _sequential_pass(
             apply(entry, state)
         n_signatures += entry.kind == "commitment.signed"
         prev = entry.leaf_hash
-        tree.append(prev)
+        completed = tree.append(prev)
+        if derived is not None:
+            assert isinstance(state, DerivedCheck)
+            state.tree_nodes(completed)
         if tree.size in wanted:
             roots[tree.size] = tree.root()
         covered = False
@@ -204,6 +196,8 @@ def _sequential_pass(
     if tree.size == 0 or state is None:
         raise ChainBroken(0, "the ledger is empty: its first entry is missing")
     _check_known(known, roots, tree)
+    if isinstance(state, DerivedCheck):
+        state.finish()
     return AuditReport(tree.size, n_checkpoints, n_signatures, state.origin, tree.root(), latest)
 
 
@@ -222,7 +216,7 @@ class _Peekable(Generic[T]):
         return value
 
 
-def _genesis(entry: Entry, verifier: VerifierKey) -> MemoryState:
+def _genesis(entry: Entry, verifier: VerifierKey, derived: Reader | None) -> MemoryState:
     if entry.kind != "ledger.created":
         raise ChainBroken(0, f"the first entry is {entry.kind}, not ledger.created")
     if entry.prev != ZERO_HASH:
@@ -231,7 +225,13 @@ def _genesis(entry: Entry, verifier: VerifierKey) -> MemoryState:
         raise ChainBroken(0, "the ledger was created with another key than the one trusted")
     if entry.fields["origin"] != verifier.name:
         raise ChainBroken(0, "the ledger's origin is not the name of its key")
-    return MemoryState(entry.fields["origin"])
+    origin = entry.fields["origin"]
+    state = MemoryState(origin) if derived is None else DerivedCheck(origin, derived, dict(entry.fields))
+    try:
+        apply(entry, state)  # the rules version it names
+    except LedgerError as e:
+        raise ChainBroken(0, str(e)) from e
+    return state
 
 
 def _check_checkpoint(cp: StoredCheckpoint, opened: Checkpoint | NoteInvalid, tree: CompactRange) -> None:

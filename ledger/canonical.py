@@ -80,13 +80,22 @@ def canonical_json(value: Any) -> bytes:
         raise InvalidInput(f"value cannot be canonicalized: {e}", code="json.not_canonicalizable", error=str(e)) from e
 
 
+MAX_INT_DIGITS = 20  # every integer an entry holds fits; a longer one is refused unread
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise json.JSONDecodeError(f"a number of {len(text)} digits", text[:40], 0)
+    return int(text)
+
+
 def parse_canonical(data: bytes) -> dict[str, Any]:
     """Parse leaf bytes that must be a canonical JSON object; refuse anything else.
 
     Raises InvalidInput when the bytes are not UTF-8 JSON, not an object, or not canonical.
     """
     try:
-        value = json.loads(data.decode("utf-8"))
+        value = json.loads(data.decode("utf-8"), parse_int=_bounded_int)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise InvalidInput(f"not UTF-8 JSON: {e}", code="json.malformed", error=str(e)) from e
     if not isinstance(value, dict):

@@ -9,15 +9,19 @@ disagree with a committed entry. Only `ledger/` writes them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Executable, bindparam, select, update
+from sqlalchemy import Connection, Executable, Insert, bindparam, delete, select, update
 
-from .db import COMMITMENT, INSERT, KEY, SIGNATURE, SIGNER, TABLES
-from .models import Commitment, CommitmentSigner, OfficialKey, Signature
-from .state import CommitmentInfo, Published
+from .db import COMMITMENT, INSERT, KEY, META, SIGNATURE, SIGNER, TABLES
+from .entries import Entry
+from .merkle import CompactRange
+from .models import Commitment, CommitmentSigner, LedgerMeta, MerkleNodeRow, OfficialKey, Signature
+from .rules import apply
+from .state import FIRST_RULES, CommitmentInfo, MemoryState, Published
 
 _COMMITMENT_CACHE = 4096
 
@@ -30,6 +34,8 @@ _SIGNERS = select(SIGNER.nip).where(SIGNER.slug == bindparam("slug")).order_by(S
 _HAS_SIGNED = (
     select(SIGNATURE.idx).where(SIGNATURE.slug == bindparam("slug"), SIGNATURE.nip == bindparam("nip")).limit(1)
 )
+_RULES = select(META.value).where(META.name == "rules")
+_DROP_RULES = delete(TABLES[LedgerMeta]).where(META.name == "rules")
 _REVOKE = (
     update(TABLES[OfficialKey])
     .where(KEY.key == bindparam("b_key"))
@@ -43,6 +49,12 @@ class DerivedWriter:
 
     def __init__(self, execute: Callable[[Executable, Any], object]) -> None:
         self._execute = execute
+
+    def set_rules(self, version: int) -> None:
+        """The ledger's rules version is kept beside its origin (`ledger_meta.rules`; none: 1)."""
+        self._execute(_DROP_RULES, {})
+        if version != FIRST_RULES:
+            self._execute(INSERT[LedgerMeta], {"name": "rules", "value": str(version)})
 
     def add_key(self, nip: str, key: str, index: int, time: datetime) -> None:
         self._execute(INSERT[OfficialKey], {"key": key, "nip": nip, "enrolled_index": index, "enrolled_at": time})
@@ -79,11 +91,23 @@ class DbState(DerivedWriter):
     what was read once (committed) holds for every later append.
     """
 
-    def __init__(self, conn: Connection, origin: str, commitments: dict[str, CommitmentInfo] | None = None) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        origin: str,
+        last_time: datetime | None,
+        commitments: dict[str, CommitmentInfo] | None = None,
+    ) -> None:
         super().__init__(conn.execute)
         self._c = conn
         self.origin = origin
+        self.last_time = last_time
+        self.rules = int(conn.execute(_RULES).scalar() or FIRST_RULES)
         self._commitments = {} if commitments is None else commitments
+
+    def set_rules(self, version: int) -> None:
+        super().set_rules(version)
+        self.rules = version
 
     def active_key(self, nip: str) -> str | None:
         return self._c.execute(_ACTIVE_KEY, {"nip": nip}).scalar()
@@ -106,3 +130,88 @@ class DbState(DerivedWriter):
 
     def has_signed(self, slug: str, nip: str) -> bool:
         return self._c.execute(_HAS_SIGNED, {"slug": slug, "nip": nip}).first() is not None
+
+
+class BulkRows:
+    """An `execute` for `DerivedWriter` that gathers inserts and writes them in batches
+    (a rebuild, the benchmark builder): `transaction()` gives the connection to write on."""
+
+    def __init__(self, transaction: Callable[[], AbstractContextManager[Connection]], batch: int = 20_000) -> None:
+        self._transaction = transaction
+        self._batch = batch
+        self.pending: dict[Any, list[dict[str, Any]]] = {}
+        self.count = 0
+
+    def add(self, model: Any, **row: Any) -> None:
+        self.execute(INSERT[model], row)
+
+    def execute(self, statement: Any, params: Any) -> None:
+        if not isinstance(statement, Insert):  # an update or delete reads earlier rows: write them first
+            self.flush()
+            with self._transaction() as c:
+                c.execute(statement, params)
+            return
+        rows = params if isinstance(params, list) else [params]
+        self.pending.setdefault(statement, []).extend(rows)
+        self.count += len(rows)
+        if self.count >= self._batch:
+            self.flush()
+
+    def flush(self) -> None:
+        with self._transaction() as c:
+            for statement, rows in self.pending.items():
+                if rows:
+                    c.execute(statement, rows)
+        self.pending.clear()
+        self.count = 0
+
+
+class WritingState(MemoryState):
+    """The rules' state in memory, whose verbs also write the derived rows (through `execute`)."""
+
+    def __init__(self, origin: str, execute: Callable[[Executable, Any], object]) -> None:
+        super().__init__(origin)
+        self._rows = DerivedWriter(execute)
+
+    def set_rules(self, version: int) -> None:
+        super().set_rules(version)
+        self._rows.set_rules(version)
+
+    def add_key(self, nip: str, key: str, index: int, time: datetime) -> None:
+        super().add_key(nip, key, index, time)
+        self._rows.add_key(nip, key, index, time)
+
+    def revoke_key(self, nip: str, key: str, index: int, time: datetime, reason: str) -> None:
+        super().revoke_key(nip, key, index, time, reason)
+        self._rows.revoke_key(nip, key, index, time, reason)
+
+    def add_commitment(self, published: Published) -> None:
+        super().add_commitment(published)
+        self._rows.add_commitment(published)
+
+    def add_signature(self, slug: str, nip: str, key: str, index: int, time: datetime) -> None:
+        super().add_signature(slug, nip, key, index, time)
+        self._rows.add_signature(slug, nip, key, index, time)
+
+
+_DERIVED_TABLES = (OfficialKey, Commitment, CommitmentSigner, Signature, MerkleNodeRow)
+
+
+def rebuild_derived(conn: Connection, genesis: Mapping[str, Any], entries: Iterator[Entry]) -> int:
+    """Recompute every derived table (and the ledger's facts in `ledger_meta`) from `entries`,
+    on `conn`, inside the caller's write transaction. Returns the number of entries."""
+    for model in _DERIVED_TABLES:
+        conn.execute(delete(TABLES[model]))
+    conn.execute(delete(TABLES[LedgerMeta]))
+    conn.execute(
+        INSERT[LedgerMeta], [{"name": name, "value": str(value)} for name, value in genesis.items() if name != "rules"]
+    )
+    rows = BulkRows(lambda: nullcontext(conn))
+    state = WritingState(str(genesis["origin"]), rows.execute)
+    tree = CompactRange()
+    for entry in entries:
+        apply(entry, state)
+        for (level, i), digest in tree.append(entry.leaf_hash):
+            rows.add(MerkleNodeRow, level=level, idx=i, hash=digest)
+    rows.flush()
+    return tree.size

@@ -38,6 +38,8 @@ ENVELOPE = ("index", "kind", "prev", "time")
 
 # Each kind's fields and their JSON types (one module a kind, under ledger/kinds/).
 KINDS: dict[str, Mapping[str, type[Any]]] = {name: kind.fields for name, kind in ALL_KINDS.items()}
+# Fields a later version of a kind added: an entry holds them or not (`ledger.created`'s `rules`).
+OPTIONAL: dict[str, Mapping[str, type[Any]]] = {name: kind.optional for name, kind in ALL_KINDS.items()}
 
 _FIELD_NAMES = {kind: frozenset(spec) for kind, spec in KINDS.items()}
 
@@ -54,11 +56,11 @@ def _printable(value: str, allowed: str) -> bool:
 def _check_fields(kind: str, fields: Mapping[str, Any]) -> None:
     if kind not in KINDS:
         raise InvalidInput(f"unknown entry kind {kind!r}")
-    spec = KINDS[kind]
-    if fields.keys() != _FIELD_NAMES[kind]:
-        missing, extra = sorted(set(spec) - set(fields)), sorted(set(fields) - set(spec))
+    spec, optional = KINDS[kind], OPTIONAL[kind]
+    if fields.keys() != _FIELD_NAMES[kind] and not _FIELD_NAMES[kind] <= fields.keys() <= spec.keys() | optional.keys():
+        missing, extra = sorted(set(spec) - set(fields)), sorted(set(fields) - set(spec) - set(optional))
         raise InvalidInput(f"{kind} fields differ: missing {missing}, unexpected {extra}")
-    for name, typ in spec.items():
+    for name, typ in (*spec.items(), *((n, t) for n, t in optional.items() if n in fields)):
         value: Any = fields[name]
         if type(value) is not typ:
             raise InvalidInput(f"{kind} field {name!r} must be {typ.__name__}")

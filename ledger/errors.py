@@ -88,6 +88,20 @@ class ChainBroken(LedgerError):
         super().__init__(f"entry {index}: {reason}", code=code, index=index, **params)
 
 
+class DerivedMismatch(LedgerError):
+    """A table derived from the entries says something the entries do not: `table`, the
+    row's `key` and `what` differs. `ikrar rebuild` recomputes the derived tables."""
+
+    code = "derived.mismatch"
+
+    def __init__(self, table: str, key: str, what: str) -> None:
+        super().__init__(f"table {table}, row {key}: {what}", table=table, key=key, what=what)
+        self.table, self.key, self.what = table, key, what
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.table, self.key, self.what)
+
+
 class SignatureRejected(LedgerError):
     """An official's signature in an entry does not verify (raised by the statement check)."""
 

@@ -13,9 +13,9 @@ leave this module. (The shape of Trillian's read-only transaction and Tessera's
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, or_, select
@@ -26,11 +26,8 @@ from .entries import Entry, entry_from_leaf
 from .errors import InvalidInput, LedgerError, NotFound
 from .merkle import Hash, Node, consistency_proof, inclusion_proof, root_hash
 from .note import VerifierKey
-
-
-def as_utc(moment: datetime) -> datetime:
-    """A stored time as an aware UTC datetime: SQLite hands them back naive, and naive means UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+from .stored import StoredCheckpoint, StoredEntry
+from .times import as_utc
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -55,6 +52,19 @@ class KeyRecord:
     @property
     def active(self) -> bool:
         return self.revoked_index is None
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """Who an official was, as their `key.enrolled` entry records it (the ledger's word,
+    which no later change of the register alters)."""
+
+    index: int
+    key: str
+    nip: str
+    name: str
+    title: str
+    unit: str
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,7 @@ class OfficialRecord:
 
 # -- the snapshot ------------------------------------------------------------------------
 
+_BATCH = 2000
 _LEAF_HASHES = select(ENTRY.idx, ENTRY.leaf_hash).where(ENTRY.idx.in_(bindparam("leaves", expanding=True)))
 _LAST_INDEX = select(func.max(ENTRY.idx))
 _KEY_COLUMNS = (
@@ -240,6 +251,50 @@ class Reader:
         self._resolve_size(new)
         return consistency_proof(old, new, TreeNodes(self._c))
 
+    # -- whole tables, streamed in key order (for the audit and the export) -----------
+
+    def _stream(self, columns: Sequence[Any], *where: Any, batch: int = _BATCH) -> Iterator[tuple[Any, ...]]:
+        """Rows of `columns` (the first is the key) in key order, in pages, within this snapshot."""
+        key, after = columns[0], None
+        while True:
+            q = select(*columns).where(*where).order_by(key).limit(batch)
+            if after is not None:
+                q = q.where(key > after)
+            rows = self._c.execute(q).all()
+            yield from (tuple(row) for row in rows)
+            if len(rows) < batch:
+                return
+            after = rows[-1][0]
+
+    def stored_entries(self) -> Iterator[StoredEntry]:
+        """Every entry row of this snapshot, as the audit reads them (its columns beside its leaf)."""
+        e = ENTRY
+        yield from (StoredEntry(*row) for row in self._stream((e.idx, e.leaf, e.kind, e.leaf_hash, e.prev, e.time)))
+
+    def stored_checkpoints(self) -> Iterator[StoredCheckpoint]:
+        for size, note in self._stream((CHECKPOINT.size, CHECKPOINT.note)):
+            yield StoredCheckpoint(size, note)
+
+    def stored_signature_rows(self) -> Iterator[tuple[Any, ...]]:
+        """(idx, slug, nip, key, signed_at) of every signature row, by index."""
+        for idx, slug, nip, key, signed_at in self._stream(_SIGNATURE_COLUMNS):
+            yield idx, slug, nip, key, as_utc(signed_at)
+
+    def stored_node_rows(self, level: int) -> Iterator[tuple[int, bytes]]:
+        """(idx, hash) of the cached Merkle nodes of `level`, by index."""
+        for idx, digest in self._stream((NODE.idx, NODE.hash), NODE.level == level):
+            yield int(idx), bytes(digest)
+
+    def node_levels(self) -> set[int]:
+        return set(self._c.execute(select(NODE.level).distinct()).scalars())
+
+    def signer_slugs(self) -> set[str]:
+        return set(self._c.execute(select(SIGNER.slug).distinct()).scalars())
+
+    def meta(self) -> dict[str, str]:
+        """The ledger's own facts as stored (`origin`, `org`, `ledger_key`, `rules`)."""
+        return {name: value for name, value in self._c.execute(select(META.name, META.value))}
+
     # -- keys -------------------------------------------------------------------------
 
     @staticmethod
@@ -263,6 +318,28 @@ class Reader:
         if nip is not None:
             q = q.where(KEY.nip == nip)
         return [self._key(row) for row in self._c.execute(q)]
+
+    def enrolments(self, keys: Iterable[str]) -> dict[str, Enrolment]:
+        """The `key.enrolled` entry of each of `keys` (those enrolled), by key."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return {}
+        q = select(KEY.key, ENTRY.idx, ENTRY.leaf).where(ENTRY.idx == KEY.enrolled_index, KEY.key.in_(wanted))
+        found = {}
+        for key, index, leaf in self._c.execute(q):
+            f = entry_from_leaf(leaf).fields
+            found[key] = Enrolment(index, key, f["nip"], f["name"], f["title"], f["unit"])
+        return found
+
+    def latest_enrolments(self, nips: Iterable[str]) -> dict[str, Enrolment]:
+        """The newest `key.enrolled` entry of each of `nips` that has one, by NIP."""
+        keys = self._c.execute(select(KEY.nip, KEY.key, KEY.enrolled_index).where(KEY.nip.in_(sorted(set(nips))))).all()
+        newest: dict[str, tuple[int, str]] = {}
+        for nip, key, index in keys:
+            if nip not in newest or index > newest[nip][0]:
+                newest[nip] = (index, key)
+        by_key = self.enrolments(key for _index, key in newest.values())
+        return {nip: by_key[key] for nip, (_index, key) in newest.items() if key in by_key}
 
     # -- commitments and signatures -----------------------------------------------------
 

@@ -20,7 +20,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from .db import ACCOUNT, INSERT, OFFICIAL, SESSION, TABLES, THROTTLE, TOKEN, writer
 from .errors import Conflict, NotFound
 from .models import Account, EnrolmentToken, Official, Throttle, WebSession
-from .reader import OfficialRecord, Reader, as_utc
+from .reader import OfficialRecord, Reader
+from .times import as_utc
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,21 @@ class Register:
                 if expires > now:
                     links[nip] = max(links.get(nip, expires), expires)
         return links
+
+    def unfinished_enrolments(self, now: datetime) -> list[EnrolmentRecord]:
+        """Unexpired links marked used whose enrolment never finished (no password was set
+        at or after the use: the process stopped between the two), oldest first."""
+        q = (
+            select(TOKEN.token_hash, TOKEN.nip, TOKEN.created_by, TOKEN.created_at, TOKEN.expires_at, TOKEN.used_at)
+            .select_from(_TOKENS.outerjoin(_ACCOUNTS, ACCOUNT.nip == TOKEN.nip))
+            .where(TOKEN.used_at.is_not(None))
+            .where(or_(ACCOUNT.password_set_at.is_(None), ACCOUNT.password_set_at < TOKEN.used_at))
+            .order_by(TOKEN.used_at)
+        )
+        with self._engine.connect() as c:
+            rows = c.execute(q).all()
+        links = [EnrolmentRecord(r[0], r[1], r[2], as_utc(r[3]), as_utc(r[4]), _utc(r[5])) for r in rows]
+        return [link for link in links if link.expires_at > now]
 
     # -- throttling -------------------------------------------------------------------
 

@@ -14,6 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+FIRST_RULES = 1  # a ledger that names no version keeps the first rules
+RULES = 2  # the newest version of the rules this code knows (see `kinds.ledger_rules`)
+TIME_ORDER_RULES = 2  # from this version on, entry times never go backwards
+
 
 @dataclass(frozen=True)
 class CommitmentInfo:
@@ -41,12 +45,15 @@ class State(Protocol):
     """The state before an entry, as the rules read it, and the verbs that change it."""
 
     origin: str
+    rules: int  # the version of the rules in force
+    last_time: datetime | None  # the time of the entry before
 
     def active_key(self, nip: str) -> str | None: ...
     def key_known(self, key: str) -> bool: ...
     def commitment(self, slug: str) -> CommitmentInfo | None: ...
     def has_signed(self, slug: str, nip: str) -> bool: ...
 
+    def set_rules(self, version: int) -> None: ...
     def add_key(self, nip: str, key: str, index: int, time: datetime) -> None: ...
     def revoke_key(self, nip: str, key: str, index: int, time: datetime, reason: str) -> None: ...
     def add_commitment(self, published: Published) -> None: ...
@@ -61,8 +68,10 @@ class MemoryState:
     official instead of a fresh pair of strings per entry.
     """
 
-    def __init__(self, origin: str) -> None:
+    def __init__(self, origin: str, rules: int = FIRST_RULES) -> None:
         self.origin = origin
+        self.rules = rules
+        self.last_time: datetime | None = None
         self._active: dict[str, str] = {}
         self._keys: set[str] = set()
         self._commitments: dict[str, CommitmentInfo] = {}
@@ -80,6 +89,9 @@ class MemoryState:
     def has_signed(self, slug: str, nip: str) -> bool:
         signed = self._signed.get(slug)
         return signed is not None and nip in signed
+
+    def set_rules(self, version: int) -> None:
+        self.rules = version
 
     def add_key(self, nip: str, key: str, index: int, time: datetime) -> None:
         self._active[sys.intern(nip)] = key

@@ -36,3 +36,8 @@ def parse_time(text: str) -> datetime:
         )
     except ValueError as e:
         raise InvalidInput(f"time {text!r} is not a real time") from e
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored time as an aware UTC datetime: SQLite hands them back naive, and naive means UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from ledger.errors import Conflict, InvalidInput, NotFound
+from ledger.db import DriverError
+from ledger.errors import CodedError, Conflict, InvalidInput, LedgerError, NotFound
 from ledger.nip import validate_nip
 from ledger.note import NoteSigner, VerifierKey
 from ledger.reader import OfficialRecord
@@ -31,6 +34,7 @@ logger = logging.getLogger(__name__)
 ROLES = ("official", "admin")
 MIN_PASSPHRASE = 10
 MAX_TEXT = 200
+_SETTLE_SECONDS = 1.0  # how long a COMMIT whose reply was lost is given before the ledger is read again
 
 
 @dataclass(frozen=True)
@@ -113,9 +117,66 @@ def enrol(ctx: Context, nip: str, passphrase: str, now: datetime, password: str 
     vkey = ctx.keys.create(name, passphrase)
     try:
         return ctx.ledger.append("key.enrolled", {**fields, "key": str(vkey)}, ctx.signer, now)
-    except BaseException:
-        ctx.keys.path_for(vkey).unlink(missing_ok=True)  # never keep a key the ledger does not know
+    except BaseException as e:
+        _after_failed_enrolment(ctx, official.nip, vkey, e)
         raise
+
+
+def unconfirmed(error: BaseException) -> bool:
+    """Whether a write that raised `error` may all the same have been committed: the database
+    failed or the connection was lost (its reply to COMMIT may be what was lost), or the
+    process was interrupted. A refusal by the ledger's rules is not such an error."""
+    return not isinstance(error, CodedError) or any(isinstance(c, DriverError) for c in _causes(error))
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    cause: BaseException | None = error
+    while cause is not None:
+        yield cause
+        cause = cause.__cause__ or cause.__context__
+
+
+def _after_failed_enrolment(ctx: Context, nip: str, vkey: VerifierKey, error: BaseException) -> None:
+    """Clean up after an append of `key.enrolled` that raised `error`, without ever deleting
+    a key the ledger may record: read the ledger again, remove the new key file only when
+    its key is not there, and say what is known. Raises LedgerError (``commit.*``) when the
+    database did not confirm the append; returns (and `error` is raised) otherwise."""
+    path = ctx.keys.path_for(vkey)
+    doubt = unconfirmed(error)
+    try:
+        enrolled = _key_recorded(ctx.ledger, vkey)
+        if not enrolled and doubt and ctx.ledger.engine.dialect.name == "postgresql":
+            time.sleep(_SETTLE_SECONDS)  # a COMMIT the server received may still be under way
+            enrolled = _key_recorded(ctx.ledger, vkey)
+    except Exception as e:
+        logger.error("enrolment of %s unconfirmed and unreadable; key file kept at %s: %s", nip, path, e)
+        raise LedgerError(
+            f"the database did not confirm the enrolment of {nip}, and could not tell whether the key is enrolled: "
+            f"its key file is kept at {path}; run `ikrar doctor` once the database answers",
+            code="commit.unknown",
+            path=path,
+        ) from error
+    if enrolled:
+        logger.warning("enrolment of %s unconfirmed but recorded; key file kept at %s", nip, path)
+        raise LedgerError(
+            f"the database did not confirm the enrolment of {nip}, but the key IS enrolled "
+            f"({vkey.name}); its key file is kept at {path}",
+            code="commit.written",
+            path=path,
+        ) from error
+    path.unlink(missing_ok=True)  # the ledger does not know this key: never keep it
+    if doubt:
+        raise LedgerError(
+            f"the database did not confirm the enrolment of {nip}, and the key is NOT enrolled "
+            "(its new key file was removed): try again",
+            code="commit.not_written",
+        ) from error
+
+
+def _key_recorded(ledger: Ledger, vkey: VerifierKey) -> bool:
+    """Whether the ledger records the key `vkey` (read afresh)."""
+    with ledger.read() as r:
+        return r.key(str(vkey)) is not None
 
 
 def commitment_text(text: str) -> str:
@@ -154,13 +215,20 @@ _NO_SIGNATURE = encode_signature(bytes(64))  # what `precheck` sees before the k
 
 
 def sign(
-    ctx: Context, slug: str, nip: str, passphrase: str, now: datetime, authorize: Callable[[], None] | None = None
+    ctx: Context,
+    slug: str,
+    nip: str,
+    passphrase: str,
+    now: datetime | Callable[[], datetime],
+    authorize: Callable[[], None] | None = None,
 ) -> Appended:
     """The official signs the commitment: ask the rules, open the key, sign the statement,
     check it, append.
 
-    `authorize`, when given, is called once the passphrase has opened the key and before
-    anything is appended; it may raise to refuse (the web's throttle does).
+    `now` is the time signed, or a clock (live signing): the statement then names the time
+    read under the ledger's append lock, so that signatures made at once keep their times
+    in ledger order. `authorize`, when given, is called once the passphrase has opened the
+    key and before anything is appended; it may raise to refuse (the web's throttle does).
     Raises NotFound (commitment), NotAllowed (not a signatory, already signed, no active
     key), WrongPassphrase; the ledger re-checks the rules under its lock (Conflict).
     """
@@ -185,15 +253,22 @@ def sign(
         "key": key.key,
     }
     try:
-        ctx.ledger.precheck("commitment.signed", {**fields, "signature": _NO_SIGNATURE}, now)
+        ctx.ledger.precheck(
+            "commitment.signed", {**fields, "signature": _NO_SIGNATURE}, now() if callable(now) else now
+        )
     except Conflict as e:  # the official may not sign this: say so before the key is opened
         raise NotAllowed(str(e), code=e.code, **e.params) from e
-    statement = Statement(ctx.ledger.origin, slug, commitment.text_sha256, nip, vkey, now)
-    signature = ctx.keys.sign(vkey, passphrase, statement.message())
+    sign_with_key = ctx.keys.signer(vkey, passphrase)
     if authorize is not None:
         authorize()
-    statement.verify(signature)
-    return ctx.ledger.append("commitment.signed", {**fields, "signature": encode_signature(signature)}, ctx.signer, now)
+
+    def signed_at(moment: datetime) -> dict[str, Any]:
+        statement = Statement(ctx.ledger.origin, slug, commitment.text_sha256, nip, vkey, moment)
+        signature = sign_with_key(statement.message())
+        statement.verify(signature)
+        return {**fields, "signature": encode_signature(signature)}
+
+    return ctx.ledger.append("commitment.signed", signed_at, ctx.signer, now)
 
 
 def revoke(ctx: Context, nip: str, reason: str, by: str, now: datetime) -> Appended:

@@ -9,6 +9,7 @@ standard fonts' metrics; nothing here draws (that is `signing.cert_draw`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.pagesizes import A4
@@ -82,9 +83,60 @@ def fit(text: str, font: str, size: float, width: float, smallest: float) -> flo
 
 
 def wrap(text: str, font: str, size: float, width: float) -> list[str]:
-    """`text` broken into lines no wider than `width` (one empty line for empty text)."""
-    lines: list[str] = simpleSplit(text, font, size, width)
-    return lines or [""]
+    """`text` broken into lines no wider than `width` (one empty line for empty text): at
+    spaces, and within a word that is wider than the line by itself."""
+    lines: list[str] = []
+    for line in simpleSplit(text, font, size, width) or [""]:
+        while len(line) > 1 and stringWidth(line, font, size) > width:
+            k = len(line) - 1
+            while k > 1 and stringWidth(line[:k], font, size) > width:
+                k -= 1
+            lines.append(line[:k])
+            line = line[k:]
+        lines.append(line)
+    return lines
+
+
+# From the most generous down: the sizes (and their smallest) of the name, the position and
+# unit, and the commitment's title. The first that keeps the title block above the details
+# panel is used, so that every name, position, unit and title Ikrar accepts is printed.
+SCALES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4)
+TITLE_BLOCK_END = PANEL_TOP - 14
+
+
+def _title_block(facts: SignatureFacts, w: dict[str, Any], lang: str, scale: float) -> tuple[list[Text], float]:
+    """The lines from the signer's name down to the signing time, at `scale`; and where they end."""
+    t: list[Text] = []
+    d = drawable
+    top = 266.0
+    name = d(facts.name)
+    size = fit(name, "Times-Bold", 25 * scale, 460, 16 * scale)
+    for line in wrap(name, "Times-Bold", size, 460):
+        t.append(Text(line, "Times-Bold", size, top, color=NAVY))
+        top += size + 3 * scale
+    top += 2
+    for value in (facts.position, facts.agency):
+        value = d(value)
+        size = fit(value, "Times-Roman", 13 * scale, 460, 10 * scale)
+        for line in wrap(value, "Times-Roman", size, 460):
+            t.append(Text(line, "Times-Roman", size, top))
+            top += size + 3 * scale
+    t.append(Text(f"NIP {format_nip(facts.nip)}", "Helvetica", 10, top + 1, color=GREY))
+    top += 36 * max(scale, 0.7)
+    t.append(Text(w["signed"], "Times-Roman", 12, top, color=GREY))
+    top += 28 * max(scale, 0.7)
+    title = d(facts.commitment_title)
+    size = 17.0 * scale
+    lines = wrap(title, "Times-Bold", size, 440)
+    while len(lines) > 3 and size > 11 * scale:
+        size -= 1
+        lines = wrap(title, "Times-Bold", size, 440)
+    for line in lines:
+        t.append(Text(line, "Times-Bold", size, top, color=NAVY))
+        top += size + 4 * scale
+    top += 8 * scale
+    t.append(Text(w["on"].format(when=format_wib(facts.time, lang)), "Times-Roman", 12, top))
+    return t, top
 
 
 def certificate_layout(facts: SignatureFacts, ledger_key_fingerprint: str, pres: Presentation) -> Layout:
@@ -101,35 +153,11 @@ def certificate_layout(facts: SignatureFacts, ledger_key_fingerprint: str, pres:
     t.append(Text(w["title"], "Times-Bold", 32, 158, color=NAVY))
     t.append(Text(w["subtitle"], "Times-Italic", 13, 180, color=GREY))
     t.append(Text(w["certify"], "Times-Roman", 12, 228, color=GREY))
-    top = 266.0
-    name = d(facts.name)
-    size = fit(name, "Times-Bold", 25, 460, 16)
-    for line in wrap(name, "Times-Bold", size, 460):
-        t.append(Text(line, "Times-Bold", size, top, color=NAVY))
-        top += size + 3
-    top += 2
-    for value in (facts.position, facts.agency):
-        value = d(value)
-        size = fit(value, "Times-Roman", 13, 460, 10)
-        for line in wrap(value, "Times-Roman", size, 460):
-            t.append(Text(line, "Times-Roman", size, top))
-            top += size + 3
-    t.append(Text(f"NIP {format_nip(facts.nip)}", "Helvetica", 10, top + 1, color=GREY))
-    top += 36
-    t.append(Text(w["signed"], "Times-Roman", 12, top, color=GREY))
-    top += 28
-    title = d(facts.commitment_title)
-    size = 17.0
-    lines = wrap(title, "Times-Bold", size, 440)
-    while len(lines) > 3 and size > 11:
-        size -= 1
-        lines = wrap(title, "Times-Bold", size, 440)
-    for line in lines:
-        t.append(Text(line, "Times-Bold", size, top, color=NAVY))
-        top += size + 4
-    top += 8
-    t.append(Text(w["on"].format(when=format_wib(facts.time, pres.lang)), "Times-Roman", 12, top))
-    title_bottom = top
+    for scale in SCALES:
+        block, title_bottom = _title_block(facts, w, pres.lang, scale)
+        if title_bottom <= TITLE_BLOCK_END:
+            break
+    t.extend(block)
 
     # the details panel, left of the QR code
     x = LEFT + 14

@@ -8,10 +8,13 @@ written unencrypted and never logged; callers get signatures and signers, not ke
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import os
 import re
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -84,6 +87,13 @@ class KeyStore:
             private = load_pem_private_key(pem, passphrase.encode())
         except ValueError as e:
             if b"ENCRYPTED" in pem:
+                damage = _damage(pem)
+                if damage is not None:
+                    raise KeyFileInvalid(
+                        f"{path} is damaged ({damage}): restore it from a backup; no passphrase can open it",
+                        code="keyfile.damaged",
+                        path=path,
+                    ) from e
                 raise WrongPassphrase("the passphrase does not open this key", code="passphrase.wrong") from e
             raise KeyFileInvalid(f"{path} is not an encrypted private key", code="keyfile.not_a_key", path=path) from e
         except TypeError as e:
@@ -104,6 +114,62 @@ class KeyStore:
         """Ed25519 signature by the key `vkey` over `message`, after opening it with `passphrase`."""
         return self._open(vkey, passphrase).sign(message)
 
+    def signer(self, vkey: VerifierKey, passphrase: str) -> Callable[[bytes], bytes]:
+        """Open the key `vkey` with `passphrase` (the slow part) and return a function that
+        signs messages with it; the key lives only as long as that function."""
+        return self._open(vkey, passphrase).sign
+
     def note_signer(self, vkey: VerifierKey, passphrase: str) -> NoteSigner:
         """A signer of notes (checkpoints) with the key `vkey`; for the ledger's own key."""
         return NoteSigner(vkey.name, self._open(vkey, passphrase))
+
+
+_BEGIN, _END = b"-----BEGIN ENCRYPTED PRIVATE KEY-----", b"-----END ENCRYPTED PRIVATE KEY-----"
+
+
+def _damage(pem: bytes) -> str | None:
+    """What makes an encrypted key file unreadable whatever the passphrase (cut short,
+    garbled), or None when it is whole: an EncryptedPrivateKeyInfo (RFC 5958) in PEM, whose
+    DER lengths add up exactly and whose ciphertext is whole cipher blocks. (A byte changed
+    inside the ciphertext cannot be told from a wrong passphrase: the file has no MAC.)"""
+    text = pem.strip()
+    if not text.startswith(_BEGIN) or not text.endswith(_END):
+        return "its PEM armour is cut or garbled"
+    try:
+        der = base64.b64decode(b"".join(text[len(_BEGIN) : -len(_END)].split()), validate=True)
+    except binascii.Error:
+        return "its base64 text is cut or garbled"
+    try:
+        tag, start, end = _tlv(der, 0)
+        if tag != 0x30 or end != len(der):
+            return "its outer structure does not add up"
+        tag, start, algorithm_end = _tlv(der, start)
+        if tag != 0x30:
+            return "its encryption parameters are garbled"
+        tag, start, cipher_end = _tlv(der, algorithm_end)
+        if tag != 0x04 or cipher_end != end:
+            return "its encrypted key does not add up"
+    except IndexError:
+        return "it is cut short"
+    ciphertext = cipher_end - start
+    if ciphertext == 0 or ciphertext % 8:
+        return "its encrypted key is not whole cipher blocks"
+    return None
+
+
+def _tlv(der: bytes, pos: int) -> tuple[int, int, int]:
+    """The tag, and where the content starts and ends, of the DER element at `pos`.
+    Raises IndexError when the data ends before the element does."""
+    tag, first = der[pos], der[pos + 1]
+    pos += 2
+    if first & 0x80:
+        count = first & 0x7F
+        if count == 0 or count > 4 or pos + count > len(der):
+            raise IndexError("length")
+        length = int.from_bytes(der[pos : pos + count], "big")
+        pos += count
+    else:
+        length = first
+    if pos + length > len(der):
+        raise IndexError("content")
+    return tag, pos, pos + length

@@ -34,18 +34,22 @@ everything else is a finding in the returned `CertificateReport`.
 
 from __future__ import annotations
 
+import base64
 import difflib
 import io
 import json
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+import zlib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
 from types import MappingProxyType
 from typing import Any
 
-from pypdf import PdfReader
+from pypdf import PageObject, PdfReader, apply_configuration, get_configuration
+from pypdf.generic import ArrayObject, DictionaryObject, StreamObject
 
 from ledger.checkpoint import Checkpoint, TlogProof
 from ledger.entries import Entry, entry_from_leaf
@@ -55,6 +59,7 @@ from ledger.note import VerifierKey
 from ledger.reader import Reader
 from ledger.store import Ledger
 
+from .cert_draw import render_page
 from .cert_layout import page_lines
 from .cert_words import Presentation
 from .certificate import FORMAT, MANIFEST, VKEY_FILE, entry_file, proof_file
@@ -76,52 +81,254 @@ from .verify_entry import Revocation, revocation_of
 logger = logging.getLogger(__name__)
 
 MAX_PDF_BYTES = 10 * 1024 * 1024
-MAX_ATTACHMENT_BYTES = 4 * 1024 * 1024
+MAX_ATTACHMENTS = 32  # a certificate carries ten
+MAX_ATTACHMENT_BYTES = 1024 * 1024  # decoded; a certificate's largest is some 3 kB
+MAX_DECODED_BYTES = 4 * 1024 * 1024  # decoded, all attachments and the page's drawing together
+MAX_NAME_TREE = 8  # levels of the attachments' name tree
+MB = 1024 * 1024
 ROLE_NAMES = dict(
     zip(KINDS, ("the ledger's first entry", "the key's enrolment", "the commitment", "the signature"), strict=True)
 )
+# What pypdf itself may decode or walk while it parses a file (object and xref streams,
+# the page tree, a text extraction): far beyond any certificate, far below a bomb.
+PYPDF_LIMITS = {
+    "maximum_declared_stream_length": MAX_PDF_BYTES,
+    "zlib_maximum_output_length": MAX_DECODED_BYTES,
+    "array_based_stream_maximum_output_length": MAX_DECODED_BYTES,
+    "lzw_maximum_output_length": MAX_DECODED_BYTES,
+    "run_length_maximum_output_length": MAX_DECODED_BYTES,
+    "jbig2_maximum_output_length": MAX_DECODED_BYTES,
+    "brotli_maximum_output_length": MAX_DECODED_BYTES,
+    "image_maximum_buffer_size": MAX_DECODED_BYTES,
+    "stream_filters_maximum_length": 2,
+    "stream_decoding_work_maximum_length": 4 * MAX_DECODED_BYTES,
+    "stream_parsing_work_maximum_count": 200_000,
+    "array_maximum_element_count": 10_000,
+    "dictionary_maximum_element_count": 10_000,
+    "page_tree_maximum_entries": 100,
+    "page_tree_maximum_page_entries": 10_000,
+    "xform_maximum_invocations_per_extraction": 20,
+    "outline_maximum_entries": 100,
+    "named_destinations_maximum_entries": 100,
+    "form_fields_maximum_entries": 100,
+}
+
+
+_FILTERS: tuple[list[str], ...] = ([], ["/FlateDecode"], ["/ASCII85Decode", "/FlateDecode"])
+
+
+class _Budget:
+    """The decoded bytes a file may still cost; decoding past it refuses the file."""
+
+    def __init__(self, total: int = MAX_DECODED_BYTES) -> None:
+        self.left = total
+
+    def decode(self, stream: Any, what: str, limit: int) -> bytes:
+        """The decoded bytes of a pypdf stream, decoding at most what the limits allow.
+
+        Only the filter chains Ikrar writes are read (none, /FlateDecode, ReportLab's
+        /ASCII85Decode /FlateDecode), without predictors. Raises CertificateDamaged (another filter, damaged data) or
+        CertificateDamaged (past `limit` or the file's budget).
+        """
+        if not isinstance(stream, StreamObject):
+            raise CertificateDamaged(f"{what} is not a stream")
+        filters = stream.get("/Filter")
+        if isinstance(filters, ArrayObject):
+            filters = list(filters)
+        elif filters is not None:
+            filters = [filters]
+        raw = stream._data  # the encoded bytes: pypdf would decode them without our limits
+        if not isinstance(raw, bytes):
+            raise CertificateDamaged(f"{what} is not a stream")
+        cap = min(limit, self.left)
+        names = [str(f) for f in filters or ()]
+        if names not in _FILTERS or stream.get("/DecodeParms") is not None:
+            raise CertificateDamaged(
+                f"{what} uses the filters {' '.join(names):.80}; Ikrar reads only the ones it writes",
+                code="cert.filters",
+            )
+        data = raw
+        try:
+            if names[:1] == ["/ASCII85Decode"]:  # ReportLab's page content: shrinks, never grows
+                data = base64.a85decode(data.strip().removesuffix(b"~>"), adobe=False)
+            if names[-1:] == ["/FlateDecode"]:
+                data = zlib.decompressobj().decompress(data, cap + 1)  # stops past the cap
+        except (ValueError, zlib.error) as e:
+            raise CertificateDamaged(f"{what} is damaged (its encoded data does not decode)") from e
+        if len(data) > cap:
+            if cap == limit:
+                raise CertificateDamaged(
+                    f"{what} is larger than {limit // 1024} kB once decoded: not a certificate",
+                    code="cert.stream_too_large",
+                    kb=limit // 1024,
+                )
+            raise CertificateDamaged(
+                f"the file decodes to more than {MAX_DECODED_BYTES // MB} MB: not a certificate",
+                code="cert.decoded_too_large",
+                mb=MAX_DECODED_BYTES // MB,
+            )
+        self.left -= len(data)
+        return data
+
+
+def _attachment_specs(reader: PdfReader) -> list[tuple[str, Any]]:
+    """The (name, embedded file stream) of each attachment, read from the name tree without
+    decoding any. Raises CertificateDamaged past MAX_ATTACHMENTS."""
+    root = reader.trailer["/Root"].get_object()
+    names = root.get("/Names") if isinstance(root, DictionaryObject) else None
+    names = names.get_object() if names is not None else None
+    tree = names.get("/EmbeddedFiles") if isinstance(names, DictionaryObject) else None
+    found: list[tuple[str, Any]] = []
+    seen: set[int] = set()
+
+    def walk(node: Any, depth: int) -> None:
+        node = node.get_object() if node is not None else None
+        if not isinstance(node, DictionaryObject) or depth > MAX_NAME_TREE or id(node) in seen:
+            return
+        seen.add(id(node))
+        pairs = node.get("/Names")
+        pairs = pairs.get_object() if pairs is not None else None
+        if isinstance(pairs, ArrayObject):
+            for k in range(0, len(pairs) - 1, 2):
+                spec = pairs[k + 1].get_object()
+                ef = spec.get("/EF") if isinstance(spec, DictionaryObject) else None
+                ef = ef.get_object() if ef is not None else None
+                if not isinstance(ef, DictionaryObject):
+                    continue
+                stream = ef.get("/F") or ef.get("/UF")
+                found.append((str(pairs[k].get_object()), stream.get_object() if stream is not None else None))
+                if len(found) > MAX_ATTACHMENTS:
+                    raise CertificateDamaged(
+                        f"the PDF has more than {MAX_ATTACHMENTS} attachments: not a certificate",
+                        code="cert.too_many_attachments",
+                        n=MAX_ATTACHMENTS,
+                    )
+        kids = node.get("/Kids")
+        kids = kids.get_object() if kids is not None else None
+        if isinstance(kids, ArrayObject):
+            for kid in kids:
+                walk(kid, depth + 1)
+
+    walk(tree, 0)
+    return found
+
+
+@dataclass(frozen=True)
+class PageDrawing:
+    """What a page draws, in a form two pages can be compared by: its decoded content
+    stream, the names of its resources (fonts, XObjects, ...) and its annotations."""
+
+    content: bytes
+    resources: tuple[str, ...]
+    annotations: tuple[str, ...]
+    box: tuple[str, ...]
+
+
+def _drawing(page: PageObject, budget: _Budget) -> PageDrawing:
+    contents = page.get("/Contents")
+    contents = contents.get_object() if contents is not None else None
+    streams = list(contents) if isinstance(contents, ArrayObject) else [] if contents is None else [contents]
+    if len(streams) > MAX_ATTACHMENTS:
+        raise CertificateDamaged("the page is drawn in too many pieces to be a certificate")
+    content = b"\n".join(budget.decode(s.get_object(), "the page's content", MAX_ATTACHMENT_BYTES) for s in streams)
+    resources: list[str] = []
+    res = page.get("/Resources")
+    res = res.get_object() if res is not None else None
+    if isinstance(res, DictionaryObject):
+        for kind, value in res.items():
+            value = value.get_object()
+            names = sorted(str(k) for k in value) if isinstance(value, DictionaryObject) else [repr(value)[:80]]
+            resources.extend(f"{kind}{name}" for name in names[:MAX_ATTACHMENTS])
+    annotations: list[str] = []
+    annots = page.get("/Annots")
+    annots = annots.get_object() if annots is not None else None
+    if annots is not None:
+        items = list(annots) if isinstance(annots, ArrayObject) else [annots]
+        for a in items[:MAX_ATTACHMENTS]:
+            a = a.get_object()
+            annotations.append(str(a.get("/Subtype")) if isinstance(a, DictionaryObject) else "?")
+        annotations.extend("?" for _ in items[MAX_ATTACHMENTS : MAX_ATTACHMENTS + 1])
+    box = tuple(str(float(v)) for v in page.mediabox)
+    return PageDrawing(content, tuple(sorted(resources)), tuple(annotations), box)
 
 
 @dataclass(frozen=True)
 class PdfContents:
-    """What a PDF holds that a certificate check reads: its attachments and its page text."""
+    """What a PDF holds that a certificate check reads: its attachments and its page.
+
+    The page's text is extracted only when asked (`page_text`): text extraction costs what
+    the page's drawing makes it cost, so it is done only when the drawing is not Ikrar's.
+    """
 
     attachments: Mapping[str, bytes]
     pages: int
-    page_text: str
+    drawing: PageDrawing | None  # of the first page; None when there is none
+    source: bytes = field(repr=False, compare=False)
+
+    def page_text(self) -> str:
+        """The first page's text. Raises CertificateDamaged when it cannot be extracted."""
+        if not self.pages:
+            return ""
+        with _reading():
+            reader = PdfReader(io.BytesIO(self.source), strict=False)
+            return reader.pages[0].extract_text()
 
 
-def read_pdf(data: bytes) -> PdfContents:
-    """Read a PDF's attachments and first page's text, defensively.
+@contextmanager
+def _reading() -> Iterator[None]:
+    """pypdf's work bounded by PYPDF_LIMITS; its errors become CertificateDamaged."""
+    try:
+        with apply_configuration(get_configuration().with_overwrites(**PYPDF_LIMITS)):
+            yield
+    except CertificateInvalid:
+        raise
+    except Exception as e:  # pypdf raises many kinds of errors on damaged input; each means the same here
+        raise CertificateDamaged(f"the PDF is damaged and cannot be read ({type(e).__name__})") from e
 
-    Raises NotAPdf, CertificateDamaged (unreadable, encrypted, too large) or
-    CertificateEdited (an attachment name used twice).
+
+def read_pdf(data: bytes, *, page: bool = True) -> PdfContents:
+    """Read a PDF's attachments, then (with `page`, and only when they include a certificate's
+    MANIFEST) what its first page draws, defensively; the page's text is extracted only when
+    asked (`PdfContents.page_text`). What is not read counts as no page.
+
+    Decoding stops as soon as it passes a limit: at most MAX_ATTACHMENTS attachments,
+    MAX_ATTACHMENT_BYTES each and MAX_DECODED_BYTES in all, decoded. Raises NotAPdf,
+    CertificateDamaged (unreadable, encrypted, a filter Ikrar does not write),
+    CertificateDamaged (past a limit) or CertificateEdited (an attachment name used twice).
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise NotAPdf("the upload is not a file")
     data = bytes(data)
     if len(data) > MAX_PDF_BYTES:
-        raise CertificateDamaged(f"the file is larger than {MAX_PDF_BYTES // (1024 * 1024)} MB: not a certificate")
+        raise CertificateDamaged(
+            f"the file is larger than {MAX_PDF_BYTES // MB} MB: not a certificate",
+            code="cert.file_too_large",
+            mb=MAX_PDF_BYTES // MB,
+        )
     if b"%PDF-" not in data[:1024]:
         raise NotAPdf("the file is not a PDF (it does not start with %PDF-)")
-    try:
+    budget = _Budget()
+    with _reading():
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
             raise CertificateDamaged("the PDF is encrypted; certificates never are")
-        pages = len(reader.pages)
         found: dict[str, bytes] = {}
-        for name, contents in reader.attachments.items():
-            if len(contents) != 1:
-                raise CertificateEdited(f"the attachment {name} is there {len(contents)} times")
-            if len(contents[0]) > MAX_ATTACHMENT_BYTES:
-                raise CertificateDamaged(f"the attachment {name} is too large")
-            found[str(name)] = bytes(contents[0])
-        text = reader.pages[0].extract_text() if pages else ""
-    except CertificateInvalid:
-        raise
-    except Exception as e:  # pypdf raises many kinds of errors on damaged input; each means the same here
-        raise CertificateDamaged(f"the PDF is damaged and cannot be read ({type(e).__name__})") from e
-    return PdfContents(MappingProxyType(found), pages, text)
+        for name, stream in _attachment_specs(reader):
+            if name in found:
+                raise CertificateEdited(f"the attachment {name} is there twice")
+            found[name] = budget.decode(stream, f"the attachment {name:.80}", MAX_ATTACHMENT_BYTES)
+        if not page or MANIFEST not in found:
+            return PdfContents(MappingProxyType(found), 0, None, data)
+        pages = len(reader.pages)
+        drawing = _drawing(reader.pages[0], budget) if pages else None
+    return PdfContents(MappingProxyType(found), pages, drawing, data)
+
+
+def page_drawing(pdf: bytes) -> PageDrawing:
+    """What the first page of a PDF Ikrar rendered draws. Raises CertificateDamaged."""
+    with _reading():
+        reader = PdfReader(io.BytesIO(pdf), strict=False)
+        return _drawing(reader.pages[0], _Budget())
 
 
 @dataclass(frozen=True)
@@ -135,14 +342,35 @@ class Embedded:
     leaves: Mapping[int, bytes]
     proofs: Mapping[int, bytes]
     vkey: VerifierKey  # the ledger key the certificate claims
-    page_text: str
-    pages: int
+    pdf: PdfContents = field(repr=False, compare=False)  # its page, to compare with what Ikrar draws
+
+
+MAX_INT_DIGITS = 20  # as ledger.canonical: every number a certificate holds fits
+
+
+class _LongNumber(ValueError):
+    pass
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise _LongNumber(len(text.lstrip("-")))
+    return int(text)
 
 
 def _manifest(raw: bytes) -> dict[str, Any]:
+    """certificate.json, parsed. Raises CertificateEdited (not JSON, a number too long to be
+    one a certificate holds, not of this format)."""
     try:
-        value = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        value = json.loads(raw.decode("utf-8"), parse_int=_bounded_int)
+    except _LongNumber as e:
+        raise CertificateEdited(
+            f"{MANIFEST} holds a number of {e.args[0]} digits; a certificate's have at most {MAX_INT_DIGITS}",
+            code="cert.number_too_long",
+            file=MANIFEST,
+            n=MAX_INT_DIGITS,
+        ) from e
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise CertificateEdited(f"{MANIFEST} is not JSON") from e
     if not isinstance(value, dict) or value.get("format") != FORMAT:
         raise CertificateEdited(f"{MANIFEST} is not an Ikrar certificate of format {FORMAT}")
@@ -150,7 +378,10 @@ def _manifest(raw: bytes) -> dict[str, Any]:
 
 
 def read_embedded(data: bytes) -> Embedded:
-    """Parse a certificate's attachments. Raises a CertificateInvalid child saying what is wrong."""
+    """Parse a certificate's attachments, and read its page only once they are a certificate's.
+
+    Raises a CertificateInvalid child saying what is wrong.
+    """
     pdf = read_pdf(data)
     files = pdf.attachments
     if MANIFEST not in files:
@@ -197,8 +428,7 @@ def read_embedded(data: bytes) -> Embedded:
         MappingProxyType(leaves),
         MappingProxyType(proofs),
         vkey,
-        pdf.page_text,
-        pdf.pages,
+        pdf,
     )
 
 
@@ -403,12 +633,37 @@ def _facts(em: Embedded, facts: SignatureFacts) -> str:
     return f"{MANIFEST} states exactly the ledger's facts"
 
 
+def _ikrar_drawing(em: Embedded, facts: SignatureFacts) -> PageDrawing:
+    """What Ikrar draws for these facts, printed as certificate.json says (the renderer is
+    deterministic: the same facts and presentation give the same page)."""
+    try:
+        return page_drawing(render_page(facts, em.vkey.fingerprint, em.presentation))
+    except Exception as e:  # the presentation comes from the file: what Ikrar cannot draw, it did not draw
+        raise Failed(f"Ikrar cannot draw this certificate's page as {MANIFEST} says it was printed ({e})") from e
+
+
 def _page(em: Embedded, facts: SignatureFacts) -> str:
-    """9. The printed page shows exactly the ledger's facts, as certificate.json says it was printed."""
-    if em.pages != 1:
-        raise Failed(f"a certificate has one page, this PDF has {em.pages}")
-    check_page(page_lines(facts, em.vkey.fingerprint, em.presentation), em.page_text)
-    return "the printed page shows exactly the ledger's facts"
+    """9. The page draws exactly what Ikrar draws for the ledger's facts, as certificate.json
+    says it was printed: the same content, resources and annotations (none).
+
+    The page's text is extracted only when its drawing differs, to name the line that does.
+    """
+    pdf = em.pdf
+    if pdf.pages != 1 or pdf.drawing is None:
+        raise Failed(f"a certificate has one page, this PDF has {pdf.pages}")
+    theirs, ours = pdf.drawing, _ikrar_drawing(em, facts)
+    if theirs.annotations != ours.annotations:
+        kinds = ", ".join(a.lstrip("/") for a in theirs.annotations)
+        raise Failed(f"something is laid over the page: {len(theirs.annotations)} annotation(s) ({kinds:.80})")
+    if theirs.content != ours.content:
+        check_page(page_lines(facts, em.vkey.fingerprint, em.presentation), pdf.page_text())
+        raise Failed("the page's drawing is not what Ikrar draws for this signature, though its text is")
+    if theirs.resources != ours.resources:
+        extra = sorted(set(theirs.resources) ^ set(ours.resources))
+        raise Failed(f"the page carries resources Ikrar does not draw with: {', '.join(extra):.120}")
+    if theirs.box != ours.box:
+        raise Failed("the page is not of a certificate's size")
+    return "the page draws exactly what Ikrar draws for the ledger's facts"
 
 
 @dataclass(frozen=True)
@@ -446,6 +701,34 @@ def examine_embedded(em: Embedded, trusted: VerifierKey | None) -> Examined:
     return Examined(checks, key, inclusion, proven, facts)
 
 
+@dataclass(frozen=True)
+class Examination:
+    """What steps 1-9 found of a certificate file, and what steps 10-11 need of it; it holds
+    no part of the file beyond the entries, so that it can cross from a worker process."""
+
+    index: int
+    presentation: Presentation
+    vkey: VerifierKey
+    leaves: tuple[tuple[int, bytes], ...]  # the certificate's entries, by index
+    found: Examined
+
+    def report(self, extra: tuple[Check, ...] = (), revocation: Revocation | None = None) -> CertificateReport:
+        found = self.found
+        checks = (*found.checks, *extra)
+        return CertificateReport(
+            self.index, checks, found.facts, self.presentation, self.vkey, found.key_trust, revocation
+        )
+
+
+def examine_file(data: bytes, trusted: VerifierKey | None) -> Examination:
+    """Steps 1-9 on a certificate file: all the PDF work of a check, none of the ledger's.
+
+    Raises what `examine_certificate` raises.
+    """
+    em = read_embedded(data)
+    return Examination(em.index, em.presentation, em.vkey, tuple(em.leaves.items()), examine_embedded(em, trusted))
+
+
 def examine_certificate(data: bytes, trusted: VerifierKey | None = None) -> CertificateReport:
     """Check a certificate PDF offline, from its attachments only; `trusted` is the ledger
     key published elsewhere (without it, trust in the embedded key is left to the reader).
@@ -454,9 +737,7 @@ def examine_certificate(data: bytes, trusted: VerifierKey | None = None) -> Cert
     CertificateEdited when the file cannot be read as a certificate at all; every other
     finding is a check in the report.
     """
-    em = read_embedded(data)
-    found = examine_embedded(em, trusted)
-    return CertificateReport(em.index, found.checks, found.facts, em.presentation, em.vkey, found.key_trust)
+    return examine_file(data, trusted).report()
 
 
 def verify_certificate(data: bytes, trusted: VerifierKey) -> CertificateReport:
@@ -490,12 +771,12 @@ class Ours:
     revocation: Read[Revocation | None]  # of the signer's key (None without facts)
 
 
-def load_ours(r: Reader, em: Embedded, proven: Checkpoint, facts: SignatureFacts | None) -> Ours:
+def load_ours(r: Reader, leaves: Mapping[int, bytes], proven: Checkpoint, facts: SignatureFacts | None) -> Ours:
     """Read what steps 10-11 need from `r`."""
     latest = attempt(r.checkpoint)
     return Ours(
-        leaves=em.leaves,
-        entries={i: attempt(partial(r.entry, i)) for i in em.leaves},
+        leaves=leaves,
+        entries={i: attempt(partial(r.entry, i)) for i in leaves},
         proven=proven,
         latest=latest,
         same_size=attempt(partial(r.checkpoint, proven.size)),
@@ -536,17 +817,23 @@ def examine_upload(ledger: Ledger, data: bytes) -> CertificateReport:
     """Check an uploaded certificate against this ledger: its key, its entries, its checkpoint.
 
     What the ledger holds is read from one snapshot. Raises like `examine_certificate` when
-    the file is not a readable certificate.
+    the file is not a readable certificate. The PDF work runs in this process; a server
+    runs it in a worker (`signing.sandbox`) and passes what it found to `examine_in_ledger`.
     """
-    em = read_embedded(data)
-    found = examine_embedded(em, ledger.verifier)
+    return examine_in_ledger(ledger, examine_file(data, ledger.verifier))
+
+
+def examine_in_ledger(ledger: Ledger, examined: Examination) -> CertificateReport:
+    """Steps 10-11: what `examine_file` found of a certificate (with this ledger's key as the
+    trusted one), against this ledger, read from one snapshot."""
+    found = examined.found
+    leaves = dict(examined.leaves)
     ours = None
     if found.key.passed and found.proven is not None:
         with ledger.read() as r:
-            ours = load_ours(r, em, found.proven, found.facts)
+            ours = load_ours(r, leaves, found.proven, found.facts)
     foreign = Reason.FOREIGN
     in_ledger = run("ledger", _in_ledger, ours, needs=(found.key, found.inclusion), reason=foreign)
     consistency = run("consistency", _consistency, ours, needs=(in_ledger,), reason=foreign)
     revocation = got(ours.revocation) if ours is not None and in_ledger.passed else None
-    checks = (*found.checks, in_ledger, consistency)
-    return CertificateReport(em.index, checks, found.facts, em.presentation, em.vkey, found.key_trust, revocation)
+    return examined.report((in_ledger, consistency), revocation)

@@ -147,6 +147,26 @@ def test_audit_and_verify_export_exit_1_naming_the_entry(ikrar, tmp_path: Path) 
     assert "not a folder" in other.output
 
 
+def test_audit_names_a_damaged_derived_table_and_rebuild_repairs_it(ikrar, tmp_path: Path) -> None:
+    _setup(ikrar, tmp_path)
+    (tmp_path / "pass1").write_text("sandi-rahasia-1-panjang\n")
+    ikrar("sign", "--commitment", "smart-city", "--nip", nip(1), "--passphrase-file", str(tmp_path / "pass1"))
+    db = sqlite3.connect(tmp_path / "data" / "ikrar.db")
+    db.execute("UPDATE signature SET nip = ? WHERE nip = ?", (nip(2), nip(1)))  # a forged "who signed"
+    db.commit()
+    broken = ikrar("audit", ok=False)
+    assert "BROKEN derived table signature, row idx=4: nip differs from the entries" in broken.output
+    assert "ikrar rebuild" in broken.output
+    rebuilt = ikrar("rebuild")
+    assert "Rebuilt the derived tables from 5 entries" in rebuilt.output
+    assert db.execute("SELECT nip FROM signature").fetchall() == [(nip(1),)]
+    assert "OK: 5 entries" in ikrar("audit").output
+    db.execute("UPDATE entry SET leaf = ? WHERE idx = 4", (b"{}",))
+    db.commit()
+    refused = ikrar("rebuild", ok=False)
+    assert "BROKEN at entry 4" in refused.output
+
+
 def test_commands_before_init_say_what_to_do(ikrar) -> None:
     for args in (["audit"], ["checkpoint"], ["official", "list"]):
         result = ikrar(*args, ok=False)

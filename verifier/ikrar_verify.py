@@ -17,7 +17,19 @@ do not factor it out. Its tests (verifier/tests/) check that it agrees with the 
 
 `export` checks a folder written by `ikrar export`: contiguous indexes, each leaf in
 canonical form, the hash chain, every signed checkpoint against the root of its prefix,
-the ledger rules, and every official's signature. It names the first broken entry.
+that the file `checkpoint` is the checkpoint of all the entries, the ledger rules, and
+every official's signature. It names the first broken entry. It reads entries.jsonl and
+checkpoints.jsonl strictly (one JSON object a line, exactly its members, each once, plain
+integers; see `_json_lines`) and refuses anything else, naming the file and the line.
+
+Ledger rules are versioned. A ledger keeps version 1 unless its `ledger.created` entry
+names a later one (`rules`) or a `ledger.rules` entry raises it (`version`); a rule holds
+from the entry where its version took effect on, never before, so a ledger made under
+version 1 verifies as it always did. Version 2 adds: an entry's time is never before the
+time of the entry before it (from entry 1 of a ledger created with `rules: 2`; from the
+`ledger.rules` entry itself when one raises the version). This verifier knows versions 1
+and 2 (RULES); a ledger that names a later version breaks at that entry, with a message
+saying this verifier does not know it: get a newer verifier.
 
 `cert` checks a certificate PDF from its attachments: the checkpoint's signature, each
 entry's inclusion proof, the official's signature, that the entries belong together and
@@ -40,10 +52,12 @@ import math
 import re
 import sys
 import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 try:
     from cryptography.exceptions import InvalidSignature
@@ -51,7 +65,7 @@ try:
 except ImportError:  # pragma: no cover - said plainly to the person running it
     sys.exit("ikrar_verify.py needs the `cryptography` package: pip install cryptography")
 
-VERSION = "1"
+VERSION = "2"  # 2: ledger rules versions 1 and 2; strict export lines; the file `checkpoint` checked
 
 
 class Broken(Exception):
@@ -95,6 +109,7 @@ def _jcs_number(x: float) -> str:
         return "-" + _jcs_number(-x)
     _sign, digits_t, exponent = Decimal(repr(x)).as_tuple()
     digits = "".join(map(str, digits_t)).rstrip("0") or "0"
+    assert isinstance(exponent, int)  # not 'n', 'N' or 'F': x is finite
     exponent += len(digits_t) - len(digits)
     k = len(digits)
     n = exponent + k  # x = 0.digits × 10**n
@@ -139,9 +154,15 @@ def canonical_json(value: object) -> bytes:
         raise Invalid("a string holds a lone surrogate") from e
 
 
-def parse_canonical(data: bytes) -> dict:
+def _bounded_int(text: str) -> int:
+    if len(text) > 20:  # far beyond what canonical JSON holds exactly (2**53); never converted
+        raise Invalid("a number has more than 20 digits")
+    return int(text)
+
+
+def parse_canonical(data: bytes) -> dict[str, Any]:
     try:
-        value = json.loads(data.decode("utf-8"))
+        value = json.loads(data.decode("utf-8"), parse_int=_bounded_int)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise Invalid(f"not UTF-8 JSON: {e}") from e
     if not isinstance(value, dict):
@@ -270,9 +291,12 @@ def _note_text_ok(text: str) -> None:
         raise Invalid("the note's text holds control characters")
 
 
+MAX_NOTE = 1 << 20
+
+
 def open_note(note: str, key: VKey) -> str:
     """Verify a C2SP signed note; return its text. Other keys' signatures are ignored."""
-    if len(note) > 1 << 20:
+    if len(note) > MAX_NOTE:
         raise Invalid("note is too large")
     split = note.rfind("\n\n")
     if split < 0 or not note.endswith("\n"):
@@ -353,8 +377,9 @@ def parse_tlog_proof(text: str) -> TlogProof:
 
 # -- Ikrar entries ----------------------------------------------------------------------
 
-KINDS = {
+KINDS: dict[str, dict[str, type[Any]]] = {
     "ledger.created": {"org": str, "origin": str, "ledger_key": str},
+    "ledger.rules": {"version": int},
     "key.enrolled": {"nip": str, "name": str, "title": str, "unit": str, "key": str},
     "key.revoked": {"nip": str, "key": str, "reason": str, "by": str},
     "commitment.published": {"slug": str, "title": str, "text": str, "text_sha256": str, "signers": list, "by": str},
@@ -367,6 +392,14 @@ KINDS = {
         "signature": str,
     },
 }
+# Fields a later version of a kind added: an entry holds them or not.
+OPTIONAL: dict[str, dict[str, type[Any]]] = {"ledger.created": {"rules": int}}
+# Versions of the ledger's rules. A ledger keeps version 1 unless its `ledger.created` names
+# another (`rules`) or a `ledger.rules` entry raises it; a rule applies from there on, never
+# to the entries before. Version 2: an entry's time is never before the previous entry's.
+FIRST_RULES = 1
+RULES = 2  # the newest version this verifier knows
+TIME_ORDER_RULES = 2
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", re.ASCII)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -380,7 +413,7 @@ class Entry:
     kind: str
     time: datetime
     prev: bytes
-    fields: dict
+    fields: dict[str, Any]
     leaf: bytes
 
     @property
@@ -420,12 +453,15 @@ def parse_entry(leaf: bytes) -> Entry:
         raise Invalid("entry kind must be a string")
     if kind not in KINDS:
         raise Invalid(f"unknown entry kind {kind!r}")
-    spec = KINDS[kind]
-    if set(body) != set(spec):
+    spec, optional = KINDS[kind], OPTIONAL.get(kind, {})
+    if not set(spec) <= set(body) <= set(spec) | set(optional):
         raise Invalid(
-            f"{kind} fields differ: missing {sorted(set(spec) - set(body))}, unexpected {sorted(set(body) - set(spec))}"
+            f"{kind} fields differ: missing {sorted(set(spec) - set(body))}, "
+            f"unexpected {sorted(set(body) - set(spec) - set(optional))}"
         )
-    for name, typ in spec.items():
+    for name, typ in {**spec, **optional}.items():
+        if name not in body:
+            continue
         value = body[name]
         if type(value) is not typ:
             raise Invalid(f"{kind} field {name!r} must be {typ.__name__}")
@@ -482,10 +518,13 @@ def check_statement(entry: Entry, origin: str) -> None:
 
 
 class State:
-    """What the rules need to know of the entries before."""
+    """What the rules need to know of the entries before: also the version of the rules in
+    force and the time of the entry before."""
 
-    def __init__(self, origin: str) -> None:
+    def __init__(self, origin: str, rules: int, time: datetime) -> None:
         self.origin = origin
+        self.rules = rules
+        self.last_time = time
         self.active: dict[str, str] = {}
         self.keys: set[str] = set()
         self.commitments: dict[str, tuple[int, str, tuple[str, ...]]] = {}
@@ -494,6 +533,21 @@ class State:
     def check(self, e: Entry) -> None:
         """Raise Invalid when `e` may not follow the entries before it."""
         f = e.fields
+        rules = self.rules
+        if e.kind == "ledger.rules":  # the new version holds from this entry on, this entry included
+            rules = f["version"]
+            if rules > RULES:
+                raise Invalid(
+                    f"it raises the ledger's rules to version {rules}, which this verifier does not know "
+                    f"(it knows up to {RULES})"
+                )
+            if rules <= self.rules:
+                raise Invalid(f"rules version {rules} is not above the version in force, {self.rules}")
+        if rules >= TIME_ORDER_RULES and e.time < self.last_time:
+            raise Invalid(
+                f"its time {e.time.strftime(TIME_FORMAT)} is before the time of entry {e.index - 1}, "
+                f"{self.last_time.strftime(TIME_FORMAT)}"
+            )
         if e.kind == "ledger.created":
             raise Invalid("a ledger is created once, by its first entry")
         if e.kind == "key.enrolled":
@@ -539,7 +593,10 @@ class State:
 
     def apply(self, e: Entry) -> None:
         f = e.fields
-        if e.kind == "key.enrolled":
+        self.last_time = e.time
+        if e.kind == "ledger.rules":
+            self.rules = f["version"]
+        elif e.kind == "key.enrolled":
             self.active[f["nip"]] = f["key"]
             self.keys.add(f["key"])
         elif e.kind == "key.revoked":
@@ -557,59 +614,164 @@ class State:
 class Stored:
     index: int
     leaf: bytes
-    kind: str | None
+    kind: str
     leaf_hash: bytes
     prev: bytes
 
 
-def _json_lines(path: Path):
+# The two JSON-lines files are read strictly, so that no other reader can see a line this one
+# does not: every line is one JSON object in UTF-8, from `{` to `}`, followed by one newline
+# (LF; the last line too), never blank; it holds exactly the members of its file, each once;
+# integers are plain non-negative integers of at most 20 digits (never converted when longer);
+# hashes are 64 lowercase hex digits; the leaf is padded, canonical standard base64.
+ENTRY_MEMBERS = ("index", "kind", "leaf", "leaf_hash", "prev")
+CHECKPOINT_MEMBERS = ("size", "note")
+MAX_LINE = 64 << 20
+MAX_DIGITS = 20
+_PLAIN_INT = re.compile(rf"0|[1-9][0-9]{{0,{MAX_DIGITS - 1}}}")
+
+
+class _Number:
+    """A JSON number that is not a plain integer of at most MAX_DIGITS digits, kept as text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+class _Twice(Exception):
+    pass
+
+
+def _members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in out:
+            raise _Twice(name)
+        out[name] = value
+    return out
+
+
+def _plain_int(text: str) -> int | _Number:
+    return int(text) if _PLAIN_INT.fullmatch(text) else _Number(text)
+
+
+_LINE_JSON = json.JSONDecoder(
+    object_pairs_hook=_members, parse_int=_plain_int, parse_float=_Number, parse_constant=_Number
+)
+
+
+def _json_lines(path: Path, members: tuple[str, ...]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each line of a JSON-lines file as (where, object); raises Invalid naming the line."""
     if not path.is_file():
         raise Invalid(f"{path.name} is missing from the export")
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
+    with open(path, "rb") as f:
+        number = 0
+        while raw := f.readline(MAX_LINE + 1):
+            number += 1
+            where = f"{path.name} line {number}"
+            if len(raw) > MAX_LINE:
+                raise Invalid(f"{where}: the line is longer than {MAX_LINE >> 20} MiB")
+            if not raw.endswith(b"\n"):
+                raise Invalid(f"{where}: the line does not end with a newline: the file was cut short")
+            if raw == b"\n":
+                raise Invalid(f"{where}: the line is blank")
             try:
-                value = json.loads(line)
+                text = raw[:-1].decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise Invalid(f"{where}: the line is not UTF-8") from e
+            if not (text.startswith("{") and text.endswith("}")):
+                raise Invalid(f"{where}: the line is not one JSON object from '{{' to '}}' followed by a newline")
+            try:
+                value = _LINE_JSON.decode(text)
+            except _Twice as e:
+                raise Invalid(f"{where}: member {e.args[0]!r} appears twice") from e
             except (json.JSONDecodeError, RecursionError) as e:
-                raise Invalid(f"{path.name} line {number} is not JSON") from e
+                raise Invalid(f"{where}: the line is not JSON") from e
             if not isinstance(value, dict):
-                raise Invalid(f"{path.name} line {number} is not a JSON object")
-            yield number, value
+                raise Invalid(f"{where}: the line is not a JSON object")
+            for name in members:
+                if name not in value:
+                    raise Invalid(f"{where}: member {name!r} is missing")
+            for name in value:
+                if name not in members:
+                    raise Invalid(f"{where}: member {name!r} is not one of {', '.join(members)}")
+            yield where, value
 
 
-def _hex32(value: object, where: str) -> bytes:
+def _count(v: dict[str, Any], name: str, where: str, least: int = 0) -> int:
+    value = v[name]
+    if type(value) is not int:
+        raise Invalid(f"{where}: member {name!r} is not a plain integer of at most {MAX_DIGITS} digits")
+    if value < least:
+        raise Invalid(f"{where}: member {name!r} is {value}, less than {least}")
+    return value
+
+
+def _string(v: dict[str, Any], name: str, where: str) -> str:
+    value = v[name]
+    if not isinstance(value, str):
+        raise Invalid(f"{where}: member {name!r} is not a string")
     try:
-        raw = bytes.fromhex(value) if isinstance(value, str) else b""
-    except ValueError:
-        raw = b""
-    if len(raw) != 32:
-        raise Invalid(f"{where} is not a 32-byte hex hash")
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise Invalid(f"{where}: member {name!r} holds a lone surrogate") from e
+    return value
+
+
+def _hex32(v: dict[str, Any], name: str, where: str) -> bytes:
+    value = _string(v, name, where)
+    if not _HEX64.fullmatch(value):
+        raise Invalid(f"{where}: member {name!r} is not 64 lowercase hex digits")
+    return bytes.fromhex(value)
+
+
+def _base64(v: dict[str, Any], name: str, where: str) -> bytes:
+    value = _string(v, name, where)
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise Invalid(f"{where}: member {name!r} is not base64") from e
+    if base64.b64encode(raw).decode() != value:
+        raise Invalid(f"{where}: member {name!r} is not canonical base64 (padded, unused bits zero)")
     return raw
 
 
-def read_entries(folder: Path):
-    for number, v in _json_lines(folder / "entries.jsonl"):
-        where = f"entries.jsonl line {number}"
-        if type(v.get("index")) is not int or not isinstance(v.get("leaf"), str):
-            raise Invalid(f"{where} lacks an integer index or a base64 leaf")
-        try:
-            leaf = base64.b64decode(v["leaf"], validate=True)
-        except (binascii.Error, ValueError) as e:
-            raise Invalid(f"{where}: the leaf is not base64") from e
-        kind = v.get("kind")
+def read_entries(folder: Path) -> Iterator[Stored]:
+    for where, v in _json_lines(folder / "entries.jsonl", ENTRY_MEMBERS):
         yield Stored(
-            v["index"],
-            leaf,
-            kind if isinstance(kind, str) else None,
-            _hex32(v.get("leaf_hash"), where),
-            _hex32(v.get("prev"), where),
+            _count(v, "index", where),
+            _base64(v, "leaf", where),
+            _string(v, "kind", where),
+            _hex32(v, "leaf_hash", where),
+            _hex32(v, "prev", where),
         )
 
 
-def read_checkpoints(folder: Path):
-    for number, v in _json_lines(folder / "checkpoints.jsonl"):
-        if type(v.get("size")) is not int or not isinstance(v.get("note"), str):
-            raise Invalid(f"checkpoints.jsonl line {number} lacks an integer size or a note")
-        yield v["size"], v["note"]
+def read_checkpoints(folder: Path) -> Iterator[tuple[int, str]]:
+    for where, v in _json_lines(folder / "checkpoints.jsonl", CHECKPOINT_MEMBERS):
+        yield _count(v, "size", where, least=1), _string(v, "note", where)
+
+
+def read_latest_checkpoint(folder: Path) -> bytes:
+    """The file `checkpoint`, as stored (at most a note's size and one byte more)."""
+    path = folder / "checkpoint"
+    if not path.is_file():
+        raise Invalid("checkpoint is missing from the export")
+    with open(path, "rb") as f:
+        return f.read(MAX_NOTE + 1)
+
+
+def open_latest_checkpoint(raw: bytes, key: VKey) -> Checkpoint:
+    """The file `checkpoint`, opened: it must be a checkpoint signed by `key`, for its origin."""
+    try:
+        if len(raw) > MAX_NOTE:
+            raise Invalid("note is too large")
+        return open_checkpoint(raw.decode("utf-8"), key, key.name)
+    except (Invalid, UnicodeDecodeError) as e:
+        why = e if isinstance(e, Invalid) else "note is not UTF-8"
+        raise Invalid(
+            f"checkpoint: the file is not a checkpoint signed by the trusted key for {key.name}: {why}"
+        ) from e
 
 
 @dataclass(frozen=True)
@@ -619,6 +781,8 @@ class Report:
     signatures: int
     origin: str
     latest: str
+    root: bytes
+    rules: int
 
 
 def _entry_problem(stored: Stored, expected: int, prev: bytes) -> tuple[Entry, str | None]:
@@ -628,7 +792,7 @@ def _entry_problem(stored: Stored, expected: int, prev: bytes) -> tuple[Entry, s
         raise Broken(expected, f"the leaf is not a valid entry: {e}") from e
     if entry.index != expected:
         return entry, f"the leaf says it is entry {entry.index}: entries were inserted, deleted or reordered"
-    if stored.kind is not None and stored.kind != entry.kind:
+    if stored.kind != entry.kind:
         return entry, f"the stored kind {stored.kind!r} is not the leaf's kind {entry.kind!r}"
     if stored.leaf_hash != entry.hash:
         return entry, "the stored leaf hash is not the hash of the leaf: the entry was edited"
@@ -648,10 +812,21 @@ def _genesis(entry: Entry, key: VKey) -> State:
         raise Broken(0, "the ledger was created with another key than the one trusted")
     if entry.fields["origin"] != key.name:
         raise Broken(0, "the ledger's origin is not the name of its key")
-    return State(entry.fields["origin"])
+    rules = entry.fields.get("rules", FIRST_RULES)  # absent: the first rules, as every ledger made before
+    if rules > RULES:
+        raise Broken(
+            0, f"the ledger uses rules version {rules}, which this verifier does not know (it knows up to {RULES})"
+        )
+    if "rules" in entry.fields and rules <= FIRST_RULES:
+        raise Broken(
+            0, f"the ledger names rules version {rules}: a ledger names version {FIRST_RULES + 1} or later, or none"
+        )
+    return State(entry.fields["origin"], rules, entry.time)
 
 
-def audit(entries, checkpoints, key: VKey, known: list[str] = ()) -> Report:
+def audit(
+    entries: Iterable[Stored], checkpoints: Iterable[tuple[int, str]], key: VKey, known: Sequence[str] = ()
+) -> Report:
     """Verify a whole ledger, streaming; raise Broken naming the first entry that breaks."""
     tree, state, prev = CompactRange(), None, ZERO
     cps = iter(checkpoints)
@@ -674,6 +849,7 @@ def audit(entries, checkpoints, key: VKey, known: list[str] = ()) -> Report:
         if expected == 0:
             state = _genesis(entry, key)
         else:
+            assert state is not None  # set by entry 0
             try:
                 state.check(entry)
             except Invalid as e:
@@ -722,23 +898,53 @@ def audit(entries, checkpoints, key: VKey, known: list[str] = ()) -> Report:
                 cp.size - 1,
                 f"the ledger was rewritten: it no longer matches the checkpoint of size {cp.size} seen earlier",
             )
-    return Report(tree.size, n_cps, n_sigs, state.origin, latest)
+    return Report(tree.size, n_cps, n_sigs, state.origin, latest, tree.root(), state.rules)
 
 
-def verify_export(folder: Path, key: VKey | None, known: list[str] = ()) -> tuple[Report, VKey]:
+def verify_export(folder: Path, key: VKey | None, known: Sequence[str] = ()) -> tuple[Report, VKey]:
+    """Verify an export folder: every entry and checkpoint (`audit`), and that the file
+    `checkpoint` is the trusted key's checkpoint of all the entries. Raises Invalid for a
+    missing file, a malformed line, or a `checkpoint` that is not one of this ledger or is
+    stale; Broken naming the first broken entry, also when `checkpoint` signs entries the
+    folder lacks or another root for its size."""
     if not folder.is_dir():
         raise Invalid(f"{folder} is not a folder")
     if key is None:
         if not (folder / "vkey").is_file():
             raise Invalid("vkey is missing from the export")
-        key = VKey.parse((folder / "vkey").read_text())
-    return audit(read_entries(folder), read_checkpoints(folder), key, known), key
+        try:
+            key = VKey.parse((folder / "vkey").read_bytes().decode("utf-8"))
+        except UnicodeDecodeError as e:
+            raise Invalid("vkey is not UTF-8") from e
+    raw = read_latest_checkpoint(folder)
+    report = audit(read_entries(folder), read_checkpoints(folder), key, known)
+    latest = open_latest_checkpoint(raw, key)  # after the audit, whose findings come first
+    size = report.size
+    if latest.size > size:
+        raise Broken(
+            size,
+            f"the latest checkpoint (the file checkpoint) has size {latest.size}: entries from {size} on are missing",
+        )
+    if latest.size < size:
+        raise Invalid(
+            f"checkpoint: the latest checkpoint has size {latest.size}, "
+            f"but the export holds {size} entries: it is stale"
+        )
+    if latest.root != report.root:
+        raise Broken(
+            size - 1,
+            f"the latest checkpoint (the file checkpoint) signs another root for size {size} than checkpoints.jsonl: "
+            "the ledger was forked or rewritten",
+        )
+    return report, key
 
 
 # -- PDF: just enough to read a certificate's embedded files ------------------------------
 
 MAX_PDF = 10 * 1024 * 1024
-MAX_STREAM = 8 * 1024 * 1024
+MAX_STREAM = 1024 * 1024  # decoded, one stream; a certificate's largest attachment is some 3 kB
+MAX_DECODED = 4 * 1024 * 1024  # decoded, every stream of the file together
+MAX_ATTACHMENTS = 32  # a certificate carries ten
 _WS = b"\x00\t\n\x0c\r "
 _DELIMS = b"()<>[]{}/%"
 _OBJ = re.compile(rb"(?<![0-9])(\d{1,10})[ \t\r\n\x00\x0c]+(\d{1,5})[ \t\r\n\x00\x0c]+obj(?![A-Za-z])")
@@ -757,7 +963,7 @@ class Ref:
 
 @dataclass
 class Stream:
-    attrs: dict
+    attrs: dict[str, Any]
     raw: bytes
 
 
@@ -792,7 +998,7 @@ class _Parser:
             raise Invalid("the PDF ends in the middle of an object")
         c = d[i]
         if d.startswith(b"<<", i):
-            out: dict = {}
+            out: dict[str, object] = {}
             i += 2
             while True:
                 i = self.ws(i)
@@ -804,7 +1010,7 @@ class _Parser:
                 val, i = self.value(i, depth + 1)
                 out[str(key)] = val
         if c == 0x5B:  # [
-            arr: list = []
+            arr: list[object] = []
             i += 1
             while True:
                 i = self.ws(i)
@@ -900,19 +1106,38 @@ class _Parser:
         raise Invalid("unterminated string in the PDF")
 
 
-def _decode(stream: Stream) -> bytes:
+class _Budget:
+    """The decoded bytes a file may still cost: decoding stops as soon as it passes a limit."""
+
+    def __init__(self) -> None:
+        self.left = MAX_DECODED
+
+    def take(self, n: int) -> None:
+        if n > self.left:
+            raise Invalid(f"the PDF decodes to more than {MAX_DECODED // (1024 * 1024)} MB: not a certificate")
+        self.left -= n
+
+
+def _decode(stream: Stream, budget: _Budget) -> bytes:
+    """A stream's bytes, decoded lazily: at most one /FlateDecode (so a stream compressed twice
+    is refused unread), stopping at MAX_STREAM or the file's budget, whichever comes first."""
     filters = stream.attrs.get("Filter")
     filters = [] if filters is None else filters if isinstance(filters, list) else [filters]
+    if len(filters) > 2 or sum(f in ("FlateDecode", "Fl") for f in filters) > 1:
+        raise Invalid(
+            f"a stream in the PDF is packed with the filters {' '.join(map(str, filters))[:80]}: not a certificate"
+        )
     data = stream.raw
     for f in filters:
         if f in ("FlateDecode", "Fl"):
+            cap = min(MAX_STREAM, budget.left)
             z = zlib.decompressobj()
             try:
-                data = z.decompress(data, MAX_STREAM + 1)
+                data = z.decompress(data, cap + 1)
             except zlib.error as e:
                 raise Invalid("a compressed stream in the PDF is damaged") from e
             if len(data) > MAX_STREAM:
-                raise Invalid("a stream in the PDF is too large")
+                raise Invalid(f"a stream in the PDF is larger than {MAX_STREAM // 1024} kB decoded: not a certificate")
         elif f in ("ASCIIHexDecode", "AHx"):
             text = bytes(b for b in data if b not in _WS).split(b">")[0]
             try:
@@ -926,6 +1151,7 @@ def _decode(stream: Stream) -> bytes:
                 raise Invalid("bad ASCII85 stream") from e
         else:
             raise Invalid(f"the PDF uses a filter this verifier does not read ({f})")
+    budget.take(len(data))
     return data
 
 
@@ -938,6 +1164,7 @@ class Pdf:
         if b"%PDF-" not in data[:1024]:
             raise Invalid("the file is not a PDF")
         self.data, self.p = data, _Parser(data)
+        self.budget = _Budget()
         self.objects: dict[int, object] = {}
         self.roots: list[Ref] = []
         spans = []
@@ -966,7 +1193,7 @@ class Pdf:
             if isinstance(trailer, dict) and isinstance(trailer.get("Root"), Ref):
                 self.roots.append(trailer["Root"])
 
-    def _stream_bytes(self, attrs: dict, i: int, lengths: dict[int, int]) -> bytes:
+    def _stream_bytes(self, attrs: dict[str, object], i: int, lengths: dict[int, int]) -> bytes:
         d = self.data
         if d.startswith(b"\r\n", i):
             i += 2
@@ -989,7 +1216,7 @@ class Pdf:
 
     def _expand(self, stream: Stream) -> None:
         try:
-            body = _decode(stream)
+            body = _decode(stream, self.budget)
             n, first = stream.attrs.get("N"), stream.attrs.get("First")
             if not isinstance(n, int) or not isinstance(first, int) or n > 100000:
                 return
@@ -1002,7 +1229,7 @@ class Pdf:
                 num, off = header[2 * k], header[2 * k + 1]
                 if isinstance(num, int) and isinstance(off, int):
                     self.objects[num] = p.value(first + off)[0]
-        except (Invalid, RecursionError, ValueError, IndexError):
+        except (RecursionError, ValueError, IndexError):
             return
 
     def get(self, value: object, depth: int = 0) -> object:
@@ -1025,12 +1252,17 @@ class Pdf:
             raise Invalid("the PDF has no document catalog: it is damaged")
         names = self.get(catalog.get("Names"))
         tree = self.get(names.get("EmbeddedFiles")) if isinstance(names, dict) else None
-        out: dict[str, bytes] = {}
+        found: list[tuple[str, Stream]] = []
         if isinstance(tree, dict):
-            self._walk(tree, out, set(), 0)
+            self._walk(tree, found, set(), 0)
+        out: dict[str, bytes] = {}
+        for name, stream in found:  # all named first, then decoded: none past the count
+            if name in out:
+                raise Invalid(f"the attachment {name} is there twice")
+            out[name] = _decode(stream, self.budget)
         return out
 
-    def _walk(self, node: dict, out: dict[str, bytes], seen: set[int], depth: int) -> None:
+    def _walk(self, node: dict[str, object], out: list[tuple[str, Stream]], seen: set[int], depth: int) -> None:
         if depth > 16 or id(node) in seen:
             return
         seen.add(id(node))
@@ -1045,9 +1277,9 @@ class Pdf:
                 stream = self.get(ef.get("F") or ef.get("UF")) if isinstance(ef, dict) else None
                 if not isinstance(stream, Stream):
                     continue
-                if name in out:
-                    raise Invalid(f"the attachment {name} is there twice")
-                out[name] = _decode(stream)
+                out.append((name, stream))
+                if len(out) > MAX_ATTACHMENTS:
+                    raise Invalid(f"the PDF has more than {MAX_ATTACHMENTS} attachments: not a certificate")
         kids = self.get(node.get("Kids"))
         if isinstance(kids, list):
             for kid in kids:
@@ -1076,7 +1308,7 @@ class Finding:
     detail: str
 
 
-def check_certificate(data: bytes, trusted: VKey | None) -> tuple[list[Finding], dict]:
+def check_certificate(data: bytes, trusted: VKey | None) -> tuple[list[Finding], dict[str, object]]:
     """Check a certificate from its attachments; return the findings and the ledger's facts."""
     files = read_attachments(data)
     if "certificate.json" not in files:
@@ -1086,8 +1318,10 @@ def check_certificate(data: bytes, trusted: VKey | None) -> tuple[list[Finding],
             )
         raise Invalid("the certificate lacks its attachment certificate.json")
     try:
-        manifest = json.loads(files["certificate.json"].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        manifest = json.loads(files["certificate.json"].decode("utf-8"), parse_int=_bounded_int)
+    except Invalid as e:
+        raise Invalid(f"certificate.json: {e}") from e
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise Invalid("certificate.json is not JSON") from e
     if not isinstance(manifest, dict) or manifest.get("format") != "ikrar-certificate/v1":
         raise Invalid("certificate.json is not an Ikrar certificate of format ikrar-certificate/v1")
@@ -1129,7 +1363,7 @@ def check_certificate(data: bytes, trusted: VKey | None) -> tuple[list[Finding],
     else:
         findings.append(Finding("key", True, "the embedded ledger key is the trusted key"))
 
-    def step(name: str, fn) -> bool:
+    def step(name: str, fn: Callable[[], str]) -> bool:
         try:
             findings.append(Finding(name, True, fn()))
             return True
@@ -1214,7 +1448,7 @@ def check_certificate(data: bytes, trusted: VKey | None) -> tuple[list[Finding],
         out.update(actual)
         return "certificate.json states exactly the ledger's facts"
 
-    out: dict = {}
+    out: dict[str, object] = {}
     ok = step("entries", parse_entries)
     ok = step("checkpoint", checkpoint) and ok
     ok = ok and step("inclusion", inclusion)
@@ -1239,7 +1473,9 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"ikrar_verify {VERSION}")
+    parser.add_argument(
+        "--version", action="version", version=f"ikrar_verify {VERSION} (ledger rules up to version {RULES})"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     ex = sub.add_parser("export", help="verify a folder written by `ikrar export`")
     ex.add_argument("folder", type=Path)

@@ -14,10 +14,14 @@ under the throttle's check (`settle_attempt`), so parallel requests learn no mor
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import logging
 import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,14 +34,15 @@ from ledger.reader import OfficialRecord
 from ledger.register import EnrolmentRecord, Register, SessionRecord, ThrottleRecord
 from ledger.store import Ledger
 
-from .errors import FormInvalid, LinkInvalid, Throttled
+from .errors import Busy, FormInvalid, LinkInvalid, Throttled
 
 logger = logging.getLogger(__name__)
 
 HASHER = PasswordHasher()  # argon2id; tests swap in cheaper parameters
 MIN_PASSWORD = 10
 MAX_SECRET = 1024  # longer passwords and passphrases are refused before hashing
-ANONYMOUS_HOURS = 2  # how long the CSRF session of the login or enrolment form lives
+ANONYMOUS_HOURS = 2  # how long the CSRF token of an anonymous form (login, enrolment) is good for
+HASH_SLOTS = 4  # argon2id hashes running at once in one process (64 MiB each)
 
 FREE_FAILURES = 3
 LOCK_AFTER = 6
@@ -67,9 +72,61 @@ def check_new_password(password: str, confirm: str, nip: str) -> None:
         raise FormInvalid("err.password_mismatch")
 
 
-def set_password(ledger: Ledger, nip: str, password: str, now: datetime) -> None:
-    """Create or replace the login of a registered person, and end their sessions."""
-    ledger.register.set_password(nip, HASHER.hash(password), now)
+class HashSlots:
+    """The places for argon2id hashes in this process: each costs 64 MiB while it runs, so
+    a burst of logins (real or invented NIPs) cannot exhaust the memory.
+
+    At most `slots` run at once. Up to `queue` more wait their turn, each at most `wait`
+    seconds (a waiting request holds a thread but no memory); beyond that, or after that,
+    the answer is Busy (503, `Retry-After`) at once, so waiting logins never take every
+    thread that serves pages."""
+
+    def __init__(self, slots: int, queue: int, wait: float) -> None:
+        self.slots, self.queue, self.wait = slots, queue, wait
+        self.semaphore = threading.BoundedSemaphore(slots)
+        self.waiting = 0
+        self.lock = threading.Lock()
+
+    def busy(self) -> Busy:
+        logger.warning("password hashing busy: %d running, %d waiting", self.slots, self.waiting)
+        return Busy("err.busy", seconds=5)
+
+    @contextmanager
+    def taken(self) -> Iterator[None]:
+        """Hold a place while the block runs; raises Busy when none comes free in time."""
+        if not self.semaphore.acquire(blocking=False):
+            with self.lock:
+                if self.waiting >= self.queue:
+                    raise self.busy()
+                self.waiting += 1
+            try:
+                got = self.semaphore.acquire(timeout=self.wait)
+            finally:
+                with self.lock:
+                    self.waiting -= 1
+            if not got:
+                raise self.busy()
+        try:
+            yield
+        finally:
+            self.semaphore.release()
+
+
+HASHING = HashSlots(HASH_SLOTS, queue=16, wait=10.0)
+
+
+def hash_password(password: str) -> str:
+    """The argon2id hash of `password` (raises Busy while every hashing slot is taken)."""
+    with HASHING.taken():
+        return HASHER.hash(password)
+
+
+def set_password(ledger: Ledger, nip: str, password: str, now: datetime, hashed: str | None = None) -> None:
+    """Create or replace the login of a registered person, and end their sessions.
+
+    `hashed` is `hash_password(password)` when the caller made it already (before a step
+    that cannot be undone, so that a Busy comes first). Raises Busy."""
+    ledger.register.set_password(nip, hashed or hash_password(password), now)
     logger.info("password set nip=%s", nip)
 
 
@@ -77,22 +134,24 @@ _DUMMY_HASH: list[str] = []
 
 
 def _verify(stored: str | None, password: str) -> bool:
+    """Raises Busy while every hashing slot is taken."""
     if stored is None:  # spend the same time as a real check, so timing tells nothing
         if not _DUMMY_HASH:
-            _DUMMY_HASH.append(HASHER.hash(secrets.token_hex(16)))
+            _DUMMY_HASH.append(hash_password(secrets.token_hex(16)))
         stored = _DUMMY_HASH[0]
-    try:
-        return HASHER.verify(stored, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    with HASHING.taken():
+        try:
+            return HASHER.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 def authenticate(ledger: Ledger, nip: str, password: str, now: datetime) -> OfficialRecord:
     """The official whose NIP and password these are.
 
     Raises Throttled while the login is slowed down or locked, FormInvalid
-    (`err.login_failed`) for a wrong NIP or password, and Throttled when this failure
-    locks the login.
+    (`err.login_failed`) for a wrong NIP or password, Throttled when this failure locks
+    the login, and Busy (counting nothing) while too many passwords are being checked.
     """
     nip = "".join(nip.split())
     if len(nip) != 18 or not nip.isdigit() or len(password) > MAX_SECRET:
@@ -125,28 +184,63 @@ class SessionInfo:
 
 
 def new_session(
-    ledger: Ledger, nip: str | None, now: datetime, hours: int, replaces: str | None = None
+    ledger: Ledger, nip: str, now: datetime, hours: int, replaces: str | None = None
 ) -> tuple[str, SessionInfo]:
-    """Start a session (anonymous when `nip` is None); returns the cookie value and the row.
+    """Start the session of a login; returns the cookie value and the row. Only a login
+    makes a session: anonymous forms carry a signed token instead (`anonymous_csrf_token`).
 
     `replaces` is the id hash of the session to end at the same time: at login the id
     changes, so a session id planted before login is worth nothing after it.
     """
     cookie = secrets.token_urlsafe(32)
-    lifetime = timedelta(hours=hours if nip else ANONYMOUS_HOURS)
-    row = SessionRecord(_digest(cookie), nip, secrets.token_urlsafe(32), now, now + lifetime)
+    row = SessionRecord(_digest(cookie), nip, secrets.token_urlsafe(32), now, now + timedelta(hours=hours))
     ledger.register.add_session(row, now, replaces)
     return cookie, SessionInfo(row.id_hash, nip, row.csrf_token, row.expires_at)
 
 
 def load_session(ledger: Ledger, cookie: str | None, now: datetime) -> SessionInfo | None:
-    """The live session named by the cookie, or None (no cookie, unknown or expired id)."""
+    """The live login session named by the cookie, or None (no cookie, unknown or expired
+    id, or an anonymous row left by an earlier version)."""
     if not cookie or len(cookie) > 100:
         return None
     row = ledger.register.session(_digest(cookie))
-    if row is None or row.expires_at <= now:
+    if row is None or row.expires_at <= now or not row.nip:
         return None
     return SessionInfo(row.id_hash, row.nip, row.csrf_token, row.expires_at)
+
+
+# -- the CSRF token of an anonymous form -------------------------------------------------
+#
+# The login and enrolment forms are shown to visitors without a session. Their token is a
+# signed double submit: the browser holds a random nonce in a cookie (HttpOnly, SameSite),
+# the form carries `<issued>.<HMAC(secret, nonce, issued)>`. Another site can neither read
+# the cookie nor make the HMAC, and nothing is written to the database for a visitor.
+
+
+def new_form_nonce() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _form_mac(secret: str, nonce: str, issued: int) -> str:
+    mac = hmac.new(secret.encode(), f"ikrar-form-v1\n{nonce}\n{issued}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def anonymous_csrf_token(secret: str, nonce: str, now: datetime) -> str:
+    """The CSRF token of an anonymous form for the browser holding `nonce` in its cookie."""
+    issued = int(now.timestamp())
+    return f"{issued}.{_form_mac(secret, nonce, issued)}"
+
+
+def anonymous_csrf_matches(secret: str, nonce: str | None, token: str, now: datetime) -> bool:
+    """Whether `token` was made for `nonce` with `secret` in the last `ANONYMOUS_HOURS`."""
+    issued, _, mac = token.partition(".")
+    if not nonce or len(nonce) > 100 or not issued.isdigit() or len(issued) > 12:
+        return False
+    age = now.timestamp() - int(issued)
+    if not -60 <= age <= ANONYMOUS_HOURS * 3600:
+        return False
+    return hmac.compare_digest(_form_mac(secret, nonce, int(issued)).encode(), mac.encode())
 
 
 def end_session(ledger: Ledger, id_hash: str) -> None:
@@ -205,7 +299,8 @@ def _wait_until(row: ThrottleRecord) -> datetime | None:
     if row.locked_until is not None:
         return row.locked_until
     if row.failures > FREE_FAILURES and row.last_failure_at is not None:
-        return row.last_failure_at + SLOW_STEP * 2 ** (row.failures - FREE_FAILURES - 1)
+        steps: int = 2 ** (row.failures - FREE_FAILURES - 1)  # a whole number: the exponent is not negative here
+        return row.last_failure_at + SLOW_STEP * steps
     return None
 
 

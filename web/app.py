@@ -9,7 +9,8 @@ message in the page's language: an HTML page for pages, ``{"detail": ...}`` for 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, FastAPI, Request
@@ -20,14 +21,17 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ledger.db import DriverError, database_error
 from ledger.errors import LedgerError
 from signing.errors import SigningError
 
 from . import routes_account, routes_admin, routes_api, routes_public, routes_verify
+from .cache import install as install_response_cache
 from .demo import DEMO_ORG
 from .errors import LoginRequired, WebError, message_of, status_of
+from .health import Health, SelfAuditor, note_error
 from .i18n import Translator, language_of
-from .pages import HERE, Page, page
+from .pages import HERE, FormLimits, Page, page
 from .runtime import Runtime, configure_logging
 
 logger = logging.getLogger(__name__)
@@ -53,17 +57,39 @@ def create_app(runtime: Runtime | None = None, clock: Callable[[], datetime] | N
     runtime = runtime or Runtime.from_env()
     configure_logging(runtime.settings.log_level)
     runtime.ledger  # noqa: B018 - brings the schema up to date (a no-op when `ikrar serve` did)
-    app = IkrarApp(title="Ikrar API", version="1", description=API_DESCRIPTION, docs_url=None, redoc_url=None)
+    now = clock or (lambda: datetime.now(UTC))
+    health = Health()
+    auditor = SelfAuditor(runtime.ledger, health, runtime.settings.self_audit_minutes, now)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        auditor.start()
+        yield
+        auditor.stop()
+
+    app = IkrarApp(
+        title="Ikrar API",
+        version="1",
+        description=API_DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
     app.state.runtime = runtime
-    app.state.clock = clock or (lambda: datetime.now(UTC))
+    app.state.clock = now
+    app.state.health = health
     app.state.org = None
     app.state.demo_org = DEMO_ORG
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    install_response_cache(app)  # public answers per tree size; app.state.cache_epoch (web/cache.py)
+    app.add_middleware(FormLimits)  # every form post bounded before it is parsed (web/pages.py)
+    health.on_change = lambda: setattr(app.state, "cache_epoch", app.state.cache_epoch + 1)  # the banner shows
     for router in ROUTERS:
         app.include_router(router)
     app.add_exception_handler(WebError, handle_error)
     app.add_exception_handler(LedgerError, handle_error)
     app.add_exception_handler(SigningError, handle_error)
+    app.add_exception_handler(DriverError, handle_error)  # the database down or failing: 503, never a bare 500
     app.add_exception_handler(RequestValidationError, handle_error)
     app.add_exception_handler(StarletteHTTPException, handle_error)
     return app
@@ -100,12 +126,15 @@ def _validation_message(exc: RequestValidationError, t: Translator) -> str:
 async def handle_error(request: Request, exc: Exception) -> Response:
     """The one place where an error becomes a status and a message in the page's language."""
     t = Translator(language_of(request))
+    if isinstance(exc, DriverError):
+        exc = database_error(exc)
     if isinstance(exc, StarletteHTTPException):
         status, message = exc.status_code, _http_message(exc, t)
     elif isinstance(exc, RequestValidationError):
         status, message = 422, _validation_message(exc, t)
     else:
         status, message = status_of(exc), message_of(exc, t)
+        note_error(request.app.state.health, exc, request.app.state.clock())
     if status >= 500:
         logger.error("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
     headers = getattr(exc, "headers", None) if isinstance(exc, StarletteHTTPException) else None

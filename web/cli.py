@@ -8,20 +8,25 @@ broken, naming the first broken entry.
 from __future__ import annotations
 
 import base64
+import errno
 import logging
+import subprocess
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from ledger.audit import AuditReport, audit
-from ledger.errors import ChainBroken, LedgerError, NotInitialized
+from ledger.backup import BackupError, audit_file, backup_sqlite, check_pg_dump, pg_backup_command, restore_sqlite
+from ledger.db import DriverError, database_error
+from ledger.errors import ChainBroken, DerivedMismatch, LedgerError, NotInitialized
 from ledger.export import export_verifier, verify_export, write_export
 from ledger.note import VerifierKey
 from signing import actions
@@ -34,10 +39,16 @@ from signing.wording import format_wib
 
 from . import accounts
 from .demo import ADMIN, DEMO_ORG, PEOPLE, build_demo, is_empty
+from .doctor import examine as doctor_examine
 from .errors import WebError, message_of
 from .i18n import Translator
 from .runtime import Runtime, configure_logging
+from .settings import Settings
 from .views import commitment_summaries, ledger_org, official_statuses
+
+if TYPE_CHECKING:
+    # Typer vendors Click: its groups are invoked with this Context (not click's), which it does not re-export.
+    from typer._click import Context
 
 logger = logging.getLogger(__name__)
 out = Console(soft_wrap=True)
@@ -47,21 +58,43 @@ err = Console(stderr=True, soft_wrap=True)
 class _Group(typer.core.TyperGroup):
     """Turns the ledger's and signing's errors into a message and exit code 1, in one place."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
         except ChainBroken as e:
             err.print(f"[bold red]BROKEN[/] at entry {e.index}: {e.reason}", highlight=False)
             raise typer.Exit(1) from e
+        except DerivedMismatch as e:
+            err.print(
+                f"[bold red]BROKEN[/] derived table {e.table}, row {e.key}: {e.what} "
+                "(the entries hold; `ikrar rebuild` recomputes the table from them)",
+                highlight=False,
+            )
+            raise typer.Exit(1) from e
         except CertificateInvalid as e:
             err.print(f"[bold red]INVALID[/] ({e.reason.value.replace('_', ' ')}): {e.detail}", highlight=False)
             raise typer.Exit(1) from e
-        except (LedgerError, SigningError, OSError, ValueError) as e:
+        except DriverError as e:  # the database down, full or failing, wherever it was met
+            error = database_error(e, _database_url())
+            err.print(f"[red]error:[/] {escape(str(error))}", highlight=False, markup=True)
+            raise typer.Exit(1) from e
+        except OSError as e:
+            full = " — the disk is full: free some space, then try again" if e.errno == errno.ENOSPC else ""
+            err.print(f"[red]error:[/] {escape(str(e))}{full}", highlight=False, markup=True)
+            raise typer.Exit(1) from e
+        except (LedgerError, SigningError, ValueError) as e:
             err.print(f"[red]error:[/] {e}", highlight=False, markup=True)
             raise typer.Exit(1) from e
         except WebError as e:
             err.print(f"[red]error:[/] {message_of(e, Translator('en'))}", highlight=False, markup=True)
             raise typer.Exit(1) from e
+
+
+def _database_url() -> str | None:
+    try:
+        return Settings.from_env().database_url
+    except Exception:  # a malformed setting: the message names no place then
+        return None
 
 
 app = typer.Typer(
@@ -94,6 +127,17 @@ def _ready() -> Runtime:
     return runtime
 
 
+def _reading() -> Runtime:
+    """The runtime of a command that only reads: the database is opened read-only and never
+    migrated, so an auditor's copy (even on a read-only disk) is read, not written; no ledger
+    key is needed. Raises NotInitialized, or LedgerError when the schema is older or newer
+    than this program's."""
+    runtime = _runtime()
+    if not runtime.open_read_only().is_initialized():
+        raise NotInitialized("no ledger here yet: run `ikrar init` first", code="ledger.not_initialized")
+    return runtime
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -106,7 +150,8 @@ def _read_secret(prompt: str, file: Path | None, confirm: bool) -> str:
         if not line:
             raise typer.BadParameter("no passphrase given on standard input; use --passphrase-file")
         return line
-    return typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+    secret: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+    return secret
 
 
 PassphraseFile = Annotated[
@@ -159,7 +204,7 @@ def official_enrol(
     typer.echo(f"Enrolled {official.name}: entry {appended.entry.index}, key {appended.entry.fields['key']}")
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
     """A table at a terminal; tab-separated lines, header first, for scripts and pipes."""
     if out.is_terminal:
         table = Table(*header)
@@ -174,7 +219,7 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
 @official_app.command("list")
 def official_list() -> None:
     """Everyone registered, with their key status."""
-    runtime = _ready()
+    runtime = _reading()
     rows = []
     for o in official_statuses(runtime.ledger, _now()):
         k, state = o.key, o.key_state
@@ -208,7 +253,7 @@ def commitment_publish(
 @commitment_app.command("list")
 def commitment_list() -> None:
     """Every commitment with how many have signed."""
-    runtime = _ready()
+    runtime = _reading()
     rows = [
         (c.slug, c.title, str(c.published_index), f"{c.signed}/{c.required}", c.text_sha256)
         for c in reversed(commitment_summaries(runtime.ledger))
@@ -226,7 +271,7 @@ def sign(
     ctx = _runtime().context()
     official = actions.get_official(ctx.ledger, nip)
     passphrase = _read_secret("Signing passphrase", passphrase_file, confirm=False)
-    appended = actions.sign(ctx, commitment, official.nip, passphrase, _now())
+    appended = actions.sign(ctx, commitment, official.nip, passphrase, _now)  # the time is read in ledger order
     out.print(f"Signed by {official.name}: entry {appended.entry.index}, checkpoint size {appended.checkpoint.size}.")
 
 
@@ -245,14 +290,14 @@ def revoke(
 @app.command()
 def checkpoint() -> None:
     """Print the latest signed checkpoint (C2SP signed note)."""
-    runtime = _ready()
+    runtime = _reading()
     sys.stdout.write(runtime.ledger.checkpoint().note)
 
 
 @app.command()
 def vkey() -> None:
     """Print the ledger's verifier key (C2SP)."""
-    runtime = _ready()
+    runtime = _reading()
     sys.stdout.write(f"{runtime.ledger.verifier}\n")
 
 
@@ -264,14 +309,14 @@ def proof(
     ] = None,
 ) -> None:
     """Print a C2SP tlog-proof for entry INDEX."""
-    runtime = _ready()
+    runtime = _reading()
     sys.stdout.write(runtime.ledger.tlog_proof(index, size).text())
 
 
 @app.command()
 def consistency(old: Annotated[int, typer.Argument()], new: Annotated[int, typer.Argument()]) -> None:
     """Print the consistency proof from tree size OLD to NEW, one base64 hash a line."""
-    runtime = _ready()
+    runtime = _reading()
     for h in runtime.ledger.consistency_proof(old, new):
         sys.stdout.write(base64.b64encode(h).decode() + "\n")
 
@@ -341,27 +386,102 @@ def audit_cmd(
         ),
     ] = 1,
 ) -> None:
-    """Re-verify the whole ledger: chain, Merkle roots, checkpoints, every signature. Exit 1 if broken."""
-    runtime = _ready()
+    """Re-verify the whole ledger: chain, Merkle roots, checkpoints, every signature, and every
+    table derived from the entries. Exit 1 if broken."""
+    runtime = _reading()
     ledger = runtime.ledger
     trusted = _trusted_key(vkey, ledger.verifier, "in the database")
-    progress, tick = _progress(ledger.size(), "audit")
-    with progress:
-        report = audit(
-            ledger.stored_entries(),
-            ledger.stored_checkpoints(),
-            trusted,
-            tick,
-            _known(known_checkpoint),
-            workers=workers,
-        )
+    with ledger.read() as snapshot:  # one consistent state, however fast officials sign meanwhile
+        progress, tick = _progress(snapshot.size(), "audit")
+        with progress:
+            report = audit(
+                snapshot.stored_entries(),
+                snapshot.stored_checkpoints(),
+                trusted,
+                tick,
+                _known(known_checkpoint),
+                workers=workers,
+                derived=snapshot,
+            )
     _report(report)
+
+
+@app.command("rebuild")
+def rebuild_cmd() -> None:
+    """Recompute the tables derived from the entries (keys, commitments, signatures, the Merkle
+    node cache), after checking that the entries and their checkpoints hold. Exit 1, with
+    nothing changed, if they do not."""
+    ledger = _ready().ledger
+    progress, tick = _progress(ledger.size(), "check")
+    with progress:
+        report = ledger.rebuild(tick)
+    out.print(f"Rebuilt the derived tables from {report.size} entries; `ikrar audit` checks them.")
+
+
+@app.command("backup")
+def backup_cmd(file: Annotated[Path, typer.Argument(help="A new file to write the backup to.")]) -> None:
+    """Make a consistent copy of the ledger while the server runs, and audit the copy.
+
+    Copying the database file of a running server is not a backup. Keep the key directory and
+    the ledger passphrase too, each apart from the other."""
+    runtime = _ready()
+    settings, engine = runtime.settings, runtime.ledger.engine
+    if engine.dialect.name == "sqlite":
+        made = backup_sqlite(engine, file)
+        out.print(f"Backed up {made.report.size} entries into {file}; the copy audits OK.", highlight=False)
+    else:
+        command = pg_backup_command(settings.database_url, file)
+        shown = " ".join(command[:-1] + ["DATABASE_URL"])
+        out.print(f"PostgreSQL is backed up with pg_dump: {shown}", highlight=False)
+        try:
+            subprocess.run(command, check=True)
+        except (OSError, subprocess.CalledProcessError) as e:
+            raise BackupError(f"pg_dump failed ({e}); run it by hand as shown", code="backup.failed") from e
+        check_pg_dump(file)
+        out.print(f"Wrote {file}; it holds the ledger's tables (pg_restore --list).", highlight=False)
+    out.print(
+        f"Keep also, each apart from the others: the key directory ({settings.keys_dir}) and the ledger "
+        "passphrase (IKRAR_LEDGER_PASSPHRASE or its file). The ledger's latest checkpoint now (keep it: "
+        "`ikrar audit --known-checkpoint FILE` detects a later rollback):",
+        highlight=False,
+    )
+    typer.echo(runtime.ledger.checkpoint().note, nl=False)
+
+
+@app.command("restore")
+def restore_cmd(
+    file: Annotated[Path, typer.Argument(help="A backup made by `ikrar backup`.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Restore although the backup is older than the ledger.")] = False,
+) -> None:
+    """Put a backup back (stop the server first): it is audited before anything is replaced,
+    and the ledger is audited again after. A backup older than the current ledger loses the
+    entries after it: that needs --yes, and whoever kept a later checkpoint will see it."""
+    runtime = _runtime()
+    engine = runtime.ledger.engine
+    if engine.dialect.name != "sqlite":
+        raise BackupError(
+            "restore a PostgreSQL dump with pg_restore --clean --no-owner -d DATABASE_URL FILE, then run `ikrar audit`",
+            code="backup.pg_restore",
+        )
+    incoming = audit_file(file)
+    current = runtime.ledger.size() if runtime.ledger.is_initialized() else 0
+    if current > incoming.size and not yes:
+        raise BackupError(
+            f"the backup holds {incoming.size} entries, the ledger {current}: restoring it loses the entries "
+            "after it (and anyone holding a later checkpoint will see the rollback); add --yes to restore anyway",
+            code="backup.older",
+        )
+    restore_sqlite(file, engine)
+    restored = Runtime(runtime.settings).ledger
+    with restored.read() as r:
+        report = audit(r.stored_entries(), r.stored_checkpoints(), restored.verifier, derived=r)
+    out.print(f"Restored {report.size} entries from {file}; the ledger audits OK.", highlight=False)
 
 
 @app.command("export")
 def export_cmd(directory: Annotated[Path, typer.Argument(help="A new or empty folder.")]) -> None:
     """Write the whole ledger to DIR for offline verification."""
-    runtime = _ready()
+    runtime = _reading()
     progress, tick = _progress(runtime.ledger.size(), "export")
     with progress:
         size = write_export(runtime.ledger, directory, tick)
@@ -408,7 +528,7 @@ def certificate_cmd(
         raise typer.BadParameter("give either INDEX or --commitment SLUG")
     if all_ and commitment is None:
         raise typer.BadParameter("--all needs --commitment SLUG")
-    runtime = _ready()
+    runtime = _reading()
     ledger = runtime.ledger
     base_url, now = runtime.settings.base_url, _now()
     if index is not None:
@@ -528,6 +648,26 @@ def official_set_password(
     accounts.check_new_password(password, password, official.nip)
     accounts.set_password(runtime.ledger, official.nip, password, _now())
     out.print(f"Login password set for {official.name} ({official.nip}).", highlight=False)
+
+
+@app.command()
+def doctor(
+    fix: Annotated[bool, typer.Option("--fix", help="Mend what is safe to mend (never a key an entry names).")] = False,
+) -> None:
+    """Find what an interrupted process left behind: an empty ledger passphrase file, enrolment
+    links used up by an enrolment that never finished, key files no entry records, an older
+    schema. With --fix, mend what is safe (orphan key files are moved to keys/orphaned/, never
+    deleted). Exit 0 when nothing is wrong (or all was mended), 1 otherwise."""
+    runtime = _runtime()
+    findings = doctor_examine(runtime, _now(), fix=fix)
+    for finding in findings:
+        mark = "[green]fixed[/]" if finding.fixed else "[yellow]found[/]"
+        out.print(f"{mark} {escape(finding.what)}", highlight=False)
+    left = [f for f in findings if not f.fixed]
+    if not findings:
+        out.print("Nothing to mend: no leftovers of an interrupted process.", highlight=False)
+    elif left:
+        raise typer.Exit(1)
 
 
 HostOption = Annotated[str, typer.Option(help="The address to listen on (0.0.0.0 for every interface).")]

@@ -83,6 +83,16 @@ class TooLarge(WebError):
     status = 413
 
 
+class Busy(WebError):
+    """Too much of a bounded resource is in use (say password hashing); come back in `seconds`."""
+
+    status = 503
+
+    def __init__(self, key: str, seconds: int) -> None:
+        super().__init__(key, seconds=seconds)
+        self.headers = {"Retry-After": str(seconds)}
+
+
 class UploadMissing(WebError):
     """A form that needs a file came without one (or with an empty one)."""
 
@@ -130,6 +140,15 @@ CODES: dict[str, Shown] = {
     "cert.attachment_missing": Shown("err.cert.attachment_missing"),
     "cert.edited": Shown("err.cert.edited"),
     "cert.foreign": Shown("err.cert.foreign"),
+    "cert.file_too_large": Shown("err.cert.file_too_large", 413),
+    "cert.too_many_attachments": Shown("err.cert.too_many_attachments", 413),
+    "cert.stream_too_large": Shown("err.cert.stream_too_large", 413),
+    "cert.decoded_too_large": Shown("err.cert.decoded_too_large", 413),
+    "cert.filters": Shown("err.cert.filters"),
+    "cert.number_too_long": Shown("err.cert.number_too_long"),
+    "cert.too_slow": Shown("err.cert.too_slow"),
+    "cert.too_costly": Shown("err.cert.too_costly"),
+    "sandbox.busy": Shown("err.upload_busy", 503),
     # NIPs
     "nip.digits": Shown("err.nip.digits"),
     "nip.birth": Shown("err.nip.birth"),
@@ -167,6 +186,19 @@ CODES: dict[str, Shown] = {
     "keyfile.not_a_key": Shown("err.keyfile.not_a_key"),
     "keyfile.unencrypted": Shown("err.keyfile.unencrypted"),
     "keyfile.other_key": Shown("err.keyfile.other_key"),
+    "keyfile.damaged": Shown("err.keyfile.damaged"),
+    # the database under faults, and what a write that was not confirmed did
+    "database.unavailable": Shown("err.database.unavailable", 503),
+    "database.full": Shown("err.database.full", 503),
+    "database.read_only": Shown("err.database.read_only", 503),
+    "database.failed": Shown("err.database.failed", 503),
+    "database.missing": Shown("err.database.unavailable", 503),
+    "schema.newer": Shown("err.schema.newer", 503),
+    "schema.older": Shown("err.schema.older", 503),
+    "commit.written": Shown("err.commit.written", 503),
+    "commit.not_written": Shown("err.commit.not_written", 503),
+    "commit.unknown": Shown("err.commit.unknown", 503),
+    "setup.passphrase_empty": Shown("err.class.unavailable", 503),
     # commitments and signatures
     "commitment.slug": Shown("err.slug"),
     "commitment.slug_taken": Shown("err.slug_taken"),
@@ -194,6 +226,24 @@ CODES: dict[str, Shown] = {
     "append.race": Shown("err.race"),
     "append.refused": Shown("err.append.refused"),
     "tree.damaged": Shown("err.class.damaged"),
+    "tree.diverged": Shown("err.tree.diverged", 503),
+    "derived.mismatch": Shown("err.derived.mismatch", 503),
+    # backups are made and restored on the command line, which prints the English message
+    "backup.failed": Shown("err.backup"),
+    "backup.missing": Shown("err.backup"),
+    "backup.not_a_ledger": Shown("err.backup"),
+    "backup.not_sqlite": Shown("err.backup"),
+    "backup.exists": Shown("err.backup"),
+    "backup.not_a_dump": Shown("err.backup"),
+    "backup.incomplete": Shown("err.backup"),
+    "backup.pg_restore": Shown("err.backup"),
+    "backup.older": Shown("err.backup"),
+    "rebuild.moved": Shown("err.rebuild.moved", 409),
+    "rules.unknown": Shown("err.rules.unknown"),
+    "rules.order": Shown("err.rules.order"),
+    "time.backwards": Shown("err.time.backwards"),
+    "time.behind": Shown("err.time.behind", 503),
+    "time.ahead": Shown("err.time.ahead", 503),
     "entry.not_found": Shown("err.no_entry"),
     "entries.range": Shown("err.entries_range"),
     "checkpoint.not_found": Shown("err.no_checkpoint"),

@@ -18,8 +18,10 @@ from typing import Any
 
 from starlette.requests import Request
 
-from ledger.reader import as_utc
+from ledger.times import as_utc
 from signing.wording import LANGS, format_short_wib, format_wib
+
+__all__ = ["DEFAULT_LANG", "LANG_COOKIE", "LANGS", "LOCALES", "Translator", "catalogue", "language_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +32,8 @@ LOCALES = Path(__file__).parent / "locales"
 
 @cache
 def catalogue(lang: str) -> Mapping[str, str]:
-    return json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
+    texts: dict[str, str] = json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
+    return texts
 
 
 class Translator:

@@ -111,11 +111,12 @@ def enrol(
             actions.check_new_passphrase(passphrase, password)
             if passphrase != passphrase2:
                 raise FormInvalid("err.passphrase_mismatch")
+        hashed = accounts.hash_password(password)  # a Busy comes before the link is used and the key made
         accounts.claim_enrolment(p.ledger, token, now)
         try:
             if not shown.has_key:
                 appended = actions.enrol(p.context(), nip, passphrase, now, password)
-            accounts.set_password(p.ledger, nip, password, now)
+            accounts.set_password(p.ledger, nip, password, now, hashed)
         except BaseException:
             accounts.release_enrolment(p.ledger, token)
             raise
@@ -197,7 +198,7 @@ def sign(p: UserPage, slug: Slug, read: Field = "", passphrase: Field = "") -> R
         settle = partial(accounts.settle_attempt, p.ledger, "sign", nip, now)
         try:
             # Settled once the key opened, before anything is appended: a throttled attempt signs nothing.
-            actions.sign(p.context(), slug, nip, passphrase, now, authorize=partial(settle, True))
+            actions.sign(p.context(), slug, nip, passphrase, p.now, authorize=partial(settle, True))
         except WrongPassphrase:
             settle(False)  # raises Throttled while withheld, or when this failure locks signing
             raise

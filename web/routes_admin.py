@@ -71,7 +71,7 @@ def invite(p: AdminPage, nip: Nip) -> HTMLResponse:
     token, expires = accounts.issue_enrolment(
         p.ledger, official.nip, p.user.nip, p.now(), p.runtime.settings.enrol_hours
     )
-    link = f"{str(p.request.base_url).rstrip('/')}/enrol/{token}"
+    link = f"{p.runtime.settings.base_url}/enrol/{token}"  # IKRAR_BASE_URL, never the request's Host
     return p.render(
         "admin/invite.html",
         official=official,
@@ -149,9 +149,10 @@ def publish(
     assert p.user is not None
     officials = official_statuses(p.ledger, p.now())
     picked = [n for n in (signer or []) if len(n) <= 40]
+    slug = slug.strip()[:80] or slugify(title)
     form = {
         "title": title[:300],
-        "slug": slug.strip()[:80] or slugify(title),
+        "slug": slug,
         "text": text,
         "mode": mode,
         "picked": picked,
@@ -163,19 +164,19 @@ def publish(
             raise FormInvalid("err.control_chars")  # refused at the preview, not only when publishing
         if mode not in MODES:
             raise FormInvalid("err.mode")
-        if not SLUG.fullmatch(form["slug"]):
+        if not SLUG.fullmatch(slug):
             raise FormInvalid("err.slug")
         nips = _signers(mode, picked, officials)
         if not nips:
             raise FormInvalid("err.no_signers")
         with p.ledger.read() as r:
-            taken = r.commitment(form["slug"]) is not None
+            taken = r.commitment(slug) is not None
         if taken:
-            raise FormInvalid("err.slug_taken", slug=form["slug"])
+            raise FormInvalid("err.slug_taken", slug=slug)
         body = actions.commitment_text(text)
-        fingerprint = hashlib.sha256(json.dumps([form["slug"], title.strip(), body, nips]).encode()).hexdigest()
+        fingerprint = hashlib.sha256(json.dumps([slug, title.strip(), body, nips]).encode()).hexdigest()
         if step == "publish" and hmac.compare_digest(confirm, fingerprint):
-            actions.publish(p.context(), form["slug"], title, text, nips, p.user.nip, p.now())
+            actions.publish(p.context(), slug, title, text, nips, p.user.nip, p.now())
             return p.redirect("/admin?ok=published")
     except RECOVERABLE as e:
         return p.form_error("admin/publish.html", e, officials=officials, form=form, preview=None)

@@ -17,10 +17,10 @@ from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel
 
 from ledger.db import MAX_SIZE
-from ledger.entries import format_time
-from ledger.errors import InvalidInput
-from ledger.reader import as_utc
+from ledger.errors import InvalidInput, LedgerError
+from ledger.times import as_utc, format_time
 
+from .cache import cached
 from .pages import ledger_of
 from .views import commitment_summaries, commitment_view, entry_json
 
@@ -114,6 +114,7 @@ class SignaturesOut(BaseModel):
     responses=errors(404, 503),
     summary="The latest signed checkpoint (C2SP tlog-checkpoint)",
 )
+@cached
 def checkpoint(request: Request) -> PlainTextResponse:
     return PlainTextResponse(ledger_of(request).checkpoint().note, media_type=TEXT)
 
@@ -134,6 +135,7 @@ def vkey(request: Request) -> PlainTextResponse:
     responses=errors(404, 422, 503),
     summary="One entry with its exact leaf bytes",
 )
+@cached
 def entry(request: Request, index: Index) -> dict[str, Any]:
     return entry_json(ledger_of(request).entry(index))
 
@@ -144,6 +146,7 @@ def entry(request: Request, index: Index) -> dict[str, Any]:
     responses=errors(400, 422, 503),
     summary="Entries from `start` on, at most `limit`",
 )
+@cached
 def entries(
     request: Request,
     start: Annotated[int, Query(ge=0, le=MAX_INDEX)] = 0,
@@ -159,6 +162,7 @@ def entries(
     responses=errors(400, 404, 422, 503),
     summary="C2SP tlog-proof of entry `index` in the tree of `size` (default: the latest)",
 )
+@cached
 def proof(
     request: Request, index: Index, size: Annotated[int | None, Query(ge=1, le=MAX_SIZE)] = None
 ) -> PlainTextResponse:
@@ -174,6 +178,7 @@ def proof(
     responses=errors(400, 422, 503),
     summary="Consistency proof from tree size `old` to `new`, one base64 hash a line",
 )
+@cached
 def consistency(
     request: Request,
     old: Annotated[int, Query(ge=1, le=MAX_SIZE)],
@@ -201,6 +206,7 @@ def _commitment_out(c: Any) -> dict[str, Any]:
     responses=errors(503),
     summary="Every commitment with its progress",
 )
+@cached
 def commitments(request: Request) -> list[dict[str, Any]]:
     ledger = ledger_of(request)
     if not ledger.is_initialized():
@@ -217,6 +223,7 @@ Slug = Annotated[str, Path(max_length=80, description="The commitment's slug.")]
     responses=errors(404, 422, 503),
     summary="Who signed the commitment (in ledger order) and who has not yet",
 )
+@cached
 def signatures(request: Request, slug: Slug) -> dict[str, Any]:
     view = commitment_view(ledger_of(request), slug)
     return {
@@ -250,6 +257,7 @@ def _cell(value: object) -> str:
     responses={200: {"content": {"text/csv": {}}}, **errors(404, 422, 503)},
     summary="The signatures as CSV",
 )
+@cached
 def signatures_csv(request: Request, slug: Slug) -> Response:
     view = commitment_view(ledger_of(request), slug)
     out = io.StringIO()
@@ -267,5 +275,19 @@ def signatures_csv(request: Request, slug: Slug) -> Response:
 
 
 @router.get("/healthz", response_class=PlainTextResponse, include_in_schema=False)
-def healthz() -> PlainTextResponse:
-    return PlainTextResponse("ok\n")
+def healthz(request: Request) -> PlainTextResponse:
+    """For the proxy and the monitoring: 200 "ok" while the database answers and nothing
+    diverges; 503 naming what diverged (the last self-audit's finding)."""
+    health = request.app.state.health
+    try:
+        size = ledger_of(request).size()
+    except LedgerError:
+        raise
+    except Exception as e:  # the database does not answer
+        return PlainTextResponse(f"database unreachable: {type(e).__name__}\n", status_code=503)
+    lines = [f"size {size}"]
+    if health.checked_at is not None:
+        lines.append(f"self-audit {format_time(health.checked_at)} size {health.checked_size}")
+    if health.problem is not None:
+        return PlainTextResponse("\n".join(["diverged: " + health.problem, *lines]) + "\n", status_code=503)
+    return PlainTextResponse("\n".join(["ok", *lines]) + "\n")

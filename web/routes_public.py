@@ -14,10 +14,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from ledger.entries import Entry
 from ledger.errors import NotFound
 
+from .cache import cached
 from .i18n import LANGS, Translator
 from .pages import AnyPage, safe_next, set_language
 from .routes_api import MAX_INDEX, Index
-from .views import Person, commitment_summaries, commitment_view, people
+from .views import Person, commitment_summaries, commitment_view, people_by_key
 
 router = APIRouter(include_in_schema=False)
 
@@ -25,12 +26,14 @@ PAGE_SIZE = 25
 
 
 @router.get("/", response_class=HTMLResponse)
+@cached
 def home(p: AnyPage) -> HTMLResponse:
     ready = p.ledger.is_initialized()
     return p.render("home.html", commitments=commitment_summaries(p.ledger) if ready else [], ready=ready)
 
 
 @router.get("/commitments/{slug}", response_class=HTMLResponse)
+@cached
 def commitment(p: AnyPage, slug: Annotated[str, Path(max_length=80)]) -> HTMLResponse:
     view = commitment_view(p.ledger, slug)
     may_sign = p.user is not None and view.asks(p.user.nip)
@@ -50,8 +53,8 @@ class EntryLine:
 
 
 def _describe(entries: list[Entry], p: AnyPage) -> list[EntryLine]:
-    nips = {e.fields["nip"] for e in entries if "nip" in e.fields}
-    who: dict[str, Person] = people(p.ledger, nips) if nips else {}
+    keys = {e.fields["key"] for e in entries if "key" in e.fields and "name" not in e.fields}
+    who: dict[str, Person] = people_by_key(p.ledger, keys) if keys else {}
     return [EntryLine(e, _summary(e, who, p.t)) for e in entries]
 
 
@@ -59,14 +62,15 @@ def _summary(e: Entry, who: dict[str, Person], t: Translator) -> str:
     """One line about an entry: its kind's `kind.<kind>.summary` message, filled from its
     fields (a name the entry itself does not carry comes from the register)."""
     f = {name: value for name, value in e.fields.items() if name != "key"}  # `key` names the message
-    if "nip" in f and "name" not in f:
-        f["name"] = who[f["nip"]].name
+    if "key" in e.fields and "name" not in f:  # as the key's enrolment recorded them
+        f["name"] = who[e.fields["key"]].name if e.fields["key"] in who else f.get("nip", "")
     if "signers" in f:
         f["n"] = len(f["signers"])
     return t(f"kind.{e.kind}.summary", **f)
 
 
 @router.get("/ledger", response_class=HTMLResponse)
+@cached
 def ledger_page(p: AnyPage, start: Annotated[int | None, Query(ge=0, le=MAX_INDEX)] = None) -> HTMLResponse:
     ledger = p.ledger
     size = ledger.size() if ledger.is_initialized() else 0
@@ -90,6 +94,7 @@ def ledger_page(p: AnyPage, start: Annotated[int | None, Query(ge=0, le=MAX_INDE
 
 
 @router.get("/ledger/{index}", response_class=HTMLResponse)
+@cached
 def entry_page(p: AnyPage, index: Index) -> HTMLResponse:
     entry = p.ledger.entry(index)
     line = _describe([entry], p)[0]
@@ -140,4 +145,5 @@ def _type_of(schema: dict[str, Any]) -> str:
     if "anyOf" in schema:
         return " | ".join(_type_of(s) for s in schema["anyOf"])
     bounds = [f"{k} {schema[k]}" for k in ("minimum", "maximum", "maxLength") if k in schema]
-    return schema.get("type", "?") + (f" ({', '.join(bounds)})" if bounds else "")
+    json_type: str = schema.get("type", "?")
+    return json_type + (f" ({', '.join(bounds)})" if bounds else "")

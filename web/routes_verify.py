@@ -15,25 +15,34 @@ The upload form changes nothing, so it carries no CSRF token (and starts no sess
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, File, Path, Query, Request, UploadFile
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
 from ledger.entries import format_time
+from ledger.store import Ledger
 from signing.certificate import certificate_pdf
 from signing.checks import Check
 from signing.errors import CertificateInvalid
 from signing.facts import SignatureFacts
+from signing.sandbox import Busy as SandboxBusy
+from signing.sandbox import Sandbox
 from signing.summary import render_summary
-from signing.verify_cert import CertificateReport, examine_upload
+from signing.verify_cert import CertificateReport, examine_file, examine_in_ledger
 from signing.verify_entry import EntryReport, Revocation, examine_entry
 
-from .errors import TooLarge, UploadMissing
-from .i18n import LANGS
+from .cache import cached
+from .errors import Busy, TooLarge, UploadMissing, message_of
+from .i18n import LANGS, Translator, language_of
 from .pages import HERE, AnyPage, Page, ledger_of
 from .routes_api import Index, errors
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +138,7 @@ def upload_json(report: CertificateReport) -> dict[str, Any]:
 
 
 @router.get("/v/{index}", response_class=HTMLResponse, include_in_schema=False)
+@cached
 def verify_page(p: AnyPage, index: Index, h: H = None) -> HTMLResponse:
     report = examine_entry(p.ledger, index, h)
     return p.render("verify.html", report=report, facts=report.facts, h=h)
@@ -139,6 +149,7 @@ def verify_page(p: AnyPage, index: Index, h: H = None) -> HTMLResponse:
     responses=errors(404, 422, 503),
     summary="Verify signature entry `index` (what the QR code's page shows)",
 )
+@cached
 def verify_api(request: Request, index: Index, h: H = None) -> dict[str, Any]:
     """VALID, INVALID or KEY_REVOKED, with each check: the official's signature, the key,
     inclusion in the checkpoint signed when the entry was appended, that checkpoint's
@@ -149,19 +160,91 @@ def verify_api(request: Request, index: Index, h: H = None) -> dict[str, Any]:
 # -- uploads --------------------------------------------------------------------------------
 
 
-async def _read_upload(request: Request, file: UploadFile | None) -> bytes:
-    """The uploaded bytes, refusing anything larger than MAX_UPLOAD before reading it whole."""
+FORM_OVERHEAD = 64 * 1024  # the form's own bytes around the file
+SANDBOX = Sandbox()  # the PDF work of every upload: in a worker, under limits, a few at a time
+
+
+class _FilePart:
+    """The field `file` of a multipart body, collected as the body streams in, refusing as
+    soon as it passes MAX_UPLOAD; every other field is skipped unread."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.filename: str | None = None
+        self._header = b""
+        self._value = b""
+        self._in_file = False
+
+    def callbacks(self) -> MultipartCallbacks:
+        return {
+            "on_part_begin": self._begin,
+            "on_header_field": lambda d, a, b: self._add("_header", d[a:b]),
+            "on_header_value": lambda d, a, b: self._add("_value", d[a:b]),
+            "on_header_end": self._header_end,
+            "on_part_data": self._part_data,
+        }
+
+    def _add(self, name: str, data: bytes) -> None:
+        value = getattr(self, name) + data
+        if len(value) > 4096:
+            raise UploadMissing("err.upload_missing")
+        setattr(self, name, value)
+
+    def _begin(self) -> None:
+        self._in_file = False
+
+    def _header_end(self) -> None:
+        if self._header.lower() == b"content-disposition":
+            _, options = parse_options_header(self._value)
+            if options.get(b"name") == b"file" and self.filename is None:
+                self._in_file = True
+                self.filename = options.get(b"filename", b"").decode("utf-8", "replace")
+        self._header = self._value = b""
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._in_file:
+            if len(self.data) + end - start > MAX_UPLOAD:
+                raise TooLarge("err.upload_too_large", mb=MAX_UPLOAD // (1024 * 1024))
+            self.data += data[start:end]
+
+
+async def _read_upload(request: Request) -> bytes:
+    """The uploaded file's bytes, read from the body as it streams in: refused when the
+    declared length is over the limit, and as soon as more than the limit has arrived
+    (nothing is spooled to disk). Raises TooLarge or UploadMissing."""
+    too_large = TooLarge("err.upload_too_large", mb=MAX_UPLOAD // (1024 * 1024))
     length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_UPLOAD + 64 * 1024:
-        raise TooLarge("err.upload_too_large", mb=MAX_UPLOAD // (1024 * 1024))
-    if file is None or not file.filename:
+    max_body = MAX_UPLOAD + FORM_OVERHEAD
+    if length.isdigit() and int(length) > max_body:
+        raise too_large
+    kind, options = parse_options_header(request.headers.get("content-type", ""))
+    boundary = options.get(b"boundary")
+    if kind != b"multipart/form-data" or not boundary or len(boundary) > 200:
         raise UploadMissing("err.upload_missing")
-    data = await file.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        raise TooLarge("err.upload_too_large", mb=MAX_UPLOAD // (1024 * 1024))
-    if not data:
+    part = _FilePart()
+    parser = MultipartParser(boundary, part.callbacks())
+    received = 0
+    try:
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > max_body:
+                raise too_large
+            parser.write(chunk)
+        parser.finalize()
+    except MultipartParseError as e:
+        raise UploadMissing("err.upload_missing") from e
+    if not part.filename or not part.data:
         raise UploadMissing("err.upload_missing")
-    return data
+    return bytes(part.data)
+
+
+def _examine(ledger: Ledger, data: bytes) -> CertificateReport:
+    """The PDF work in a worker process (`signing.sandbox`), then the ledger's steps here."""
+    try:
+        found = SANDBOX.run(examine_file, data, ledger.verifier)
+    except SandboxBusy as e:
+        raise Busy("err.upload_busy", e.retry_after) from e
+    return examine_in_ledger(ledger, found)
 
 
 def _upload_page(p: Page) -> dict[str, Any]:
@@ -174,12 +257,12 @@ def upload_page(p: AnyPage) -> HTMLResponse:
 
 
 @router.post("/verify/upload", response_class=HTMLResponse, include_in_schema=False)
-async def upload_form(request: Request, p: AnyPage, file: Annotated[UploadFile | None, File()] = None) -> HTMLResponse:
+async def upload_form(request: Request, p: AnyPage) -> HTMLResponse:
     context = await run_in_threadpool(_upload_page, p)
     try:
-        data = await _read_upload(request, file)
-        report = await run_in_threadpool(examine_upload, p.ledger, data)
-    except (CertificateInvalid, TooLarge, UploadMissing) as e:
+        data = await _read_upload(request)
+        report = await run_in_threadpool(_examine, p.ledger, data)
+    except (CertificateInvalid, TooLarge, UploadMissing, Busy) as e:
         return p.form_error("verify_upload.html", e, **context)
     return p.render("verify_upload.html", **{**context, "report": report, "facts": report.facts})
 
@@ -188,15 +271,38 @@ async def upload_form(request: Request, p: AnyPage, file: Annotated[UploadFile |
     "/api/v1/verify",
     responses=errors(400, 413, 415, 422, 503),
     summary="Check an uploaded certificate PDF against this ledger",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {
+                                "type": "string",
+                                "format": "binary",
+                                "description": "The certificate PDF, at most 5 MB.",
+                            }
+                        },
+                    }
+                }
+            },
+        }
+    },
 )
-async def verify_upload_api(
-    request: Request, file: Annotated[UploadFile, File(description="The certificate PDF, at most 5 MB.")]
-) -> dict[str, Any]:
+async def verify_upload_api(request: Request) -> Any:
     """Multipart form with the PDF in the field `file` (at most 5 MB). Answers 200 with
     `valid`, `reason` (`edited`, `foreign`; null when valid) and each check; 4xx when the
-    upload is not a certificate at all (not a PDF, damaged, no Ikrar evidence) or too large."""
-    data = await _read_upload(request, file)
-    return upload_json(await run_in_threadpool(examine_upload, ledger_of(request), data))
+    upload is not a certificate at all (not a PDF, damaged, no Ikrar evidence), too large, or
+    too costly to read; 503 with Retry-After while the server checks as many files as it can."""
+    data = await _read_upload(request)
+    try:
+        return upload_json(await run_in_threadpool(_examine, ledger_of(request), data))
+    except Busy as e:
+        message = message_of(e, Translator(language_of(request)))
+        return JSONResponse({"detail": message}, status_code=e.status, headers=e.headers)
 
 
 # -- downloads -------------------------------------------------------------------------------

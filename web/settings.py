@@ -37,6 +37,7 @@ class Settings:
     log_level: str
     session_hours: int = 8
     enrol_hours: int = 72
+    self_audit_minutes: int = 60  # 0: no background self-audit
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -54,12 +55,43 @@ class Settings:
             log_level=_env("IKRAR_LOG_LEVEL", "INFO").upper(),
             session_hours=_int_env("IKRAR_SESSION_HOURS", 8, 1),
             enrol_hours=_int_env("IKRAR_ENROL_HOURS", 72, 1),
+            self_audit_minutes=_int_env("IKRAR_SELF_AUDIT_MINUTES", 60, 0),
         )
 
-    def prepare_data_dir(self) -> None:
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file of `database_url`, or None for another database."""
         if self.database_url.startswith("sqlite:///"):
-            Path(self.database_url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+            return Path(self.database_url[len("sqlite:///") :].partition("?")[0])
+        return None
+
+    def prepare_data_dir(self) -> None:
+        """Make the data folder (0700) and, for SQLite, the database's folder (0700) and an
+        empty database file (0600) before SQLite opens it: SQLite gives its `-wal` and
+        `-shm` files the mode of the database file, so none is readable by others (the
+        database holds the password hashes). An existing database readable by others is
+        made private (0600) too."""
+        _private_dir(self.data_dir)
+        database = self.sqlite_path()
+        if database is None or str(database) in ("", ":memory:"):
+            return
+        _private_dir(database.parent)
+        try:
+            os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
+        for path in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
+            try:
+                if path.stat().st_mode & 0o077:
+                    path.chmod(0o600)
+            except FileNotFoundError:
+                continue
+
+
+def _private_dir(path: Path) -> None:
+    """Create `path` (and missing parents) with mode 0700; an existing folder is left as it is."""
+    if not path.exists():
+        path.mkdir(parents=True, mode=0o700, exist_ok=True)
+        path.chmod(0o700)  # mkdir's mode is cut by the umask; this one is exact
 
 
 def read_secret_file(path: Path) -> str:
@@ -71,13 +103,20 @@ def read_secret_file(path: Path) -> str:
 
 
 def write_secret_file(path: Path, value: str) -> None:
-    """Create a 0600 file holding `value`; refuses to overwrite one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(value + "\n")
-        f.flush()
-        os.fsync(f.fileno())
+    """Create a 0600 file holding `value`, whole or not at all: it is written under another
+    name and linked into place, so no process ever reads it half written (and a crash
+    leaves no empty file). Raises FileExistsError rather than overwrite one."""
+    _private_dir(path.parent)
+    spare = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    fd = os.open(spare, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(value + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.link(spare, path)
+    finally:
+        spare.unlink(missing_ok=True)
 
 
 def new_secret() -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from ledger.entries import Entry
 from ledger.errors import NotFound
-from ledger.reader import CommitmentRecord, KeyRecord, OfficialRecord, Reader, SignatureRecord
+from ledger.reader import CommitmentRecord, Enrolment, KeyRecord, OfficialRecord, Reader, SignatureRecord
 from ledger.rules import SLUG
 from ledger.store import Ledger
 
@@ -50,7 +50,8 @@ def commitment_summaries(ledger: Ledger) -> list[CommitmentSummary]:
 
 @dataclass(frozen=True)
 class Person:
-    """Who an official is, as the register says (or only the NIP, for someone not in it)."""
+    """Who an official is: as the ledger recorded them (their key's enrolment), or, for
+    someone the ledger knows only by NIP, as the register says (or only the NIP)."""
 
     nip: str
     name: str
@@ -63,6 +64,10 @@ class Person:
         if official is None:
             return cls(nip, nip, "", "")
         return cls(official.nip, official.name, official.title, official.unit, official.role)
+
+    @classmethod
+    def enrolled(cls, enrolment: Enrolment) -> Person:
+        return cls(enrolment.nip, enrolment.name, enrolment.title, enrolment.unit)
 
 
 @dataclass(frozen=True)
@@ -94,13 +99,14 @@ def commitment_view(ledger: Ledger, slug: str) -> CommitmentView:
         commitment = r.commitment(slug) if SLUG.fullmatch(slug) else None
         if commitment is None:
             raise NotFound(f"there is no commitment {slug!r}", code="commitment.not_found", slug=slug)
-        people = {o.nip: o for o in r.officials(commitment.signers)}
         signatures = r.signatures(slug)
-    done = {sig.nip for sig in signatures}
-    signed = [
-        SignedBy(Person.of(people.get(sig.nip), sig.nip), sig.index, sig.signed_at, sig.key) for sig in signatures
-    ]
-    pending = [Person.of(people.get(nip), nip) for nip in commitment.signers if nip not in done]
+        done = {sig.nip for sig in signatures}
+        waiting = [nip for nip in commitment.signers if nip not in done]
+        signed_as = r.enrolments(sig.key for sig in signatures)  # who they were when they signed
+        known = r.latest_enrolments(waiting)
+        register = {o.nip: o for o in r.officials(set(waiting) - set(known))}
+    signed = [SignedBy(Person.enrolled(signed_as[sig.key]), sig.index, sig.signed_at, sig.key) for sig in signatures]
+    pending = [Person.enrolled(known[nip]) if nip in known else Person.of(register.get(nip), nip) for nip in waiting]
     return CommitmentView(commitment, signed, pending)
 
 
@@ -149,10 +155,10 @@ def active_key(ledger: Ledger, nip: str) -> KeyRecord | None:
         return r.active_key(nip)
 
 
-def people(ledger: Ledger, nips: set[str]) -> dict[str, Person]:
+def people_by_key(ledger: Ledger, keys: set[str]) -> dict[str, Person]:
+    """Who held each of `keys`, as the key's enrolment entry records them."""
     with ledger.read() as r:
-        found = {o.nip: Person.of(o, o.nip) for o in r.officials(nips)}
-    return {nip: found.get(nip, Person.of(None, nip)) for nip in nips}
+        return {key: Person.enrolled(e) for key, e in r.enrolments(keys).items()}
 
 
 def ledger_org(ledger: Ledger) -> str | None:

@@ -12,12 +12,28 @@ its line in `KINDS`, and its tests.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..errors import Conflict
+from ..times import format_time
+
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from ..entries import Entry
     from ..state import State
+
+
+def check_time_order(entry: Entry, last_time: datetime | None) -> None:
+    """Rules version 2: an entry's time is never before the time of the entry before it."""
+    if last_time is not None and entry.time < last_time:
+        raise Conflict(
+            f"its time {format_time(entry.time)} is before the time of the entry before it, {format_time(last_time)}",
+            code="time.backwards",
+            time=entry.time,
+            before=last_time,
+        )
 
 
 def _nothing_to_verify(entry: Entry, origin: str) -> None:
@@ -31,11 +47,19 @@ class Kind:
     check: Callable[[Entry, State], None]
     apply: Callable[[Entry, State], None]
     verify: Callable[[Entry, str], None] = _nothing_to_verify
+    optional: Mapping[str, type] = field(default_factory=dict)  # fields a later version added
 
 
-from . import commitment_published, commitment_signed, key_enrolled, key_revoked, ledger_created  # noqa: E402
+from . import (  # noqa: E402 - the kinds' modules build on `Kind`
+    commitment_published,
+    commitment_signed,
+    key_enrolled,
+    key_revoked,
+    ledger_created,
+    ledger_rules,
+)
 
 KINDS: dict[str, Kind] = {
     module.KIND.name: module.KIND
-    for module in (ledger_created, key_enrolled, key_revoked, commitment_published, commitment_signed)
+    for module in (ledger_created, ledger_rules, key_enrolled, key_revoked, commitment_published, commitment_signed)
 }

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 import ledger._judges as judges
-from ledger.audit import StoredEntry, audit
+from ledger.audit import audit
 from ledger.errors import ChainBroken, InvalidInput
 from ledger.export import ExportInvalid
+from ledger.stored import StoredEntry
 from tests.factories import LedgerFactory
 from tests.ledger.test_tamper import (
     CASES,

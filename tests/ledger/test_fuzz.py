@@ -104,13 +104,14 @@ def test_mutated_export_folders_are_refused_clearly(
         "leaf_hash": entry.leaf_hash.hex(),
         "prev": entry.prev.hex(),
     }
-    entries = json.dumps(line) + "\n"
-    checkpoints = json.dumps({"size": 1, "note": cp.note}) + "\n"
-    target = data.draw(st.sampled_from(["entries", "checkpoints"]))
-    (folder / "entries.jsonl").write_bytes(_mutate(entries, data) if target == "entries" else entries.encode())
-    (folder / "checkpoints.jsonl").write_bytes(
-        _mutate(checkpoints, data) if target == "checkpoints" else checkpoints.encode()
-    )
+    files = {
+        "entries.jsonl": json.dumps(line) + "\n",
+        "checkpoints.jsonl": json.dumps({"size": 1, "note": cp.note}) + "\n",
+        "checkpoint": cp.note,
+    }
+    target = data.draw(st.sampled_from(sorted(files)))
+    for name, text in files.items():
+        (folder / name).write_bytes(_mutate(text, data) if name == target else text.encode())
     try:
         verify_export(Path(folder), SIGNER.verifier)
     except LedgerError as e:

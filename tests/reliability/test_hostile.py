@@ -4,8 +4,10 @@ for the server's parsers; tests/signing and tests/web throw garbage PDFs at both
 
 Here: the QR code's URL (`/v/{index}?h=…` and its JSON twin) with any `h`; the standalone
 verifier — which auditors run on files they were handed — against the server's own code
-on the same mutated tlog-proofs, checkpoints, verifier keys and a real export folder (the
-two must agree on every input, and both must fail cleanly); certificates whose evidence
+on the same mutated tlog-proofs, checkpoints, verifier keys and a real export folder (its
+lines edited, members written twice, lines laid out outside the format, its latest
+`checkpoint` stale, forked, ahead or another key's; the two must agree on every input, and
+both must fail cleanly, in the same words for a malformed line); certificates whose evidence
 was tampered with inside a well-formed PDF, uploaded; and numbers beyond what the
 database's columns hold. Each run is bounded (max_examples, derandomized).
 """
@@ -22,14 +24,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from ledger.checkpoint import Checkpoint, TlogProof
 from ledger.errors import ChainBroken, LedgerError, NotFound
-from ledger.export import verify_export, write_export
-from ledger.note import VerifierKey
+from ledger.export import ExportInvalid, verify_export, write_export
+from ledger.merkle import Hash
+from ledger.note import NoteSigner, VerifierKey
 from tests.certs import attachments, rebuild
 from tests.factories import LedgerFactory, nip
 from tests.ledger.test_fuzz import CHECKPOINT, LEAVES, PROOF, SIGNER, _mutate
@@ -243,10 +247,15 @@ def test_both_verifiers_read_a_hostile_verifier_key_alike(data: st.DataObject) -
 # -- a real export folder, tampered with ---------------------------------------------------------
 
 
+Export = tuple[Path, dict[str, bytes], VerifierKey, NoteSigner]
+"""The folder, its files' bytes, the ledger's key and its signer (to sign forged checkpoints)."""
+
+
 @pytest.fixture()
-def export(ledger_factory: LedgerFactory, tmp_path: Path) -> tuple[Path, dict[str, bytes], VerifierKey]:
+def export(ledger_factory: LedgerFactory, tmp_path: Path) -> Export:
     """An export of a ledger with enrolments, a commitment, two signatures and a revocation."""
     world = ledger_factory.created().with_commitment(officials=3)
+    assert world.signer is not None
     world.sign(1)
     world.sign(2)
     from signing import actions
@@ -254,7 +263,7 @@ def export(ledger_factory: LedgerFactory, tmp_path: Path) -> tuple[Path, dict[st
     actions.revoke(world.ctx, nip(3), "laptop hilang", "uji", world.now())
     folder = tmp_path / "export"
     write_export(world.ledger, folder)
-    return folder, {p.name: p.read_bytes() for p in folder.iterdir()}, world.ledger.verifier
+    return folder, {p.name: p.read_bytes() for p in folder.iterdir()}, world.ledger.verifier, world.signer
 
 
 JSON_VALUES = st.one_of(
@@ -273,7 +282,31 @@ JSON_VALUES = st.one_of(
 def _tamper(lines: list[bytes], data: st.DataObject) -> list[bytes]:
     """One change a forger or a broken disk could make to a JSON-lines file."""
     i = data.draw(st.integers(0, len(lines) - 1), label="line")
-    how = data.draw(st.sampled_from(["field", "leaf", "drop", "dup", "swap", "bytes", "note"]), label="how")
+    how = data.draw(
+        st.sampled_from(["field", "leaf", "drop", "dup", "swap", "bytes", "note", "twice", "shape"]), label="how"
+    )
+    if how == "twice":  # a member written twice: a forged value first, the real one last
+        name = data.draw(st.sampled_from(sorted(json.loads(lines[i]))), label="member")
+        forged = json.dumps({name: data.draw(JSON_VALUES, label="forged")}, ensure_ascii=False)[1:-1].encode()
+        return lines[:i] + [b"{" + forged + b", " + lines[i][1:]] + lines[i + 1 :]
+    if how == "shape":  # the same JSON, laid out in a way the format does not allow
+        shaped = data.draw(
+            st.sampled_from(
+                [
+                    lines[i][:-1] + b"\r\n",
+                    b" " + lines[i],
+                    lines[i][:-1] + b" \n",
+                    b"\n" + lines[i],
+                    lines[i][:-1] if i == len(lines) - 1 else lines[i] + b"\n",
+                    re.sub(rb'("(?:index|size)": )(\d+)', rb"\g<1>\g<2>.0", lines[i]),
+                    re.sub(rb'("(?:index|size)": )(\d+)', rb"\g<1>\g<2>e0", lines[i]),
+                    re.sub(rb'("(?:index|size)": )(\d+)', rb"\g<1>0000000000000000000000\g<2>", lines[i]),
+                    re.sub(rb'("(?:index|size)": )(\d+)', rb'\g<1>"\g<2>"', lines[i]),
+                ]
+            ),
+            label="shape",
+        )
+        return lines[:i] + [shaped] + lines[i + 1 :]
     if how == "drop":
         return lines[:i] + lines[i + 1 :]
     if how == "dup":
@@ -300,15 +333,45 @@ def _tamper(lines: list[bytes], data: st.DataObject) -> list[bytes]:
     return lines[:i] + [json.dumps(value, ensure_ascii=False).encode() + b"\n"] + lines[i + 1 :]
 
 
-@settings(BOUNDED, max_examples=150)
+def _tamper_latest(original: dict[str, bytes], signer: NoteSigner, data: st.DataObject) -> bytes | None:
+    """One change to the file `checkpoint`, the latest checkpoint (None: the file removed)."""
+    notes = [json.loads(line)["note"] for line in original["checkpoints.jsonl"].splitlines()]
+    vkey = signer.verifier
+    latest = Checkpoint.open(original["checkpoint"], vkey)
+    how = data.draw(st.sampled_from(["bytes", "stale", "other key", "ahead", "fork", "gone", "cosigned"]), label="how")
+    if how == "bytes":
+        return _mutate(original["checkpoint"].decode(), data)
+    if how == "stale":
+        older: str = data.draw(st.sampled_from(notes[:-1]), label="older")
+        return older.encode()
+    if how == "other key":  # the same name, another key
+        other = NoteSigner(vkey.name, Ed25519PrivateKey.from_private_bytes(bytes(32)))
+        return latest.signed(other).note.encode()
+    if how == "ahead":  # signs entries the folder lacks
+        extra = data.draw(st.integers(1, 3), label="extra")
+        return Checkpoint(latest.origin, latest.size + extra, latest.root).signed(signer).note.encode()
+    if how == "fork":  # another root for the same size
+        root = data.draw(st.binary(min_size=32, max_size=32), label="root")
+        return Checkpoint(latest.origin, latest.size, Hash(root)).signed(signer).note.encode()
+    if how == "cosigned":  # a witness's signature beside the ledger's: still the same checkpoint
+        witness = NoteSigner("witness.example/w", Ed25519PrivateKey.from_private_bytes(bytes(range(32))))
+        return (latest.note + witness.sign(latest.body()).split("\n\n")[1]).encode()
+    return None
+
+
+@settings(BOUNDED, max_examples=200)
 @given(data=st.data())
-def test_both_verifiers_judge_a_tampered_export_alike(
-    export: tuple[Path, dict[str, bytes], VerifierKey], data: st.DataObject
-) -> None:
-    folder, original, vkey = export
-    name = data.draw(st.sampled_from(["entries.jsonl", "checkpoints.jsonl"]), label="file")
-    changed = b"".join(_tamper(original[name].splitlines(keepends=True), data))
-    (folder / name).write_bytes(changed)
+def test_both_verifiers_judge_a_tampered_export_alike(export: Export, data: st.DataObject) -> None:
+    folder, original, vkey, signer = export
+    name = data.draw(st.sampled_from(["entries.jsonl", "checkpoints.jsonl", "checkpoint"]), label="file")
+    if name == "checkpoint":
+        changed = _tamper_latest(original, signer, data)
+    else:
+        changed = b"".join(_tamper(original[name].splitlines(keepends=True), data))
+    if changed is None:
+        (folder / name).unlink()
+    else:
+        (folder / name).write_bytes(changed)
     try:
         ours = outcome(lambda: verify_export(folder, vkey), (LedgerError,))
         theirs = outcome(
@@ -320,15 +383,17 @@ def test_both_verifiers_judge_a_tampered_export_alike(
     if ours[0]:
         a, b = ours[1], theirs[1]
         assert (a.size, a.signatures, a.checkpoints, a.origin) == (b.size, b.signatures, b.checkpoints, b.origin)
-    elif isinstance(ours[1], ChainBroken) and isinstance(theirs[1], iv.Broken):
+        return
+    assert isinstance(ours[1], ChainBroken) == isinstance(theirs[1], iv.Broken), (name, changed, ours, theirs)
+    if isinstance(ours[1], ChainBroken) and isinstance(theirs[1], iv.Broken):
         assert ours[1].index == theirs[1].index, (ours[1], theirs[1])
+    elif isinstance(ours[1], ExportInvalid) and "line" in ours[1].params:  # the line format: the same words
+        assert str(ours[1]) == str(theirs[1]), (ours[1], theirs[1])
 
 
-def test_a_folder_with_files_missing_or_replaced_is_refused_by_both(
-    export: tuple[Path, dict[str, bytes], VerifierKey], tmp_path: Path
-) -> None:
-    folder, _, vkey = export
-    for name in ("entries.jsonl", "checkpoints.jsonl"):
+def test_a_folder_with_files_missing_or_replaced_is_refused_by_both(export: Export, tmp_path: Path) -> None:
+    folder, _, vkey, _ = export
+    for name in ("entries.jsonl", "checkpoints.jsonl", "checkpoint"):
         damaged = tmp_path / f"without-{name}"
         shutil.copytree(folder, damaged)
         (damaged / name).unlink()

@@ -189,6 +189,8 @@ def test_no_secret_in_any_log_response_or_export(tmp_path: Path) -> None:
             password, passphrase = OFFICIALS[n]
             with _client(base, recorder) as c:
                 path = url.removeprefix(base)
+                stale = c.post(path, data={"csrf_token": "kedaluwarsa", "password": password, "password2": password})
+                assert stale.status_code == 403, "a failed CSRF check is logged: the link must not be"
                 r = c.post(
                     path,
                     data={
@@ -306,3 +308,25 @@ def test_no_secret_in_any_log_response_or_export(tmp_path: Path) -> None:
 
 def _files(folder: Path) -> list[tuple[str, bytes]]:
     return [(str(p.relative_to(folder.parent)), p.read_bytes()) for p in sorted(folder.rglob("*")) if p.is_file()]
+
+
+def test_ikrar_init_leaves_a_private_data_folder(tmp_path: Path) -> None:
+    """The database holds the password hashes: after `ikrar init`, the data folder is 0700
+    and every file in it (the database, its -wal and -shm, the lock, the passphrase) 0600."""
+    env = server_env(f"sqlite:///{tmp_path / 'data' / 'ikrar.db'}", tmp_path, free_port())
+    del env["IKRAR_LEDGER_PASSPHRASE"]  # made into data/ledger-passphrase
+    done = subprocess.run(
+        [*IKRAR, "init", "--org", "Pemerintah Kota Kediri (uji)"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    data = tmp_path / "data"
+    assert data.stat().st_mode & 0o777 == 0o700
+    files = {p.name: p.stat().st_mode & 0o777 for p in data.iterdir()}
+    assert {"ikrar.db", "ledger-passphrase"} <= set(files), files
+    assert all(mode == 0o600 for mode in files.values()), {n: oct(m) for n, m in files.items()}
+    assert all(p.is_file() for p in data.iterdir())

@@ -17,7 +17,7 @@ from signing.cert_words import format_nip
 from signing.certificate import certificate_pdf, signature_indexes, write_certificates
 from signing.errors import NoCertificate, NotACertificate
 from signing.summary import render_summary
-from signing.verify_cert import examine_certificate, read_pdf
+from signing.verify_cert import examine_certificate, examine_upload, read_pdf
 
 from ..certs import (
     BASE_URL,
@@ -27,7 +27,7 @@ from ..certs import (
     read_qr_codes,
     signed_certificate,
 )
-from ..factories import LedgerFactory, nip
+from ..factories import LedgerFactory, nip, passphrase
 
 
 def text_of(pdf: bytes, page: int = 0) -> str:
@@ -222,3 +222,29 @@ def test_characters_the_page_font_lacks_are_printed_as_question_marks_and_still_
     assert report.valid
     assert report.facts is not None and report.facts.name == "Łukasz Ngurah Rai"
     assert read_pdf(pdf).pages == 1
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+@pytest.mark.parametrize(
+    "long",
+    [
+        "Prof. Dr. Ir. Raden Mas Bagus Hadiwijaya Kusumanegara Sastrodiningrat " * 3,  # words
+        "Hadiwijayakusumanegarasastrodiningrat" * 6,  # one word wider than the page
+    ],
+)
+def test_the_longest_accepted_name_title_and_unit_are_printed_and_verify(
+    world: LedgerFactory, lang: str, long: str
+) -> None:
+    """Issue 11 point 10: whatever the register accepts (200 characters each), the
+    certificate prints, wrapped or smaller, and it still verifies against the ledger."""
+    text = long[: actions.MAX_TEXT]
+    assert len(text) == actions.MAX_TEXT
+    actions.register_official(world.ledger, nip(9), text, text, text, "official", world.now())
+    actions.enrol(world.ctx, nip(9), passphrase(9), world.now())
+    actions.publish(world.ctx, "long", "T" * 60 + " " + "judul " * 20, "Kami.\n", [nip(9)], "admin", world.now())
+    index = actions.sign(world.ctx, "long", nip(9), passphrase(9), world.now()).entry.index
+    pdf = certificate_pdf(world.ledger, index, lang=lang, base_url=BASE_URL, now=PRINTED)
+    report = examine_upload(world.ledger, pdf)
+    assert report.valid, report.failures
+    page = squash(text_of(pdf))
+    assert squash(text) in page

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import re
+import threading
+import time
 from datetime import timedelta
 
+import httpx
 import pytest
 from fastapi.routing import APIRoute
 from sqlmodel import select
@@ -13,6 +18,7 @@ from tests.certs import signed_certificate
 from tests.factories import nip, passphrase, tables
 from web import accounts
 from web.app import ROUTERS
+from web.errors import Busy
 
 from .conftest import ADMIN, Site, csrf_of, password, post
 
@@ -90,19 +96,79 @@ def test_the_csrf_refusal_speaks_the_pages_language(site: Site) -> None:
 
 def test_login_gives_a_new_httponly_samesite_session_id(site: Site) -> None:
     c = site.client()
+    planted = "p" * 43  # a session id planted in the browser before login (session fixation)
+    c.cookies.set("ikrar_session", planted)
     token = csrf_of(c, "/login")
-    before = c.cookies.get("ikrar_session")
     r = c.post("/login", data={"csrf_token": token, "nip": nip(1), "password": password(1)})
     assert r.status_code == 303 and r.headers["location"] == "/me"
     cookie = r.headers["set-cookie"]
     assert "ikrar_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
     assert "Secure" not in cookie  # plain http here
-    after = c.cookies.get("ikrar_session")
-    assert after and after != before
+    after = cookie.split("ikrar_session=", 1)[1].split(";", 1)[0]
+    assert after and after != planted
     with tables(site.ledger) as s:
         ids = list(s.exec(select(WebSession.id_hash)))
-    assert accounts._digest(before) not in ids, "the pre-login session must end at login"
+    assert accounts._digest(planted) not in ids, "a planted id never becomes a session"
     assert after not in ids and accounts._digest(after) in ids, "only a hash of the id is stored"
+
+
+def test_a_session_id_planted_before_login_is_worth_nothing_after_it(site: Site) -> None:
+    attacker = site.login(2)
+    planted = attacker.cookies.get("ikrar_session")
+    victim = site.client()
+    victim.cookies.set("ikrar_session", planted)
+    token = csrf_of(attacker, "/me")  # the planted session's own token, as the attacker knows it
+    r = victim.post("/login", data={"csrf_token": token, "nip": nip(1), "password": password(1)})
+    assert r.status_code == 303
+    assert "ikrar_session=" in r.headers["set-cookie"] and planted not in r.headers["set-cookie"]
+    again = site.client()
+    again.cookies.set("ikrar_session", planted)
+    assert again.get("/me").status_code == 303, "the planted session ended at the login"
+
+
+def _sessions(site: Site) -> int:
+    with tables(site.ledger) as s:
+        return len(list(s.exec(select(WebSession.id_hash))))
+
+
+def test_anonymous_visitors_write_no_session_row(site: Site) -> None:
+    before = _sessions(site)
+    link = site.invite(4)
+    kept = site.client()
+    for n in range(100):
+        c = kept if n % 2 else site.client()
+        r = c.get("/login")
+        assert r.status_code == 200 and "ikrar_session" not in r.headers.get("set-cookie", "")
+        assert r.headers["cache-control"] == "no-store", "a page with a form token is not cached"
+    assert site.client().get(link).status_code == 200
+    assert _login(site, site.client(), "salah-salah-salah").status_code == 422
+    assert _sessions(site) == before
+    assert post(site.client(), "/login", {"nip": nip(1), "password": password(1)}).status_code == 303
+    assert _sessions(site) == before + 1, "a login makes the one session"
+
+
+def test_an_anonymous_forms_token_belongs_to_its_browser_and_expires(site: Site) -> None:
+    mine, theirs = site.client(), site.client()
+    token = csrf_of(mine, "/login")
+    csrf_of(theirs, "/login")  # another browser, with a nonce of its own
+    form = {"nip": nip(1), "password": password(1)}
+    assert theirs.post("/login", data={**form, "csrf_token": token}).status_code == 403
+    bare = site.client()
+    assert bare.post("/login", data={**form, "csrf_token": token}).status_code == 403, "no nonce cookie"
+    issued, _, mac = token.partition(".")
+    forged = f"{int(issued) + 3600}.{mac}"
+    assert mine.post("/login", data={**form, "csrf_token": forged}).status_code == 403, "the time is signed"
+    site.clock.advance(hours=accounts.ANONYMOUS_HOURS, minutes=1)
+    r = mine.post("/login", data={**form, "csrf_token": token})
+    assert r.status_code == 403 and "Formulir ini kedaluwarsa" in r.text
+    assert mine.post("/login", data={**form, "csrf_token": csrf_of(mine, "/login")}).status_code == 303
+
+
+def test_the_form_secret_is_a_private_file(site: Site) -> None:
+    csrf_of(site.client(), "/login")
+    secret = site.app.state.runtime.settings.data_dir / "form-secret"
+    assert secret.stat().st_mode & 0o777 == 0o600
+    assert len(secret.read_text().strip()) >= 32
 
 
 def test_the_session_cookie_is_secure_over_https(site: Site) -> None:
@@ -327,3 +393,135 @@ def test_old_failure_counts_are_forgotten(site: Site) -> None:
     with tables(site.ledger) as s:
         kept = list(s.exec(select(Throttle.nip)))
     assert kept == [nip(1)]
+
+
+# -- bounded password hashing ------------------------------------------------------------
+
+
+class SlowHasher:
+    """A stand-in for argon2id that takes a while and counts how many run at once."""
+
+    def __init__(self, real, seconds: float) -> None:
+        self.real, self.seconds = real, seconds
+        self.running = self.most = 0
+        self.lock = threading.Lock()
+
+    def _slow(self, work):
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        try:
+            time.sleep(self.seconds)
+            return work()
+        finally:
+            with self.lock:
+                self.running -= 1
+
+    def hash(self, password: str) -> str:
+        return self._slow(lambda: self.real.hash(password))
+
+    def verify(self, stored: str, password: str) -> bool:
+        return self._slow(lambda: self.real.verify(stored, password))
+
+    def check_needs_rehash(self, stored: str) -> bool:
+        return self.real.check_needs_rehash(stored)
+
+
+def test_at_most_four_password_hashes_run_at_once_and_the_rest_wait_or_are_told_to_retry(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slow = SlowHasher(accounts.HASHER, 0.3)
+    monkeypatch.setattr(accounts, "HASHER", slow)
+    monkeypatch.setattr(accounts, "HASHING", accounts.HashSlots(accounts.HASH_SLOTS, queue=4, wait=5))
+    outcomes: list[str] = []
+
+    def attempt(n: int) -> None:
+        try:
+            accounts.authenticate(site.ledger, f"1980010120050110{n:02d}", "apa-saja-boleh", site.clock())
+        except accounts.FormInvalid:
+            outcomes.append("wrong")
+        except Busy:
+            outcomes.append("busy")
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert slow.most == accounts.HASH_SLOTS == 4
+    assert outcomes.count("wrong") >= 8, "four ran at once, four waited their turn"
+    assert outcomes.count("busy") >= 1 and len(outcomes) == 16, "the rest were told to come back"
+
+
+def test_a_waiting_hash_gives_up_after_its_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    slots = accounts.HashSlots(1, queue=1, wait=0.1)
+    with slots.taken():
+        started = time.monotonic()
+        with pytest.raises(Busy, match="err.busy"), slots.taken():
+            pass
+        assert 0.1 <= time.monotonic() - started < 1
+    with slots.taken():  # the place is free again
+        pass
+
+
+def test_a_login_while_hashing_is_full_is_a_503_with_retry_after_and_counts_nothing(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slots = accounts.HashSlots(accounts.HASH_SLOTS, queue=4, wait=0.05)
+    monkeypatch.setattr(accounts, "HASHING", slots)
+    held = [slots.semaphore.acquire(timeout=1) for _ in range(accounts.HASH_SLOTS)]
+    try:
+        r = _login(site, site.client("en"), password(1))
+    finally:
+        for _ in held:
+            slots.semaphore.release()
+    assert r.status_code == 503 and r.headers["retry-after"] == "5"
+    assert "The server is busy" in r.text
+    assert accounts.throttle_state(site.ledger, "login", nip(1), site.clock()) is None
+    with tables(site.ledger) as s:
+        assert not list(s.exec(select(Throttle.nip))), "a refused attempt is not a failure"
+    assert _login(site, site.client(), password(1)).status_code == 303
+
+
+# -- enrolment links: the configured address, never in a log ---------------------------
+
+
+def test_an_invite_link_uses_the_configured_address_not_the_requests_host(site: Site) -> None:
+    admin = site.login(ADMIN)
+    token = csrf_of(admin, "/admin")
+    r = admin.post(
+        f"/admin/officials/{nip(4)}/invite",
+        data={"csrf_token": token},
+        headers={"Host": "evil.example", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"},
+    )
+    assert r.status_code == 200, r.text[:300]
+    shown = re.search(r'<textarea id="link"[^>]*>([^<]+)</textarea>', r.text)
+    assert shown and shown.group(1).startswith("http://testserver/enrol/"), "IKRAR_BASE_URL of the site"
+    assert "evil.example" not in r.text and "https://" not in shown.group(1)
+
+
+def test_no_log_record_of_any_level_holds_an_enrolment_token(site: Site, caplog: pytest.LogCaptureFixture) -> None:
+    site.world.official(5, enrol=False)
+    link = site.invite(5)
+    token = link.rsplit("/", 1)[1]
+    caplog.set_level(logging.DEBUG)  # the root and every logger under it
+    for name in ("sqlalchemy.engine", "uvicorn.access", "uvicorn.error", "httpx", "python_multipart"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    c = site.client()
+    assert c.get(link).status_code == 200
+    form = {"password": "kata-sandi-lima", "password2": "kata-sandi-lima", "passphrase": "frasa-sandi-lima"}
+    r = c.post(link, data={**form, "passphrase2": "frasa-sandi-lima", "csrf_token": "kedaluwarsa"})
+    assert r.status_code == 403, "the enrol form's CSRF check fails"
+    logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/%s" %d', "1.2.3.4", "POST", link, "1.1", 403)
+    logging.getLogger("web.test").debug("visited %s", httpx.URL(f"http://testserver{link}"))
+    logging.getLogger("web.test").debug(f"visited {link}?x=1")
+    try:
+        raise ValueError(f"no such page {link}")
+    except ValueError:
+        logging.getLogger("web.test").exception("failed")
+    assert c.get(link).status_code == 200, "the link still works"
+    assert any("CSRF" in r.getMessage() for r in caplog.records), "the refusal is logged"
+    assert any("/enrol/***" in r.getMessage() for r in caplog.records)
+    assert token not in caplog.text
+    for record in caplog.records:
+        assert token not in record.getMessage() and token not in (record.exc_text or "")

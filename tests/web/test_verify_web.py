@@ -199,7 +199,7 @@ def test_upload_limits(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
     empty = site.client().post("/api/v1/verify", files={"file": ("x.pdf", b"", "application/pdf")})
     assert empty.status_code == 400 and empty.json() == {"detail": "Pilih berkas PDF sertifikat terlebih dahulu."}
     none = site.client().post("/api/v1/verify", data={"x": "1"})  # the schema says `file` is required
-    assert none.status_code == 422 and none.json() == {"detail": "Nilai parameter «file» tidak sah."}
+    assert none.status_code == 400 and none.json() == {"detail": "Pilih berkas PDF sertifikat terlebih dahulu."}
     page = site.client().post("/verify/upload", data={"x": "1"})
     assert page.status_code == 400 and "Pilih berkas PDF sertifikat terlebih dahulu." in page.text
 
