@@ -152,8 +152,8 @@ def entries(
     start: Annotated[int, Query(ge=0, le=MAX_INDEX)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
-    ledger = ledger_of(request)
-    return {"size": ledger.size(), "start": start, "entries": [entry_json(e) for e in ledger.entries(start, limit)]}
+    with ledger_of(request).read() as r:  # one snapshot: `size` and the entries agree
+        return {"size": r.size(), "start": start, "entries": [entry_json(e) for e in r.entries(start, limit)]}
 
 
 @router.get(

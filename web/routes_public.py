@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ledger.entries import Entry
 from ledger.errors import NotFound
+from ledger.reader import Reader
 
 from .cache import cached
 from .i18n import LANGS, Translator
@@ -52,9 +53,9 @@ class EntryLine:
         return self.entry.time
 
 
-def _describe(entries: list[Entry], p: AnyPage) -> list[EntryLine]:
+def _describe(entries: list[Entry], r: Reader, p: AnyPage) -> list[EntryLine]:
     keys = {e.fields["key"] for e in entries if "key" in e.fields and "name" not in e.fields}
-    who: dict[str, Person] = people_by_key(p.ledger, keys) if keys else {}
+    who: dict[str, Person] = people_by_key(r, keys) if keys else {}
     return [EntryLine(e, _summary(e, who, p.t)) for e in entries]
 
 
@@ -73,10 +74,15 @@ def _summary(e: Entry, who: dict[str, Person], t: Translator) -> str:
 @cached
 def ledger_page(p: AnyPage, start: Annotated[int | None, Query(ge=0, le=MAX_INDEX)] = None) -> HTMLResponse:
     ledger = p.ledger
-    size = ledger.size() if ledger.is_initialized() else 0
-    if start is None:
-        start = max(0, size - PAGE_SIZE)
-    lines = _describe(ledger.entries(start, PAGE_SIZE), p) if start < size else []
+    size, lines, checkpoint = 0, [], None
+    if ledger.is_initialized():
+        with ledger.read() as r:  # one snapshot: the entries, their names and the checkpoint agree
+            size = r.size()
+            if start is None:
+                start = max(0, size - PAGE_SIZE)
+            lines = _describe(r.entries(start, PAGE_SIZE), r, p) if start < size else []
+            checkpoint = r.checkpoint().note if size else None
+    start = start or 0
     pager = {
         "older": max(0, start - PAGE_SIZE) if start > 0 else None,
         "newer": start + PAGE_SIZE if start + PAGE_SIZE < size else None,
@@ -88,7 +94,7 @@ def ledger_page(p: AnyPage, start: Annotated[int | None, Query(ge=0, le=MAX_INDE
         size=size,
         lines=list(reversed(lines)),
         pager=pager,
-        checkpoint=ledger.checkpoint().note if size else None,
+        checkpoint=checkpoint,
         vkey=str(ledger.verifier) if size else None,
     )
 
@@ -96,10 +102,12 @@ def ledger_page(p: AnyPage, start: Annotated[int | None, Query(ge=0, le=MAX_INDE
 @router.get("/ledger/{index}", response_class=HTMLResponse)
 @cached
 def entry_page(p: AnyPage, index: Index) -> HTMLResponse:
-    entry = p.ledger.entry(index)
-    line = _describe([entry], p)[0]
+    with p.ledger.read() as r:
+        entry = r.entry(index)
+        line = _describe([entry], r, p)[0]
+        size = r.size()
     body = json.dumps(entry.body(), indent=2, ensure_ascii=False)
-    return p.render("entry.html", line=line, entry=entry, body=body, size=p.ledger.size())
+    return p.render("entry.html", line=line, entry=entry, body=body, size=size)
 
 
 @router.get("/lang/{lang}")

@@ -155,10 +155,9 @@ def active_key(ledger: Ledger, nip: str) -> KeyRecord | None:
         return r.active_key(nip)
 
 
-def people_by_key(ledger: Ledger, keys: set[str]) -> dict[str, Person]:
+def people_by_key(r: Reader, keys: set[str]) -> dict[str, Person]:
     """Who held each of `keys`, as the key's enrolment entry records them."""
-    with ledger.read() as r:
-        return {key: Person.enrolled(e) for key, e in r.enrolments(keys).items()}
+    return {key: Person.enrolled(e) for key, e in r.enrolments(keys).items()}
 
 
 def ledger_org(ledger: Ledger) -> str | None:
