@@ -72,44 +72,38 @@ class ExportInvalid(LedgerError):
 def write_export(ledger: Ledger, directory: Path, progress: Callable[[int], None] | None = None) -> int:
     """Write the whole ledger into `directory` (new or empty). Returns the number of entries.
 
-    The folder is the ledger as of its latest checkpoint when the export starts: entries
-    appended meanwhile are left out, so that `checkpoint` is the checkpoint of exactly the
-    entries written. Raises InvalidInput when the folder is not empty.
+    The folder is one snapshot of the ledger: entries appended meanwhile are left out, so
+    that `checkpoint` is the checkpoint of exactly the entries written. Raises InvalidInput
+    when the folder is not empty.
     """
     if directory.exists() and any(directory.iterdir()):
         raise InvalidInput(f"{directory} is not empty; export into a new folder")
-    latest = ledger.checkpoint()
     directory.mkdir(parents=True, exist_ok=True)
     size = 0
-    with open(directory / "entries.jsonl", "w", encoding="utf-8", newline="\n") as out:
-        for row in ledger.iter_rows():
-            if row.idx >= latest.size:
-                break
-            line = {
-                "index": row.idx,
-                "kind": row.kind,
-                "leaf": base64.b64encode(row.leaf).decode(),
-                "leaf_hash": row.leaf_hash.hex(),
-                "prev": row.prev.hex(),
-            }
-            out.write(json.dumps(line) + "\n")
-            size += 1
-            if progress:
-                progress(size)
-    with open(directory / "checkpoints.jsonl", "w", encoding="utf-8", newline="\n") as out:
-        for cp in ledger.iter_checkpoints():
-            if cp.size > latest.size:
-                break
-            out.write(json.dumps({"size": cp.size, "note": cp.note}, ensure_ascii=False) + "\n")
-    (directory / "checkpoint").write_bytes(latest.note.encode())
+    with ledger.read() as r:  # one snapshot: the entries, the checkpoints and `checkpoint` agree
+        with open(directory / "entries.jsonl", "w", encoding="utf-8", newline="\n") as out:
+            for row in r.stored_entries():
+                line = {
+                    "index": row.index,
+                    "kind": row.kind,
+                    "leaf": base64.b64encode(row.leaf).decode(),
+                    "leaf_hash": bytes(row.leaf_hash or b"").hex(),
+                    "prev": bytes(row.prev or b"").hex(),
+                }
+                out.write(json.dumps(line) + "\n")
+                size += 1
+                if progress:
+                    progress(size)
+        with open(directory / "checkpoints.jsonl", "w", encoding="utf-8", newline="\n") as out:
+            for cp in r.stored_checkpoints():
+                out.write(json.dumps({"size": cp.size, "note": cp.note}, ensure_ascii=False) + "\n")
+        (directory / "checkpoint").write_bytes(r.checkpoint().note.encode())
+        keys = r.enrolled_keys()
     (directory / "vkey").write_bytes(f"{ledger.verifier}\n".encode())
-    with ledger.read() as r:
-        keys = [k for k in r.enrolled_keys() if k.enrolled_index < size]
     with open(directory / "keys.txt", "w", encoding="utf-8", newline="\n") as out:
         out.write("# nip  verifier-key  enrolled-entry  revoked-entry\n")
         for k in keys:
-            revoked = "-" if k.revoked_index is None or k.revoked_index >= size else k.revoked_index
-            out.write(f"{k.nip} {k.key} {k.enrolled_index} {revoked}\n")
+            out.write(f"{k.nip} {k.key} {k.enrolled_index} {'-' if k.revoked_index is None else k.revoked_index}\n")
     (directory / "README.txt").write_bytes(README.format(origin=ledger.origin, size=size).encode())
     for name in os.listdir(directory):
         fd = os.open(directory / name, os.O_RDONLY)

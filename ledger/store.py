@@ -173,10 +173,11 @@ class Ledger:
         with self.read() as r:
             return r.consistency_proof(old, new)
 
-    def _pages(self, columns: Sequence[Any], batch: int) -> Iterator[Row[Any]]:
+    def _pages(self, columns: Sequence[Any], batch: int = _BATCH) -> Iterator[Row[Any]]:
         """Rows of `columns` (the first is the key) in key order, one short read per batch.
 
-        Plain column rows, not ORM objects: a full audit or export reads millions.
+        Short reads, so that a half-consumed stream holds no transaction open; for one
+        consistent audit of a growing ledger read both streams from one `read()` instead.
         """
         key, after = columns[0], -1
         while True:
@@ -187,25 +188,13 @@ class Ledger:
                 return
             after = rows[-1][0]
 
-    def iter_rows(self, batch: int = _BATCH) -> Iterator[Row[Any]]:
-        """Every stored entry in index order, read in batches (for audits and exports).
-
-        Each row has the entry table's columns as attributes: idx, leaf, kind, leaf_hash,
-        prev, time (in the order of `StoredEntry`'s fields).
-        """
-        t = ENTRY
-        return self._pages((t.idx, t.leaf, t.kind, t.leaf_hash, t.prev, t.time), batch)
-
-    def iter_checkpoints(self, batch: int = _BATCH) -> Iterator[Row[Any]]:
-        """Every stored checkpoint in size order; rows with attributes size and note."""
-        return self._pages((CHECKPOINT.size, CHECKPOINT.note), batch)
-
     def stored_entries(self) -> Iterator[StoredEntry]:
-        """The rows as the audit reads them: each row's own columns beside its leaf."""
-        return map(StoredEntry._make, self.iter_rows())
+        """Every stored entry row in index order, as the audit reads them."""
+        t = ENTRY
+        return map(StoredEntry._make, self._pages((t.idx, t.leaf, t.kind, t.leaf_hash, t.prev, t.time)))
 
     def stored_checkpoints(self) -> Iterator[StoredCheckpoint]:
-        return map(StoredCheckpoint._make, self.iter_checkpoints())
+        return map(StoredCheckpoint._make, self._pages((CHECKPOINT.size, CHECKPOINT.note)))
 
     # -- writing ----------------------------------------------------------------------
 
@@ -376,17 +365,18 @@ class Ledger:
         logger.warning("raising the ledger's rules from version %d to %d", current, RULES)
         return self.append("ledger.rules", {"version": RULES}, signer, now)
 
-    def _frontier(self, conn: Connection, size: int, head: bytes) -> CompactRange:
+    def _frontier(self, conn: Connection, size: int, head: bytes) -> tuple[CompactRange, bool]:
         """The compact range of the first `size` entries, whose last has leaf hash `head`.
 
         The last append made here left it in `_tip`; it is still right when the head is the
         entry that append wrote (the log is append-only). Otherwise, after another process
-        or host appended, it is read from the tree store.
+        or host appended, it is read from the tree store (and the second value says so: it
+        must then give the last signed root, `_guard_tree`).
         """
         tip = self._tip
         if tip is not None and tip[0] == size and tip[1] == head:
-            return CompactRange(size, tip[2])
-        return CompactRange(size, TreeNodes(conn).subtree_hashes(frontier(size)))
+            return CompactRange(size, tip[2]), False
+        return CompactRange(size, TreeNodes(conn).subtree_hashes(frontier(size))), size > 0
 
     def _guard_tree(self, conn: Connection, tree: CompactRange, origin: str) -> None:
         """Refuse to sign a new root unless the tree the append starts from has the root of
@@ -404,8 +394,8 @@ class Ledger:
 
     def _write_entry(self, conn: Connection, entry: Entry, signer: NoteSigner, origin: str) -> tuple[Checkpoint, _Tip]:
         n = entry.index
-        tree = self._frontier(conn, n, entry.prev)
-        if n:
+        tree, from_store = self._frontier(conn, n, entry.prev)
+        if from_store:  # this process's own last tree needs no second look
             self._guard_tree(conn, tree, origin)
         leaf = entry.leaf_hash
         completed = tree.append(leaf)

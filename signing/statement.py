@@ -11,7 +11,6 @@ from __future__ import annotations
 from ledger import statements
 from ledger.entries import Entry
 from ledger.errors import SignatureRejected
-from ledger.rules import verify
 
 from .errors import SignatureInvalid
 
@@ -42,9 +41,3 @@ def decode_signature(text: str) -> bytes:
         return statements.decode_signature(text)
     except SignatureRejected as e:
         raise SignatureInvalid(str(e), code=e.code, **e.params) from e
-
-
-def check_signed_entry(entry: Entry, origin: str) -> None:
-    """Raise SignatureRejected unless the signature a `commitment.signed` entry carries
-    verifies under `origin` (the ledger's own check, `ledger.rules.verify`)."""
-    verify(entry, origin)

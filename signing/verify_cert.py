@@ -57,6 +57,7 @@ from ledger.errors import InvalidInput, LedgerError, NoteInvalid, NotFound, Proo
 from ledger.merkle import Hash, verify_consistency, verify_inclusion
 from ledger.note import VerifierKey
 from ledger.reader import Reader
+from ledger.rules import verify as verify_signatures
 from ledger.store import Ledger
 
 from .cert_draw import render_page
@@ -75,7 +76,6 @@ from .errors import (
     Reason,
 )
 from .facts import KINDS, Behind, SignatureFacts, signature_facts
-from .statement import check_signed_entry
 from .verify_entry import Revocation, revocation_of
 
 logger = logging.getLogger(__name__)
@@ -613,7 +613,7 @@ def _origin(o: Opened) -> str:
 def _statement(o: Opened) -> str:
     """6. The official's signature over the signature entry verifies."""
     signed = o.entries[3]
-    check_signed_entry(signed, o.checkpoint.origin)
+    verify_signatures(signed, o.checkpoint.origin)
     return f"the official's Ed25519 signature verifies with the key {signed.fields['key']}"
 
 

@@ -26,11 +26,11 @@ from ledger.checkpoint import Checkpoint
 from ledger.entries import Entry
 from ledger.merkle import Hash, verify_consistency, verify_inclusion
 from ledger.reader import Reader
+from ledger.rules import verify as verify_signatures
 from ledger.store import Ledger
 
 from .checks import Check, Failed, NotChecked, Read, attempt, got, read_or_none, run
 from .facts import SignatureFacts, enrolment_index, gather_evidence, signature_entry
-from .statement import check_signed_entry
 
 _HEX = re.compile(r"[0-9a-f]{8,64}")
 
@@ -132,7 +132,7 @@ def load_entry(r: Reader, index: int, h: str | None = None) -> EntrySubject:
 
 def _statement(s: EntrySubject) -> str:
     """1. The official's signature over the entry verifies."""
-    check_signed_entry(s.signed, s.origin)
+    verify_signatures(s.signed, s.origin)
     return f"the official's Ed25519 signature verifies with the key {s.signed.fields['key']}"
 
 

@@ -35,7 +35,6 @@ class Health:
     checked_at: datetime | None = None
     checked_size: int | None = None
     problem: str | None = None  # what diverged, in English, for operators (pages show a fixed banner)
-    epoch: int = 0  # moves on whenever `problem` changes
     on_change: Callable[[], None] | None = None  # told when `problem` changes (the app empties its cache)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -43,7 +42,6 @@ class Health:
         with self._lock:
             changed = problem != self.problem
             if changed:
-                self.epoch += 1
                 if problem:
                     logger.error("self-audit: the ledger diverges: %s", problem)
                 else:
