@@ -28,7 +28,11 @@ from .models import (
     CommitmentSigner,
     EnrolmentToken,
     EntryRow,
+    Invitation,
     LedgerMeta,
+    LockLift,
+    LoginThrottle,
+    MailOutbox,
     MerkleNodeRow,
     Official,
     OfficialKey,
@@ -56,6 +60,10 @@ ACCOUNT = Account.__table__.c  # type: ignore[attr-defined]
 SESSION = WebSession.__table__.c  # type: ignore[attr-defined]
 TOKEN = EnrolmentToken.__table__.c  # type: ignore[attr-defined]
 THROTTLE = Throttle.__table__.c  # type: ignore[attr-defined]
+INVITATION = Invitation.__table__.c  # type: ignore[attr-defined]
+OUTBOX = MailOutbox.__table__.c  # type: ignore[attr-defined]
+LOGIN_THROTTLE = LoginThrottle.__table__.c  # type: ignore[attr-defined]
+LOCK_LIFT = LockLift.__table__.c  # type: ignore[attr-defined]
 
 _MODELS: tuple[Any, ...] = (
     EntryRow,
@@ -71,6 +79,10 @@ _MODELS: tuple[Any, ...] = (
     WebSession,
     EnrolmentToken,
     Throttle,
+    Invitation,
+    MailOutbox,
+    LoginThrottle,
+    LockLift,
 )
 TABLES = {model: model.__table__ for model in _MODELS}
 INSERT = {model: table.insert() for model, table in TABLES.items()}

@@ -66,6 +66,7 @@ class Official(SQLModel, table=True):
     unit: str = Field(max_length=200)
     role: str = Field(default="official", max_length=16)
     created_at: datetime = Field(sa_column=_utc_column())
+    email: str | None = Field(default=None, max_length=254)  # the official surel dinas, for notices
 
 
 class OfficialKey(SQLModel, table=True):
@@ -116,6 +117,7 @@ class Account(SQLModel, table=True):
     nip: str = Field(primary_key=True, foreign_key="official.nip", max_length=18)
     password_hash: str = Field(max_length=255)
     password_set_at: datetime = Field(sa_column=_utc_column())
+    last_login_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
 
 
 class WebSession(SQLModel, table=True):
@@ -128,6 +130,7 @@ class WebSession(SQLModel, table=True):
     csrf_token: str = Field(max_length=64)
     created_at: datetime = Field(sa_column=_utc_column())
     expires_at: datetime = Field(sa_column=_utc_column(index=True))
+    confirmed_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))  # password last given
 
 
 class EnrolmentToken(SQLModel, table=True):
@@ -155,3 +158,68 @@ class Throttle(SQLModel, table=True):
     failures: int = 0
     last_failure_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     locked_until: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class Invitation(SQLModel, table=True):
+    """An admin's signed attestation that issues an enrolment (`ikrar/attestation/v1`), and
+    for a replacement key a second admin's signed approval (`ikrar/approval/v1`): copied into
+    the `key.enrolled` entry when the official enrols with the link `token_hash`."""
+
+    __tablename__ = "invitation"
+    id: str = Field(primary_key=True, max_length=32)  # the statement's `invitation`, 32 hex
+    token_hash: str = Field(foreign_key="enrolment_token.token_hash", unique=True, max_length=64)
+    nip: str = Field(foreign_key="official.nip", index=True, max_length=18)
+    name: str = Field(max_length=200)
+    title: str = Field(max_length=200)
+    unit: str = Field(max_length=200)
+    invited_at: datetime = Field(sa_column=_utc_column())
+    attested_by: str = Field(max_length=18)
+    attester: str = Field(max_length=200)
+    attestation: str = Field(max_length=100)
+    replacement: bool = False
+    approved_by: str | None = Field(default=None, max_length=18)
+    approver: str | None = Field(default=None, max_length=200)
+    approved_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    approval: str | None = Field(default=None, max_length=100)
+
+
+class MailOutbox(SQLModel, table=True):
+    """A notice to mail: written in the transaction of the ledger entry it tells of (so a
+    signature is never without its notice, nor a notice without its signature), sent and
+    retried by the server's mailer. The text is made at sending, from the entry."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (UniqueConstraint("event", "nip", "entry_index", name="uq_mail_outbox_event"),)
+    id: int | None = Field(default=None, primary_key=True)
+    event: str = Field(max_length=32)
+    nip: str = Field(max_length=18)
+    entry_index: int | None = None
+    created_at: datetime = Field(sa_column=_utc_column())
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=_utc_column(index=True))
+    sent_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    last_error: str | None = Field(default=None, max_length=500)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed logins for one NIP from one client address, and the lock they earned: a
+    stranger's failures lock only the stranger's address, never the official's."""
+
+    __tablename__ = "login_throttle"
+    nip: str = Field(primary_key=True, max_length=18)
+    address: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    last_failure_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    locked_until: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class LockLift(SQLModel, table=True):
+    """An admin lifted a lock: who, whose, when (kept; the register's own record)."""
+
+    __tablename__ = "lock_lift"
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(max_length=16)
+    nip: str = Field(index=True, max_length=18)
+    address: str | None = Field(default=None, max_length=64)
+    lifted_by: str = Field(max_length=18)
+    lifted_at: datetime = Field(sa_column=_utc_column())

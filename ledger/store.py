@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from . import outbox
 from .audit import AuditReport, audit
 from .checkpoint import Checkpoint, TlogProof
 from .db import CHECKPOINT, ENTRY, INSERT, META, TABLES, make_engine, snapshot, writer
@@ -254,7 +255,14 @@ class Ledger:
             state = DbState(conn, self.origin, as_utc(head[2]), self._commitments)
             check(make_entry(head[0] + 1, kind, now, head[1], fields), state)
 
-    def append(self, kind: str, fields: Fields, signer: NoteSigner, now: datetime | Clock) -> Appended:
+    def append(
+        self,
+        kind: str,
+        fields: Fields,
+        signer: NoteSigner,
+        now: datetime | Clock,
+        notify: Sequence[tuple[str, str]] = (),
+    ) -> Appended:
         """Append one entry under the ledger's rules, with its signatures verified, and sign
         the new checkpoint.
 
@@ -263,7 +271,8 @@ class Ledger:
         entry is waited for). `fields` may be a function of the entry's time, called under
         the lock (a statement that names the time is signed there). The time may not run more
         than `MAX_AHEAD` ahead of the server's clock, nor, under rules version 2, before the
-        last entry's.
+        last entry's. `notify` lists the (event, NIP) notices to mail about the entry; they
+        are queued in the entry's own transaction (`ledger.outbox`).
 
         Raises InvalidInput (malformed fields), Conflict (a rule refuses it),
         SignatureRejected (a signature it carries fails), NotInitialized, LedgerError
@@ -286,6 +295,8 @@ class Ledger:
                 checkpoint, tip = self._write_entry(conn, entry, signer, self.origin)
                 apply(entry, state)
                 self._echo(conn, entry)
+                for event, nip in notify:
+                    outbox.enqueue(conn, event, nip, entry.index, moment)
         except IntegrityError as e:
             raise Conflict(
                 "the entry conflicts with one written at the same moment; nothing was written", code="append.race"

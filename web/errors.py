@@ -3,7 +3,7 @@ language.
 
 A web error carries its catalogue key. The ledger's and signing's errors carry a `code` and
 the `params` of their message (`ledger.errors.CodedError`); `CODES` maps each code to a
-catalogue key of `web/locales/*.json` and, where it differs from the class's, an HTTP
+catalogue key of `web/locales/*/*.json` and, where it differs from the class's, an HTTP
 status. `web.app` answers every error with `status_of` and `message_of`, in one handler.
 """
 
@@ -18,7 +18,7 @@ from signing import errors as se
 
 
 class WebError(Exception):
-    """Base of the web errors: `key` names the message in `web/locales/*.json`."""
+    """Base of the web errors: `key` names the message in `web/locales/*/*.json`."""
 
     status = 400
 

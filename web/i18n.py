@@ -1,7 +1,9 @@
 """Bahasa Indonesia first, English second: the message catalogues and times in WIB.
 
-The catalogues are `web/locales/id.json` and `web/locales/en.json`, flat maps from a key
-to a text with `{name}` fields; both hold the same keys (a test checks). A datetime given
+The catalogues are `web/locales/id/` and `web/locales/en/`: in each, one file per area
+(`common.json`, ...), flat maps from a key to a text with `{name}` fields, read as one map
+(a key in two files of a language is refused). Both languages hold the same keys, in files
+of the same names (a test checks). A datetime given
 as a field is written in WIB (Asia/Jakarta) in the catalogue's language, worded as the
 certificates word it (`signing.wording`).
 """
@@ -32,7 +34,13 @@ LOCALES = Path(__file__).parent / "locales"
 
 @cache
 def catalogue(lang: str) -> Mapping[str, str]:
-    texts: dict[str, str] = json.loads((LOCALES / f"{lang}.json").read_text(encoding="utf-8"))
+    texts: dict[str, str] = {}
+    for path in sorted((LOCALES / lang).glob("*.json")):
+        part: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+        twice = texts.keys() & part.keys()
+        if twice:
+            raise ValueError(f"{path} repeats keys of another file of its language: {sorted(twice)}")
+        texts.update(part)
     return texts
 
 

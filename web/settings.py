@@ -24,6 +24,13 @@ def _int_env(name: str, default: int, least: int) -> int:
     return int(value)
 
 
+def _choice_env(name: str, choices: tuple[str, ...]) -> str:
+    value = _env(name, choices[0]).lower()
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -38,6 +45,12 @@ class Settings:
     session_hours: int = 8
     enrol_hours: int = 72
     self_audit_minutes: int = 60  # 0: no background self-audit
+    trusted_proxies: str = "127.0.0.1"  # addresses whose X-Forwarded-* headers are believed
+    metrics_token: str | None = field(default=None, repr=False)  # None: no /metrics
+    log_format: str = "text"  # or "json": one JSON object a line
+    smtp_url: str | None = field(default=None, repr=False)  # None: no mail is sent
+    mail_from: str = "Ikrar <ikrar@localhost>"
+    reauth_minutes: int = 5  # sensitive admin actions ask the password again after this
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -56,6 +69,12 @@ class Settings:
             session_hours=_int_env("IKRAR_SESSION_HOURS", 8, 1),
             enrol_hours=_int_env("IKRAR_ENROL_HOURS", 72, 1),
             self_audit_minutes=_int_env("IKRAR_SELF_AUDIT_MINUTES", 60, 0),
+            trusted_proxies=_env("IKRAR_TRUSTED_PROXIES", "127.0.0.1"),
+            metrics_token=os.environ.get("IKRAR_METRICS_TOKEN", "").strip() or None,
+            log_format=_choice_env("IKRAR_LOG_FORMAT", ("text", "json")),
+            smtp_url=os.environ.get("IKRAR_SMTP_URL", "").strip() or None,
+            mail_from=_env("IKRAR_MAIL_FROM", "Ikrar <ikrar@localhost>"),
+            reauth_minutes=_int_env("IKRAR_REAUTH_MINUTES", 5, 1),
         )
 
     def sqlite_path(self) -> Path | None:

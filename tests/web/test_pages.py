@@ -59,8 +59,11 @@ def test_the_catalogues_hold_the_same_keys() -> None:
 
 
 def test_the_catalogues_are_the_only_locale_files_and_are_valid_json() -> None:
-    assert sorted(p.name for p in LOCALES.iterdir()) == ["en.json", "id.json"]
-    for path in LOCALES.iterdir():
+    assert sorted(p.name for p in LOCALES.iterdir()) == ["en", "id"]
+    areas = {lang: sorted(p.name for p in (LOCALES / lang).iterdir()) for lang in ("id", "en")}
+    assert areas["id"] == areas["en"] and "common.json" in areas["id"]
+    for path in LOCALES.glob("*/*"):
+        assert path.suffix == ".json"
         json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -226,4 +229,4 @@ def test_pages_fit_a_phone(site: Site) -> None:
 
 def test_the_locales_folder_is_packaged() -> None:
     pyproject = (Path(__file__).parents[2] / "pyproject.toml").read_text()
-    assert '"locales/*.json"' in pyproject and '"templates/**/*"' in pyproject and '"static/**/*"' in pyproject
+    assert '"locales/*/*.json"' in pyproject and '"templates/**/*"' in pyproject and '"static/**/*"' in pyproject
