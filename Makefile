@@ -3,12 +3,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test check lint format bench clean chromium wrk
+.PHONY: run test check lint format bench clean chromium nginx wrk
 
 run: $(VENV)/.installed
 	$(BIN)/ikrar demo
 
-test: $(VENV)/.installed chromium
+test: $(VENV)/.installed chromium nginx
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 # The fast loop before every commit: everything but the slow, browser and PostgreSQL tests.
@@ -52,6 +52,13 @@ chromium:
 	@test -x /usr/bin/chromium || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
+
+# The deployment tests (tests/deploy) run Debian's nginx in front of `ikrar serve`; install it
+# when it is missing and we may. The tests start nginx themselves, as the current user.
+nginx:
+	@test -x /usr/sbin/nginx || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	  else echo "The deployment tests need Debian's nginx: sudo apt-get install nginx" >&2; exit 1; fi; }
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .hypothesis test-artifacts

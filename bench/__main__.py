@@ -42,14 +42,23 @@ def main(argv: list[str] | None = None) -> int:
         help="profile each benchmark's own process with pyinstrument into bench/.cache/profile-NAME.txt",
     )
     parser.add_argument(
+        "--database",
         "--pg-url",
-        help="PostgreSQL for the append benchmark (default: IKRAR_TEST_DATABASE_URL or the local test database)",
+        dest="pg_url",
+        metavar="URL",
+        help="the PostgreSQL server of the append and http benchmarks, as a URL (default: IKRAR_TEST_DATABASE_URL "
+        "or the local test database); append makes a schema there, http a database of its own beside it",
+    )
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="http: also p99 of the static file, the cached commitment page and /healthz at 8, 32, 128 connections",
     )
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in BENCHMARKS]
     if unknown:
         parser.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
-    cfg = Config(quick=args.quick, **({"pg_url": args.pg_url} if args.pg_url else {}))
+    cfg = Config(quick=args.quick, sweep=args.sweep, **({"pg_url": args.pg_url} if args.pg_url else {}))
     rows: list[Row] = []
     start, load = time.perf_counter(), os.getloadavg()[0]
     for name in args.names or list(BENCHMARKS):

@@ -11,6 +11,7 @@ and key derivation are not part of the ledger's throughput.
 from __future__ import annotations
 
 import math
+import os
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from ledger.db import make_engine, normalize_url
 from ledger.schema import migrate
@@ -84,6 +86,29 @@ def pg_schema(url: str) -> Iterator[str]:
         finally:
             with admin.connect() as c:
                 c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        admin.dispose()
+
+
+@contextmanager
+def pg_database(url: str) -> Iterator[str]:
+    """A fresh PostgreSQL database, `ikrar_bench_<pid>`, on the server of `url` (made through
+    the database `url` names), as a URL; dropped afterwards, with any session still on it.
+
+    A database rather than a schema for a served ledger: nothing of it is near other data on
+    the server, and PostgreSQL scopes advisory locks to a database, so the ledger's append
+    lock is not shared with other ledgers on the same server (other test suites' schemas)."""
+    name = f"ikrar_bench_{os.getpid()}"
+    admin = create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))  # a leftover of this pid's crash
+            c.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield make_url(url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as c:
+                c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
 

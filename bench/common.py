@@ -25,6 +25,7 @@ console = Console(stderr=True, highlight=False)
 class Config:
     quick: bool = False
     pg_url: str = field(default_factory=lambda: os.environ.get("IKRAR_TEST_DATABASE_URL") or PG_URL)
+    sweep: bool = False  # http: also p99 at several connection counts
 
     def size(self, full: int, quick: int) -> int:
         return quick if self.quick else full

@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Executable, Insert, bindparam, delete, select, update
 
-from .db import COMMITMENT, INSERT, KEY, META, SIGNATURE, SIGNER, TABLES
-from .entries import Entry
+from .db import COMMITMENT, ENTRY, INSERT, KEY, META, SIGNATURE, SIGNER, TABLES
+from .entries import Entry, entry_from_leaf
 from .merkle import CompactRange
 from .models import Commitment, CommitmentSigner, LedgerMeta, MerkleNodeRow, OfficialKey, Signature
 from .rules import apply
@@ -29,6 +29,17 @@ _COMMITMENT_CACHE = 4096
 # building and keying a statement costs more than SQLite takes to run it.
 _ACTIVE_KEY = select(KEY.key).where(KEY.nip == bindparam("nip"), KEY.revoked_index.is_(None)).limit(1)
 _KEY_KNOWN = select(KEY.key).where(KEY.key == bindparam("key"))
+_HAD_KEY = select(KEY.key).where(KEY.nip == bindparam("nip")).limit(1)
+_ENROLMENTS_OF = select(KEY.enrolled_index).where(KEY.nip == bindparam("nip"))
+_ACTIVE_KEY_ENTRY = select(KEY.enrolled_index).where(KEY.key == bindparam("key"), KEY.revoked_index.is_(None))
+_ENROLMENTS = select(KEY.enrolled_index).order_by(KEY.enrolled_index)
+_LAST_REVOCATION = (
+    select(KEY.revoked_index)
+    .where(KEY.nip == bindparam("nip"), KEY.revoked_index.is_not(None))
+    .order_by(KEY.revoked_index.desc())
+    .limit(1)
+)
+_LEAF = select(ENTRY.leaf).where(ENTRY.idx == bindparam("idx"))
 _COMMITMENT_ROW = select(COMMITMENT.published_index, COMMITMENT.text_sha256).where(COMMITMENT.slug == bindparam("slug"))
 _SIGNERS = select(SIGNER.nip).where(SIGNER.slug == bindparam("slug")).order_by(SIGNER.position)
 _HAS_SIGNED = (
@@ -59,8 +70,17 @@ class DerivedWriter:
     def add_key(self, nip: str, key: str, index: int, time: datetime) -> None:
         self._execute(INSERT[OfficialKey], {"key": key, "nip": nip, "enrolled_index": index, "enrolled_at": time})
 
+    def add_admin(self, nip: str, key: str) -> None:
+        """Nothing to write: whose key is an admin's is read from its `key.enrolled` entry."""
+
+    def add_invitation(self, nip: str, invitation: str) -> None:
+        """Nothing to write: a used invitation is read from its `key.enrolled` entry."""
+
     def revoke_key(self, nip: str, key: str, index: int, time: datetime, reason: str) -> None:
         self._execute(_REVOKE, {"b_key": key, "b_index": index, "b_at": time, "b_reason": reason})
+
+    def note_revoker(self, nip: str, by: str) -> None:
+        """Nothing to write: who revoked a key is read from its `key.revoked` entry."""
 
     def add_commitment(self, published: Published) -> None:
         p = published
@@ -95,12 +115,14 @@ class DbState(DerivedWriter):
         self,
         conn: Connection,
         origin: str,
+        ledger_key: str,
         last_time: datetime | None,
         commitments: dict[str, CommitmentInfo] | None = None,
     ) -> None:
         super().__init__(conn.execute)
         self._c = conn
         self.origin = origin
+        self.ledger_key = ledger_key
         self.last_time = last_time
         self.rules = int(conn.execute(_RULES).scalar() or FIRST_RULES)
         self._commitments = {} if commitments is None else commitments
@@ -114,6 +136,32 @@ class DbState(DerivedWriter):
 
     def key_known(self, key: str) -> bool:
         return self._c.execute(_KEY_KNOWN, {"key": key}).first() is not None
+
+    def had_key(self, nip: str) -> bool:
+        return self._c.execute(_HAD_KEY, {"nip": nip}).first() is not None
+
+    def invitation_used(self, nip: str, invitation: str) -> bool:
+        """Read from the official's own `key.enrolled` entries (a few)."""
+        indexes = self._c.execute(_ENROLMENTS_OF, {"nip": nip}).scalars()
+        return any(self._fields(i).get("invitation") == invitation for i in indexes)
+
+    def _fields(self, index: int) -> Mapping[str, Any]:
+        return entry_from_leaf(self._c.execute(_LEAF, {"idx": index}).scalar_one()).fields
+
+    def admin_of(self, key: str) -> str | None:
+        index = self._c.execute(_ACTIVE_KEY_ENTRY, {"key": key}).scalar()
+        if index is None:
+            return None
+        fields = self._fields(index)
+        return str(fields["nip"]) if fields.get("role") == "admin" else None
+
+    def had_admin(self) -> bool:
+        """Asked only when the ledger's own key attests (rare): reads each key's entry."""
+        return any(self._fields(i).get("role") == "admin" for i in self._c.execute(_ENROLMENTS).scalars())
+
+    def revoked_by(self, nip: str) -> str | None:
+        index = self._c.execute(_LAST_REVOCATION, {"nip": nip}).scalar()
+        return None if index is None else str(self._fields(index)["by"])
 
     def commitment(self, slug: str) -> CommitmentInfo | None:
         info = self._commitments.get(slug)
@@ -180,6 +228,18 @@ class WritingState(MemoryState):
     def add_key(self, nip: str, key: str, index: int, time: datetime) -> None:
         super().add_key(nip, key, index, time)
         self._rows.add_key(nip, key, index, time)
+
+    def add_admin(self, nip: str, key: str) -> None:
+        super().add_admin(nip, key)
+        self._rows.add_admin(nip, key)
+
+    def add_invitation(self, nip: str, invitation: str) -> None:
+        super().add_invitation(nip, invitation)
+        self._rows.add_invitation(nip, invitation)
+
+    def note_revoker(self, nip: str, by: str) -> None:
+        super().note_revoker(nip, by)
+        self._rows.note_revoker(nip, by)
 
     def revoke_key(self, nip: str, key: str, index: int, time: datetime, reason: str) -> None:
         super().revoke_key(nip, key, index, time, reason)

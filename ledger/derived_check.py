@@ -168,6 +168,15 @@ class EchoCheck:
         if got is None or (got.revoked_index, got.revoked_at, got.revoked_reason) != (index, time, reason):
             raise DerivedMismatch("official_key", f"key={key}", "the row just written differs from its entry")
 
+    def add_admin(self, nip: str, key: str) -> None:
+        """Stored nowhere but in the entry itself: nothing to compare."""
+
+    def note_revoker(self, nip: str, by: str) -> None:
+        """Stored nowhere but in the entry itself: nothing to compare."""
+
+    def add_invitation(self, nip: str, invitation: str) -> None:
+        """Stored nowhere but in the entry itself: nothing to compare."""
+
     def add_commitment(self, published: Published) -> None:
         p, got = published, self._r.commitment(published.slug)
         want = (p.title, p.text, p.text_sha256, p.index, p.time, p.signers)

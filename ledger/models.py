@@ -172,11 +172,12 @@ class Invitation(SQLModel, table=True):
     name: str = Field(max_length=200)
     title: str = Field(max_length=200)
     unit: str = Field(max_length=200)
+    role: str = Field(max_length=16)
     invited_at: datetime = Field(sa_column=_utc_column())
     attested_by: str = Field(max_length=18)
     attester: str = Field(max_length=200)
     attestation: str = Field(max_length=100)
-    replacement: bool = False
+    replacement: bool = False  # an approval is needed (a replacement key, or an admin's)
     approved_by: str | None = Field(default=None, max_length=18)
     approver: str | None = Field(default=None, max_length=200)
     approved_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))

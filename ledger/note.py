@@ -138,6 +138,13 @@ class NoteSigner:
         encoded = base64.b64encode(self.verifier.key_id + signature).decode()
         return f"{text}\n{SIGNATURE_PREFIX}{self.verifier.name} {encoded}\n"
 
+    def sign_statement(self, message: bytes) -> bytes:
+        """The raw Ed25519 signature over an Ikrar statement (`ledger.statements`), whose
+        first line names its purpose: never a note's text, whose first line is the origin."""
+        if not message.startswith(b"ikrar/"):
+            raise ValueError("not an Ikrar statement")
+        return self._key.sign(message)
+
 
 def _check_text(text: str) -> None:
     if not text.endswith("\n"):

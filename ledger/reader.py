@@ -68,6 +68,32 @@ class Enrolment:
 
 
 @dataclass(frozen=True)
+class KeyEvent:
+    """A `key.enrolled` or `key.revoked` entry of one official, as the entry records it.
+
+    `attested_by`, `approved_by` and `by` are the NIPs the entry names (or ``ledger``: the
+    ledger's own key; a `by` written before rules version 3 is unsigned text). `attester`,
+    `approver` and `revoker` are those admins as their own `key.enrolled` entry (of the key
+    that signed) names them: the ledger's word, not the register's; None for the ledger's
+    key, where the entry is not vouched, and for an unsigned `by`.
+    """
+
+    index: int
+    time: datetime
+    kind: str  # key.enrolled or key.revoked
+    key: str  # the official's verifier key enrolled or revoked
+    revoked: bool = False  # a revocation (else an enrolment)
+    role: str | None = None  # of a vouched enrolment: official or admin
+    attested_by: str | None = None
+    approved_by: str | None = None  # a replacement key, or an admin's
+    by: str | None = None  # who revoked
+    reason: str | None = None  # why
+    attester: Enrolment | None = None
+    approver: Enrolment | None = None
+    revoker: Enrolment | None = None
+
+
+@dataclass(frozen=True)
 class CommitmentRecord:
     """A published commitment and its required signatories, in the order published."""
 
@@ -101,11 +127,13 @@ class OfficialRecord:
     unit: str
     role: str
     created_at: datetime
+    email: str | None = None  # the official surel dinas, where notices are mailed
 
 
 # -- the snapshot ------------------------------------------------------------------------
 
 _BATCH = 2000
+_KEY_ENROLLED, _KEY_REVOKED = "key.enrolled", "key.revoked"  # the entries the key table's indexes name
 _LEAF_HASHES = select(ENTRY.idx, ENTRY.leaf_hash).where(ENTRY.idx.in_(bindparam("leaves", expanding=True)))
 _LAST_INDEX = select(func.max(ENTRY.idx))
 _KEY_COLUMNS = (
@@ -126,7 +154,15 @@ _COMMITMENT_COLUMNS = (
     COMMITMENT.published_at,
 )
 _SIGNATURE_COLUMNS = (SIGNATURE.idx, SIGNATURE.slug, SIGNATURE.nip, SIGNATURE.key, SIGNATURE.signed_at)
-_OFFICIAL_COLUMNS = (OFFICIAL.nip, OFFICIAL.name, OFFICIAL.title, OFFICIAL.unit, OFFICIAL.role, OFFICIAL.created_at)
+_OFFICIAL_COLUMNS = (
+    OFFICIAL.nip,
+    OFFICIAL.name,
+    OFFICIAL.title,
+    OFFICIAL.unit,
+    OFFICIAL.role,
+    OFFICIAL.created_at,
+    OFFICIAL.email,
+)
 
 
 @functools.lru_cache(maxsize=128)
@@ -306,6 +342,10 @@ class Reader:
         row = self._c.execute(select(*_KEY_COLUMNS).where(KEY.key == key)).first()
         return None if row is None else self._key(row)
 
+    def had_key(self, nip: str) -> bool:
+        """Whether the official ever had a key (revoked or not)."""
+        return self._c.execute(select(KEY.key).where(KEY.nip == nip).limit(1)).first() is not None
+
     def active_key(self, nip: str) -> KeyRecord | None:
         """The official's key that is not revoked, or None."""
         q = select(*_KEY_COLUMNS).where(KEY.nip == nip, KEY.revoked_index.is_(None)).limit(1)
@@ -340,6 +380,52 @@ class Reader:
                 newest[nip] = (index, key)
         by_key = self.enrolments(key for _index, key in newest.values())
         return {nip: by_key[key] for nip, (_index, key) in newest.items() if key in by_key}
+
+    def key_events(self, nip: str) -> list[KeyEvent]:
+        """Every `key.enrolled` and `key.revoked` entry of official `nip`, in ledger order,
+        read from the entries (found by the key table's indexes, not by a scan), with the
+        admins who vouched named by their own `key.enrolled` entries. Raises LedgerError when
+        the key table points at an entry that is not one of them (run `ikrar audit`)."""
+        q = select(KEY.key, KEY.enrolled_index, KEY.revoked_index).where(KEY.nip == nip)
+        named: dict[int, tuple[str, str, str]] = {}  # index: what the key table says its entry is
+        for key, enrolled, revoked in self._c.execute(q):
+            named[enrolled] = (_KEY_ENROLLED, nip, key)
+            if revoked is not None:
+                named[revoked] = (_KEY_REVOKED, nip, key)
+        if not named:
+            return []
+        q = select(ENTRY.leaf).where(ENTRY.idx.in_(sorted(named))).order_by(ENTRY.idx)
+        entries = [entry_from_leaf(leaf) for leaf in self._c.execute(q).scalars()]
+        if len(entries) != len(named) or any(
+            (e.kind, e.fields.get("nip"), e.fields.get("key")) != named.get(e.index) for e in entries
+        ):
+            raise LedgerError(
+                f"the key table names entries that are not official {nip}'s key events: the database is "
+                "damaged, run `ikrar audit`"
+            )
+        signed_by = ("attester", "approver", "revoker")  # the fields naming the admin keys that signed
+        signers = self.enrolments(e.fields[f] for e in entries for f in signed_by if f in e.fields)
+        events = []
+        for e in entries:
+            f = e.fields
+            events.append(
+                KeyEvent(
+                    e.index,
+                    e.time,
+                    e.kind,
+                    f["key"],
+                    revoked=named[e.index][0] == _KEY_REVOKED,
+                    role=f.get("role"),
+                    attested_by=f.get("attested_by"),
+                    approved_by=f.get("approved_by"),
+                    by=f.get("by"),
+                    reason=f.get("reason"),
+                    attester=signers.get(f.get("attester", "")),
+                    approver=signers.get(f.get("approver", "")),
+                    revoker=signers.get(f.get("revoker", "")),
+                )
+            )
+        return events
 
     # -- commitments and signatures -----------------------------------------------------
 
@@ -405,7 +491,7 @@ class Reader:
 
     @staticmethod
     def _official(row: Any) -> OfficialRecord:
-        return OfficialRecord(row[0], row[1], row[2], row[3], row[4], as_utc(row[5]))
+        return OfficialRecord(row[0], row[1], row[2], row[3], row[4], as_utc(row[5]), row[6])
 
     def official(self, nip: str) -> OfficialRecord | None:
         row = self._c.execute(select(*_OFFICIAL_COLUMNS).where(OFFICIAL.nip == nip)).first()

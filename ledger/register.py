@@ -1,7 +1,8 @@
 """The register of people and their logins: kept in the ledger's database, not on the ledger.
 
 The register (`official`) says who may be asked to sign, log in and enrol; the logins
-(`account`, `web_session`, `enrolment_token`, `throttle`) are the web's. None of it is
+(`account`, `web_session`, `enrolment_token`, `throttle`, `login_throttle`, `lock_lift`)
+are the web's. None of it is
 signed: it serves login and administration, and what a page shows about a signature
 comes from the entries. This module is their one door (SQL stays in `ledger/`); the policy
 (password hashing, how long a lock lasts) is the caller's.
@@ -9,17 +10,30 @@ comes from the entries. This module is their one door (SQL stays in `ledger/`); 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Engine, delete, insert, or_, select, update
+from sqlalchemy import Connection, Engine, delete, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from .db import ACCOUNT, INSERT, OFFICIAL, SESSION, TABLES, THROTTLE, TOKEN, writer
-from .errors import Conflict, NotFound
-from .models import Account, EnrolmentToken, Official, Throttle, WebSession
+from .db import (
+    ACCOUNT,
+    INSERT,
+    INVITATION,
+    LOCK_LIFT,
+    LOGIN_THROTTLE,
+    OFFICIAL,
+    SESSION,
+    TABLES,
+    THROTTLE,
+    TOKEN,
+    writer,
+)
+from .errors import Conflict, InvalidInput, NotFound
+from .models import Account, EnrolmentToken, Invitation, LockLift, LoginThrottle, Official, Throttle, WebSession
 from .reader import OfficialRecord, Reader
 from .times import as_utc
 
@@ -33,6 +47,7 @@ class SessionRecord:
     csrf_token: str
     created_at: datetime
     expires_at: datetime
+    confirmed_at: datetime | None = None  # when the password was last given in this session
 
 
 @dataclass(frozen=True)
@@ -49,25 +64,103 @@ class EnrolmentRecord:
 
 @dataclass(frozen=True)
 class ThrottleRecord:
-    """Failed attempts of one scope (`login`, `sign`) for one NIP, and the lock they earned."""
+    """Failed attempts of one scope for one NIP, and the lock they earned. The scope `login`
+    counts per NIP and client `address` (table `login_throttle`); any other scope (`sign`,
+    and the caller's per-NIP counts) per NIP alone (table `throttle`)."""
 
     scope: str
     nip: str
     failures: int = 0
     last_failure_at: datetime | None = None
     locked_until: datetime | None = None
+    address: str | None = None
 
+
+class ThrottleKey(NamedTuple):
+    """Which count: a scope, a NIP and, for `login`, the client address."""
+
+    scope: str
+    nip: str
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class LockLiftRecord:
+    """An admin (`lifted_by`, a NIP) lifted the lock of `scope` for `nip` (and `address`)."""
+
+    id: int
+    scope: str
+    nip: str
+    address: str | None
+    lifted_by: str
+    lifted_at: datetime
+
+
+PER_ADDRESS = "login"  # the scope counted per NIP and client address, in `login_throttle`
 
 _ACCOUNTS, _SESSIONS = TABLES[Account], TABLES[WebSession]
 _TOKENS, _THROTTLES = TABLES[EnrolmentToken], TABLES[Throttle]
+_LOGIN_THROTTLES, _LOCK_LIFTS = TABLES[LoginThrottle], TABLES[LockLift]
 
 
 def _utc(moment: datetime | None) -> datetime | None:
     return None if moment is None else as_utc(moment)
 
 
+_EMAIL = re.compile(
+    r"(?!\.)(?!.*\.\.)[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}(?<!\.)"  # the local part: no quotes, spaces, brackets
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}",  # a host name with a dot
+    re.ASCII,
+)
+
+
+def check_email(address: str | None) -> str | None:
+    """An official's e-mail address as the register keeps it: trimmed, its domain in lower
+    case; None for none (blank). Raises InvalidInput (``official.email``) for anything that is
+    not one plain ASCII address of at most 254 characters (no name, no second address, no
+    line break that could add a header)."""
+    if address is None or not address.strip():
+        return None
+    address = address.strip()
+    if len(address) > 254 or not _EMAIL.fullmatch(address):
+        raise InvalidInput(f"{address[:80]!r} is not an e-mail address", code="official.email", address=address[:80])
+    local, _, domain = address.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
 def _throttle(row: Any) -> ThrottleRecord:
     return ThrottleRecord(row[0], row[1], row[2], _utc(row[3]), _utc(row[4]))
+
+
+def _login_throttle(row: Any) -> ThrottleRecord:
+    return ThrottleRecord(PER_ADDRESS, row[0], row[2], _utc(row[3]), _utc(row[4]), row[1])
+
+
+def _throttle_row(key: ThrottleKey) -> tuple[Any, tuple[Any, ...]]:
+    """The table of the count `key` and the condition that picks its row."""
+    if key.scope == PER_ADDRESS:
+        if key.address is None:
+            raise ValueError("a login count needs the client address")
+        return _LOGIN_THROTTLES, (LOGIN_THROTTLE.nip == key.nip, LOGIN_THROTTLE.address == key.address)
+    return _THROTTLES, (THROTTLE.scope == key.scope, THROTTLE.nip == key.nip)
+
+
+def _read_throttle(c: Connection, key: ThrottleKey, lock: bool = False) -> ThrottleRecord | None:
+    """The row of the count `key` (locked for update when `lock`), or None."""
+    table, where = _throttle_row(key)
+    q = select(*table.c).where(*where)
+    row = c.execute(q.with_for_update() if lock else q).first()
+    if row is None:
+        return None
+    return _login_throttle(row) if key.scope == PER_ADDRESS else _throttle(row)
+
+
+def _throttle_values(record: ThrottleRecord) -> dict[str, Any]:
+    values = {k: v for k, v in vars(record).items() if k != "address"}
+    if record.scope == PER_ADDRESS:
+        del values["scope"]
+        values["address"] = record.address
+    return values
 
 
 class Register:
@@ -80,10 +173,11 @@ class Register:
     # -- people -----------------------------------------------------------------------
 
     def add_official(self, official: OfficialRecord) -> None:
-        """Raises Conflict when the NIP is registered already."""
+        """Raises Conflict when the NIP is registered already, InvalidInput for a malformed e-mail address."""
+        row = {**vars(official), "email": check_email(official.email)}
         try:
             with self._writer.begin() as c:
-                c.execute(INSERT[Official], vars(official))
+                c.execute(INSERT[Official], row)
         except IntegrityError as e:
             raise Conflict(
                 f"an official with NIP {official.nip} is already registered",
@@ -104,6 +198,16 @@ class Register:
         with self._engine.connect() as c:
             return set(c.execute(select(OFFICIAL.nip).where(OFFICIAL.nip.in_(nips))).scalars())
 
+    def set_email(self, nip: str, address: str | None) -> str | None:
+        """Give official `nip` the e-mail address `address` (blank or None: none); returns it
+        as kept (`check_email`). Raises InvalidInput (malformed) or NotFound (unknown NIP)."""
+        email = check_email(address)
+        with self._writer.begin() as c:
+            done = c.execute(update(TABLES[Official]).where(OFFICIAL.nip == nip).values(email=email))
+        if done.rowcount != 1:
+            raise NotFound(f"no official with NIP {nip} is registered", code="official.unknown", nip=nip)
+        return email
+
     # -- logins -----------------------------------------------------------------------
 
     def set_password(self, nip: str, password_hash: str, now: datetime) -> None:
@@ -115,6 +219,11 @@ class Register:
             if done.rowcount == 0:
                 c.execute(insert(_ACCOUNTS).values(nip=nip, password_hash=password_hash, password_set_at=now))
             c.execute(delete(_SESSIONS).where(SESSION.nip == nip))
+
+    def rehash_password(self, nip: str, password_hash: str) -> None:
+        """Store a stronger hash of the same password (its sessions stay)."""
+        with self._writer.begin() as c:
+            c.execute(update(_ACCOUNTS).where(ACCOUNT.nip == nip).values(password_hash=password_hash))
 
     def login(self, nip: str) -> tuple[OfficialRecord | None, str | None]:
         """The registered person of `nip` and their password hash (None where missing)."""
@@ -133,6 +242,15 @@ class Register:
         with self._engine.connect() as c:
             return set(c.execute(select(ACCOUNT.nip)).scalars())
 
+    def record_login(self, nip: str, now: datetime) -> datetime | None:
+        """Note a login of `nip` at `now` as the account's last login, and return the one
+        before it (None: the first login, or no account)."""
+        with self._writer.begin() as c:
+            q = select(ACCOUNT.last_login_at).where(ACCOUNT.nip == nip).with_for_update()
+            previous = c.execute(q).scalar()
+            c.execute(update(_ACCOUNTS).where(ACCOUNT.nip == nip).values(last_login_at=now))
+        return _utc(previous)
+
     # -- sessions ---------------------------------------------------------------------
 
     def add_session(self, session: SessionRecord, now: datetime, replaces: str | None = None) -> None:
@@ -144,13 +262,17 @@ class Register:
             c.execute(insert(_SESSIONS).values(**vars(session)))
 
     def session(self, id_hash: str) -> SessionRecord | None:
+        columns = (SESSION.id_hash, SESSION.nip, SESSION.csrf_token, SESSION.created_at, SESSION.expires_at)
         with self._engine.connect() as c:
-            row = c.execute(
-                select(SESSION.id_hash, SESSION.nip, SESSION.csrf_token, SESSION.created_at, SESSION.expires_at).where(
-                    SESSION.id_hash == id_hash
-                )
-            ).first()
-        return None if row is None else SessionRecord(row[0], row[1], row[2], as_utc(row[3]), as_utc(row[4]))
+            row = c.execute(select(*columns, SESSION.confirmed_at).where(SESSION.id_hash == id_hash)).first()
+        if row is None:
+            return None
+        return SessionRecord(row[0], row[1], row[2], as_utc(row[3]), as_utc(row[4]), _utc(row[5]))
+
+    def confirm_session(self, id_hash: str, now: datetime) -> None:
+        """Note that the session's password was given again at `now`."""
+        with self._writer.begin() as c:
+            c.execute(update(_SESSIONS).where(SESSION.id_hash == id_hash).values(confirmed_at=now))
 
     def end_session(self, id_hash: str) -> None:
         with self._writer.begin() as c:
@@ -159,12 +281,15 @@ class Register:
     # -- enrolment links --------------------------------------------------------------
 
     def add_enrolment(self, link: EnrolmentRecord) -> None:
-        """Store a new link for a registered person; their earlier unused links stop working.
+        """Store a new link for a registered person; their earlier unused links (and the
+        invitations of those: `ledger.invitations`) stop working.
 
         Raises NotFound when `link.nip` is not registered."""
         with self._writer.begin() as c:
             if c.execute(select(OFFICIAL.nip).where(OFFICIAL.nip == link.nip)).first() is None:
                 raise NotFound(f"no official with NIP {link.nip} is registered", code="official.unknown", nip=link.nip)
+            unused = select(TOKEN.token_hash).where(TOKEN.nip == link.nip, TOKEN.used_at.is_(None))
+            c.execute(delete(TABLES[Invitation]).where(INVITATION.token_hash.in_(unused)))
             c.execute(delete(_TOKENS).where(TOKEN.nip == link.nip, TOKEN.used_at.is_(None)))
             c.execute(insert(_TOKENS).values(**vars(link)))
 
@@ -219,52 +344,81 @@ class Register:
 
     # -- throttling -------------------------------------------------------------------
 
-    def throttle(self, scope: str, nip: str) -> ThrottleRecord | None:
+    def throttle(self, scope: str, nip: str, address: str | None = None) -> ThrottleRecord | None:
+        """The count of (scope, nip), and for `login` of the client `address` too."""
         with self._engine.connect() as c:
-            row = c.execute(select(*THROTTLE).where(THROTTLE.scope == scope, THROTTLE.nip == nip)).first()
-        return None if row is None else _throttle(row)
+            return _read_throttle(c, ThrottleKey(scope, nip, address))
 
-    def settle_throttle(
+    def settle_throttles(
         self,
-        scope: str,
-        nip: str,
-        forget: Callable[[], object],
-        settle: Callable[[ThrottleRecord | None], ThrottleRecord | None],
-    ) -> ThrottleRecord | None:
-        """In one write transaction: forget stale counts (`forget()` gives the SQL condition of
-        rows to delete), read the row of (scope, nip) for update, and write what
-        `settle(row)` returns (None deletes it). `settle` may raise to change nothing. A first
-        failure counted at the same moment elsewhere is retried once. Returns the new row.
+        keys: Sequence[ThrottleKey],
+        now: datetime,
+        forget_before: datetime,
+        settle: Callable[[list[ThrottleRecord | None]], list[ThrottleRecord | None]],
+    ) -> list[ThrottleRecord | None]:
+        """In one write transaction: forget stale counts (those no lock holds at `now` whose
+        last failure is before `forget_before`, so that made-up NIPs cannot fill the tables),
+        read the rows of `keys` for update, in their order, and write what `settle(rows)`
+        returns for each (None deletes it). `settle` may raise to change nothing. A first
+        failure counted at the same moment elsewhere is retried once. Returns the new rows.
         """
-        table = _THROTTLES
         for attempt in range(2):
             try:
                 with self._writer.begin() as c:
-                    c.execute(delete(table).where(forget()))  # type: ignore[arg-type]
-                    found = c.execute(
-                        select(*THROTTLE).where(THROTTLE.scope == scope, THROTTLE.nip == nip).with_for_update()
-                    ).first()
-                    before = None if found is None else _throttle(found)
+                    for table in (_THROTTLES, _LOGIN_THROTTLES):
+                        c.execute(
+                            delete(table).where(
+                                table.c.last_failure_at < forget_before,
+                                or_(table.c.locked_until.is_(None), table.c.locked_until < now),
+                            )
+                        )
+                    before = [_read_throttle(c, key, lock=True) for key in keys]
                     after = settle(before)
-                    key = (THROTTLE.scope == scope, THROTTLE.nip == nip)
-                    if after is None:
-                        if before is not None:
-                            c.execute(delete(table).where(*key))
-                    elif before is None:
-                        c.execute(insert(table).values(**vars(after)))
-                    else:
-                        c.execute(update(table).where(*key).values(**vars(after)))
+                    for key, old, new in zip(keys, before, after, strict=True):
+                        table, where = _throttle_row(key)
+                        if new == old:
+                            continue
+                        if new is None:
+                            c.execute(delete(table).where(*where))
+                        elif old is None:
+                            c.execute(insert(table).values(**_throttle_values(new)))
+                        else:
+                            c.execute(update(table).where(*where).values(**_throttle_values(new)))
                     return after
             except IntegrityError:
                 if attempt:
                     raise
         raise AssertionError("unreachable")
 
-    @staticmethod
-    def stale_throttles(now: datetime, older_than: datetime) -> Callable[[], object]:
-        """The condition of throttle rows that no lock holds any more and whose last failure
-        is before `older_than`: what `settle_throttle` forgets, so made-up NIPs cannot fill
-        the table."""
-        return lambda: (
-            (THROTTLE.last_failure_at < older_than) & or_(THROTTLE.locked_until.is_(None), THROTTLE.locked_until < now)
-        )
+    def locks(self, now: datetime) -> list[ThrottleRecord]:
+        """The locks holding at `now`: logins per NIP and address, the other scopes per NIP;
+        the latest to end first."""
+        with self._engine.connect() as c:
+            logins = c.execute(select(*LOGIN_THROTTLE).where(LOGIN_THROTTLE.locked_until > now)).all()
+            others = c.execute(
+                select(*THROTTLE).where(THROTTLE.locked_until > now, THROTTLE.scope != PER_ADDRESS)
+            ).all()
+        found = [_login_throttle(row) for row in logins] + [_throttle(row) for row in others]
+        return sorted(found, key=lambda r: (r.locked_until, r.nip, r.scope, r.address or ""), reverse=True)
+
+    def lift_lock(self, key: ThrottleKey, by: str, now: datetime) -> bool:
+        """Clear the count of `key` and, when a lock held it at `now`, record that `by` (an
+        admin's NIP) lifted it. Returns whether a lock was lifted."""
+        table, where = _throttle_row(key)
+        with self._writer.begin() as c:
+            found = _read_throttle(c, key, lock=True)
+            if found is None:
+                return False
+            c.execute(delete(table).where(*where))
+            held = found.locked_until is not None and found.locked_until > now
+            if held:
+                lift = {"scope": key.scope, "nip": key.nip, "address": key.address, "lifted_by": by, "lifted_at": now}
+                c.execute(insert(_LOCK_LIFTS).values(**lift))
+        return held
+
+    def lock_lifts(self, limit: int) -> list[LockLiftRecord]:
+        """The `limit` latest lifted locks, newest first."""
+        q = select(*LOCK_LIFT).order_by(LOCK_LIFT.lifted_at.desc(), LOCK_LIFT.id.desc()).limit(limit)
+        with self._engine.connect() as c:
+            rows = c.execute(q).all()
+        return [LockLiftRecord(r.id, r.scope, r.nip, r.address, r.lifted_by, as_utc(r.lifted_at)) for r in rows]

@@ -2,7 +2,9 @@
 
 The rules of every kind (`ledger.kinds`) read the state before an entry through `State`
 and record what the entry changes through its verbs (`add_key`, `revoke_key`,
-`add_commitment`, `add_signature`). Two implementations answer them: `MemoryState` here,
+`add_commitment`, `add_signature`, and from rules version 3 `add_admin`, `add_invitation`,
+`note_revoker`).
+Two implementations answer them: `MemoryState` here,
 which an audit builds while it streams, and `derived.DbState`, which answers from the
 derived tables under the append lock and writes them.
 """
@@ -15,8 +17,10 @@ from datetime import datetime
 from typing import Protocol
 
 FIRST_RULES = 1  # a ledger that names no version keeps the first rules
-RULES = 2  # the newest version of the rules this code knows (see `kinds.ledger_rules`)
+RULES = 3  # the newest version of the rules this code knows (see `kinds.ledger_rules`)
 TIME_ORDER_RULES = 2  # from this version on, entry times never go backwards
+VOUCHING_RULES = 3  # from this version on, keys are vouched for and revoked by admins' signatures
+LEDGER = "ledger"  # who attested, approved or revoked, when it was the ledger's own key
 
 
 @dataclass(frozen=True)
@@ -45,17 +49,26 @@ class State(Protocol):
     """The state before an entry, as the rules read it, and the verbs that change it."""
 
     origin: str
+    ledger_key: str  # the ledger's verifier key (its checkpoints' signer)
     rules: int  # the version of the rules in force
     last_time: datetime | None  # the time of the entry before
 
     def active_key(self, nip: str) -> str | None: ...
     def key_known(self, key: str) -> bool: ...
+    def had_key(self, nip: str) -> bool: ...  # ever, revoked or not
+    def invitation_used(self, nip: str, invitation: str) -> bool: ...  # by an earlier key of the official
+    def admin_of(self, key: str) -> str | None: ...  # the NIP whose active admin key `key` is
+    def had_admin(self) -> bool: ...  # an admin key was ever enrolled, revoked or not
+    def revoked_by(self, nip: str) -> str | None: ...  # who revoked the official's last revoked key
     def commitment(self, slug: str) -> CommitmentInfo | None: ...
     def has_signed(self, slug: str, nip: str) -> bool: ...
 
     def set_rules(self, version: int) -> None: ...
     def add_key(self, nip: str, key: str, index: int, time: datetime) -> None: ...
+    def add_admin(self, nip: str, key: str) -> None: ...
+    def add_invitation(self, nip: str, invitation: str) -> None: ...
     def revoke_key(self, nip: str, key: str, index: int, time: datetime, reason: str) -> None: ...
+    def note_revoker(self, nip: str, by: str) -> None: ...
     def add_commitment(self, published: Published) -> None: ...
     def add_signature(self, slug: str, nip: str, key: str, index: int, time: datetime) -> None: ...
 
@@ -70,10 +83,16 @@ class MemoryState:
 
     def __init__(self, origin: str, rules: int = FIRST_RULES) -> None:
         self.origin = origin
+        self.ledger_key = ""  # set by the first entry (`kinds.ledger_created`)
         self.rules = rules
         self.last_time: datetime | None = None
         self._active: dict[str, str] = {}
         self._keys: set[str] = set()
+        self._had: set[str] = set()
+        self._invitations: set[str] = set()  # of every vouched key (random, 128 bits: never two alike)
+        self._admins: dict[str, str] = {}  # active admin key -> NIP
+        self._had_admin = False
+        self._revokers: dict[str, str] = {}
         self._commitments: dict[str, CommitmentInfo] = {}
         self._signed: dict[str, set[str]] = {}
 
@@ -82,6 +101,21 @@ class MemoryState:
 
     def key_known(self, key: str) -> bool:
         return key in self._keys
+
+    def had_key(self, nip: str) -> bool:
+        return nip in self._had
+
+    def invitation_used(self, nip: str, invitation: str) -> bool:
+        return invitation in self._invitations
+
+    def admin_of(self, key: str) -> str | None:
+        return self._admins.get(key)
+
+    def had_admin(self) -> bool:
+        return self._had_admin
+
+    def revoked_by(self, nip: str) -> str | None:
+        return self._revokers.get(nip)
 
     def commitment(self, slug: str) -> CommitmentInfo | None:
         return self._commitments.get(slug)
@@ -94,11 +128,24 @@ class MemoryState:
         self.rules = version
 
     def add_key(self, nip: str, key: str, index: int, time: datetime) -> None:
-        self._active[sys.intern(nip)] = key
+        nip = sys.intern(nip)
+        self._active[nip] = key
         self._keys.add(key)
+        self._had.add(nip)
+
+    def add_admin(self, nip: str, key: str) -> None:
+        self._admins[key] = nip
+        self._had_admin = True
+
+    def add_invitation(self, nip: str, invitation: str) -> None:
+        self._invitations.add(invitation)
 
     def revoke_key(self, nip: str, key: str, index: int, time: datetime, reason: str) -> None:
         del self._active[nip]
+        self._admins.pop(key, None)
+
+    def note_revoker(self, nip: str, by: str) -> None:
+        self._revokers[nip] = by
 
     def add_commitment(self, published: Published) -> None:
         slug = sys.intern(published.slug)

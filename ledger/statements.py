@@ -1,16 +1,43 @@
 """The statements officials sign, as the ledger's rules verify them.
 
 Every signed statement is a short text whose first line names its purpose and version,
-followed by ``key value`` lines, each ending in a newline. The Ed25519 signature is over
-exactly these bytes, so ``openssl pkeyutl -verify -rawin -pubin -inkey PUB.pem -in
-statement.txt -sigfile SIG`` checks it. Today one purpose:
+followed by ``key value`` lines, each ending in a newline; no value holds a line break.
+The Ed25519 signature is over exactly these bytes, so ``openssl pkeyutl -verify -rawin
+-pubin -inkey PUB.pem -in statement.txt -sigfile SIG`` checks it. The purposes:
 
-    ikrar/signature/v1
+    ikrar/signature/v1                        an official signs a commitment
     origin kedirikota.go.id/ikrar
     commitment <SHA-256 of the text, hex> <slug>
     signer <NIP>
     key <the official's C2SP verifier key>
     time <UTC, YYYY-MM-DDTHH:MM:SSZ>
+
+    ikrar/attestation/v1                      an admin vouches for a person and invites them
+    origin kedirikota.go.id/ikrar
+    invitation <32 hex digits, chosen at random>
+    nip <NIP>
+    name <name>
+    title <title>
+    unit <unit>
+    role <official or admin>
+    time <UTC>
+
+    ikrar/approval/v1                         a second admin approves that invitation
+    origin kedirikota.go.id/ikrar
+    attestation <SHA-256 of the attestation statement, hex>
+    nip <NIP>
+    time <UTC>
+
+    ikrar/revocation/v1                       an admin withdraws an official's key
+    origin kedirikota.go.id/ikrar
+    nip <NIP>
+    key <the revoked C2SP verifier key>
+    reason <reason>
+    time <UTC>
+
+The last three are signed by an admin's own key (or, where the rules allow it, the
+ledger's key) and carried in `key.enrolled` and `key.revoked` entries from rules
+version 3 on (`kinds.ledger_rules`).
 
 The ledger checks an entry's statement at every append and in every audit; signing it
 (opening an official's key) is `signing`'s part.
@@ -20,6 +47,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +58,9 @@ from .note import VerifierKey
 from .times import format_time
 
 SIGNATURE_V1 = "ikrar/signature/v1"
+ATTESTATION_V1 = "ikrar/attestation/v1"
+APPROVAL_V1 = "ikrar/approval/v1"
+REVOCATION_V1 = "ikrar/revocation/v1"
 
 
 @dataclass(frozen=True)
@@ -86,3 +117,101 @@ def decode_signature(text: str) -> bytes:
 
 def encode_signature(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
+
+
+def one_line(value: str, what: str) -> str:
+    """`value`, refused (NoteInvalid) when it would break a statement's lines."""
+    if "\n" in value or "\r" in value:
+        raise NoteInvalid(f"the {what} holds a line break", code="statement.line_break", what=what)
+    return value
+
+
+def _verify(text: str, key: VerifierKey, signature: bytes, what: str, nip: str) -> None:
+    try:
+        key.verify(text.encode(), signature)
+    except NoteInvalid as e:
+        raise SignatureRejected(
+            f"the {what} for official {nip} does not verify", code="statement.signature", what=what, nip=nip
+        ) from e
+
+
+@dataclass(frozen=True)
+class Attestation:
+    """`ikrar/attestation/v1`: an admin has checked this person and invites them to enrol."""
+
+    origin: str
+    invitation: str
+    nip: str
+    name: str
+    title: str
+    unit: str
+    role: str
+    time: datetime
+
+    def text(self) -> str:
+        for what in ("name", "title", "unit", "role"):
+            one_line(getattr(self, what), what)
+        return (
+            f"{ATTESTATION_V1}\n"
+            f"origin {self.origin}\n"
+            f"invitation {self.invitation}\n"
+            f"nip {self.nip}\n"
+            f"name {self.name}\n"
+            f"title {self.title}\n"
+            f"unit {self.unit}\n"
+            f"role {self.role}\n"
+            f"time {format_time(self.time)}\n"
+        )
+
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text().encode()).hexdigest()
+
+    def verify(self, key: VerifierKey, signature: bytes) -> None:
+        _verify(self.text(), key, signature, "attestation", self.nip)
+
+
+@dataclass(frozen=True)
+class Approval:
+    """`ikrar/approval/v1`: a second admin approves the invitation an attestation made."""
+
+    origin: str
+    attestation_sha256: str
+    nip: str
+    time: datetime
+
+    def text(self) -> str:
+        return (
+            f"{APPROVAL_V1}\n"
+            f"origin {self.origin}\n"
+            f"attestation {self.attestation_sha256}\n"
+            f"nip {self.nip}\n"
+            f"time {format_time(self.time)}\n"
+        )
+
+    def verify(self, key: VerifierKey, signature: bytes) -> None:
+        _verify(self.text(), key, signature, "approval", self.nip)
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """`ikrar/revocation/v1`: an admin withdraws an official's key, for a reason."""
+
+    origin: str
+    nip: str
+    key: str
+    reason: str
+    time: datetime
+
+    def text(self) -> str:
+        one_line(self.reason, "reason")
+        return (
+            f"{REVOCATION_V1}\n"
+            f"origin {self.origin}\n"
+            f"nip {self.nip}\n"
+            f"key {self.key}\n"
+            f"reason {self.reason}\n"
+            f"time {format_time(self.time)}\n"
+        )
+
+    def verify(self, key: VerifierKey, signature: bytes) -> None:
+        _verify(self.text(), key, signature, "revocation", self.nip)

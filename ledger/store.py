@@ -32,6 +32,7 @@ from .derived import DbState, rebuild_derived
 from .derived_check import EchoCheck
 from .entries import ZERO_HASH, Entry, entry_from_leaf, make_entry
 from .errors import AlreadyInitialized, Conflict, InvalidInput, LedgerError, NotInitialized
+from .invitations import Invitations
 from .kinds import KINDS
 from .kinds.ledger_created import rules_of
 from .merkle import CompactRange, Hash, frontier
@@ -121,6 +122,11 @@ class Ledger:
             self._load_meta()
         assert self._verifier is not None
         return self._verifier
+
+    @functools.cached_property
+    def invitations(self) -> Invitations:
+        """The admins' signed invitations and approvals waiting for an enrolment (`ledger.invitations`)."""
+        return Invitations(self.engine)
 
     @functools.cached_property
     def register(self) -> Register:
@@ -252,7 +258,7 @@ class Ledger:
             head = conn.execute(_HEAD).first()
             if head is None:
                 raise NotInitialized("no ledger here yet: run `ikrar init` first", code="ledger.not_initialized")
-            state = DbState(conn, self.origin, as_utc(head[2]), self._commitments)
+            state = DbState(conn, self.origin, str(self.verifier), as_utc(head[2]), self._commitments)
             check(make_entry(head[0] + 1, kind, now, head[1], fields), state)
 
     def append(
@@ -288,7 +294,7 @@ class Ledger:
                 if head is None:
                     raise NotInitialized("no ledger here yet: run `ikrar init` first", code="ledger.not_initialized")
                 last_time = as_utc(head[2])
-                state = DbState(conn, self.origin, last_time, self._commitments)
+                state = DbState(conn, self.origin, str(self.verifier), last_time, self._commitments)
                 moment = self._entry_time(now, last_time, state.rules)
                 entry = make_entry(head[0] + 1, kind, moment, head[1], fields(moment) if callable(fields) else fields)
                 admit(entry, state)
@@ -306,7 +312,13 @@ class Ledger:
                 f"the database refused the append ({e.orig}); nothing was written", code="append.refused"
             ) from e
         self._tip = tip  # committed: the next append here may start from it
-        logger.info("appended index=%d kind=%s leaf=%s", entry.index, entry.kind, entry.leaf_hash.hex())
+        logger.info(
+            "appended index=%d kind=%s leaf=%s",
+            entry.index,
+            entry.kind,
+            entry.leaf_hash.hex(),
+            extra={"event": "ledger.appended", "kind": entry.kind, "index": entry.index, "leaf": entry.leaf_hash.hex()},
+        )
         return Appended(entry, checkpoint)
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> AuditReport:

@@ -16,15 +16,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ledger import outbox
 from ledger.db import DriverError
 from ledger.errors import CodedError, Conflict, InvalidInput, LedgerError, NotFound
 from ledger.nip import validate_nip
 from ledger.note import NoteSigner, VerifierKey
 from ledger.reader import OfficialRecord
 from ledger.rules import SLUG, official_key_name
+from ledger.state import VOUCHING_RULES
 from ledger.statements import encode_signature
 from ledger.store import Appended, Ledger
 
+from . import vouching
 from .errors import NotAllowed, WeakPassphrase
 from .keystore import KeyStore
 from .statement import Statement
@@ -39,11 +42,17 @@ _SETTLE_SECONDS = 1.0  # how long a COMMIT whose reply was lost is given before 
 
 @dataclass(frozen=True)
 class Context:
-    """The ledger, the key directory, and the ledger's checkpoint signer (unlocked)."""
+    """The ledger, the key directory, and the ledger's checkpoint signer (unlocked);
+    `mail`: officials are told of their key events and signatures by mail (`ledger.outbox`)."""
 
     ledger: Ledger
     keys: KeyStore
     signer: NoteSigner
+    mail: bool = False
+
+    def notices(self, event: str, nip: str) -> tuple[tuple[str, str], ...]:
+        """The notices an append queues in its transaction: none when mail is off."""
+        return ((event, nip),) if self.mail else ()
 
 
 def check_new_passphrase(passphrase: str, password: str | None = None) -> None:
@@ -74,13 +83,23 @@ def _clean(value: str, what: str) -> str:
 
 
 def register_official(
-    ledger: Ledger, nip: str, name: str, title: str, unit: str, role: str, now: datetime
+    ledger: Ledger,
+    nip: str,
+    name: str,
+    title: str,
+    unit: str,
+    role: str,
+    now: datetime,
+    email: str | None = None,
 ) -> OfficialRecord:
-    """Add a person to the register. Raises InvalidInput (bad NIP, role) or Conflict (known NIP)."""
+    """Add a person to the register, with the address their notices are mailed to (the
+    official surel dinas, optional). Raises InvalidInput (bad NIP, role, address) or
+    Conflict (known NIP)."""
     nip = validate_nip(nip, now.date())
     if role not in ROLES:
         raise InvalidInput(f"role must be one of {', '.join(ROLES)}", code="official.role")
-    official = OfficialRecord(nip, _clean(name, "name"), _clean(title, "title"), _clean(unit, "unit"), role, now)
+    person = (_clean(name, "name"), _clean(title, "title"), _clean(unit, "unit"))
+    official = OfficialRecord(nip, *person, role, now, (email or "").strip() or None)
     ledger.register.add_official(official)
     return official
 
@@ -103,23 +122,53 @@ def active_key(ledger: Ledger, nip: str) -> VerifierKey | None:
     return VerifierKey.parse(key.key) if key else None
 
 
-def enrol(ctx: Context, nip: str, passphrase: str, now: datetime, password: str | None = None) -> Appended:
+def enrol(
+    ctx: Context, nip: str, passphrase: str, now: datetime, password: str | None = None, token: str | None = None
+) -> Appended:
     """Make the official's key under `passphrase` and append `key.enrolled`.
 
-    Raises NotFound (unknown NIP), WeakPassphrase, Conflict (already has an active key).
+    Under rules version 3 the key must be vouched for (`vouching.vouched_fields`): by the
+    invitation of the link `token`, or the official's pending invitation; a replacement
+    needs its second approval. Raises NotFound (unknown NIP), WeakPassphrase, NotAllowed
+    (no invitation, not approved, already has an active key) — with nothing written.
     """
     official = get_official(ctx.ledger, nip)
     check_new_passphrase(passphrase, password)
+    if active_key(ctx.ledger, official.nip) is not None:
+        raise NotAllowed(
+            f"official {official.nip} already has an active key; revoke it first",
+            code="key.active_exists",
+            nip=official.nip,
+        )
     name = official_key_name(ctx.ledger.origin, official.nip)
-    fields = {"nip": official.nip, "name": official.name, "title": official.title, "unit": official.unit}
+    fields: dict[str, Any] = {
+        "nip": official.nip,
+        "name": official.name,
+        "title": official.title,
+        "unit": official.unit,
+    }
+    if vouching.rules_version(ctx) >= VOUCHING_RULES:
+        fields |= vouching.vouched_fields(ctx, official, now, token)
     # The rules, asked with a stand-in key of the right name before the key is made.
-    ctx.ledger.precheck("key.enrolled", {**fields, "key": str(VerifierKey(name, bytes(32)))}, now)
+    try:
+        ctx.ledger.precheck("key.enrolled", {**fields, "key": str(VerifierKey(name, bytes(32)))}, now)
+    except Conflict as e:
+        raise NotAllowed(str(e), code=e.code, **e.params) from e
+    with ctx.ledger.read() as r:
+        event = outbox.KEY_REPLACED if r.had_key(official.nip) else outbox.KEY_ENROLLED
     vkey = ctx.keys.create(name, passphrase)
     try:
-        return ctx.ledger.append("key.enrolled", {**fields, "key": str(vkey)}, ctx.signer, now)
+        appended = ctx.ledger.append(
+            "key.enrolled", {**fields, "key": str(vkey)}, ctx.signer, now, ctx.notices(event, official.nip)
+        )
     except BaseException as e:
         _after_failed_enrolment(ctx, official.nip, vkey, e)
         raise
+    if token is None and "invitation" in fields:
+        used = ctx.ledger.invitations.latest(official.nip)
+        if used is not None and used.id == fields["invitation"]:
+            ctx.ledger.register.claim_enrolment(used.token_hash, now)  # the link is spent
+    return appended
 
 
 def unconfirmed(error: BaseException) -> bool:
@@ -268,14 +317,18 @@ def sign(
         statement.verify(signature)
         return {**fields, "signature": encode_signature(signature)}
 
-    return ctx.ledger.append("commitment.signed", signed_at, ctx.signer, now)
+    return ctx.ledger.append("commitment.signed", signed_at, ctx.signer, now, ctx.notices(outbox.SIGNED, nip))
 
 
-def revoke(ctx: Context, nip: str, reason: str, by: str, now: datetime) -> Appended:
-    """Append `key.revoked` for the official's active key. Raises NotFound or NotAllowed."""
+def revoke(
+    ctx: Context, nip: str, reason: str, by: str, now: datetime | Callable[[], datetime], passphrase: str | None = None
+) -> Appended:
+    """Append `key.revoked` for the official's active key. Under rules version 3 the admin
+    `by` signs it with their own key, opened with `passphrase` (or `by` is
+    `vouching.LEDGER`). Raises NotFound, NotAllowed, WrongPassphrase."""
     nip = get_official(ctx.ledger, nip).nip
     vkey = active_key(ctx.ledger, nip)
     if vkey is None:
         raise NotAllowed(f"official {nip} has no active key to revoke", code="key.none_to_revoke", nip=nip)
-    fields = {"nip": nip, "key": str(vkey), "reason": _clean(reason, "reason"), "by": by}
-    return ctx.ledger.append("key.revoked", fields, ctx.signer, now)
+    fields = vouching.revocation_fields(ctx, nip, str(vkey), _clean(reason, "reason"), by, passphrase)
+    return ctx.ledger.append("key.revoked", fields, ctx.signer, now, ctx.notices(outbox.KEY_REVOKED, nip))

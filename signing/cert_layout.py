@@ -19,7 +19,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from ledger.entries import format_time
 
-from .cert_words import Presentation, format_nip, verify_url, words
+from .cert_words import Presentation, format_nip, verify_url, vouching_words, words
 from .facts import SignatureFacts
 from .wording import format_short_wib, format_wib
 
@@ -105,7 +105,8 @@ TITLE_BLOCK_END = PANEL_TOP - 14
 
 
 def _title_block(facts: SignatureFacts, w: dict[str, Any], lang: str, scale: float) -> tuple[list[Text], float]:
-    """The lines from the signer's name down to the signing time, at `scale`; and where they end."""
+    """The lines from the signer's name down to the signing time (and, from rules version 3
+    on, how the signer's key was vouched for), at `scale`; and where they end."""
     t: list[Text] = []
     d = drawable
     top = 266.0
@@ -136,6 +137,12 @@ def _title_block(facts: SignatureFacts, w: dict[str, Any], lang: str, scale: flo
         top += size + 4 * scale
     top += 8 * scale
     t.append(Text(w["on"].format(when=format_wib(facts.time, lang)), "Times-Roman", 12, top))
+    vouching = vouching_words(facts, lang)  # None before rules version 3: such a page is as it always was
+    if vouching is not None:
+        top += 5 * scale
+        for line in wrap(drawable(vouching), "Helvetica", 7.4, 440):
+            top += 9.4
+            t.append(Text(line, "Helvetica", 7.4, top, color=GREY))
     return t, top
 
 

@@ -15,9 +15,10 @@ from typing import Any
 
 from ledger.entries import format_time, parse_time
 from ledger.errors import InvalidInput
+from ledger.state import LEDGER
 
 from .facts import SignatureFacts
-from .wording import check_lang
+from .wording import check_lang, format_short_wib
 
 _WORDS: dict[str, dict[str, Any]] = {
     "id": {
@@ -55,6 +56,11 @@ _WORDS: dict[str, dict[str, Any]] = {
         "summary_foot": "Pindai kode QR atau buka tautan di setiap baris untuk memeriksa tanda tangan itu. "
         "Tanda tangan elektronik tidak tersertifikasi (bukan dari PSrE).",
         "page": "Halaman {n}",
+        "enrolled": "Kunci penanda tangan didaftarkan di entri #{index}, {when}, atas pernyataan {by}.",
+        "approved_official": "Sebagai kunci pengganti, kunci ini disetujui oleh {by}.",
+        "approved_admin": "Sebagai kunci admin, kunci ini disetujui oleh {by}.",
+        "by_admin": "admin NIP {nip}",
+        "by_ledger": "kunci buku besar (operator server)",
     },
     "en": {
         "ledger": "Ikrar Commitment Ledger",
@@ -91,6 +97,11 @@ _WORDS: dict[str, dict[str, Any]] = {
         "summary_foot": "Scan the QR code or open the link on each row to check that signature. "
         "Uncertified electronic signatures (not from a PSrE).",
         "page": "Page {n}",
+        "enrolled": "The signer's key was enrolled at entry #{index}, {when}, on the attestation of {by}.",
+        "approved_official": "As a replacement key, it was approved by {by}.",
+        "approved_admin": "As an admin's key, it was approved by {by}.",
+        "by_admin": "admin NIP {nip}",
+        "by_ledger": "the ledger's own key (the server's operator)",
     },
 }
 
@@ -105,6 +116,26 @@ def format_nip(nip: str) -> str:
     if len(nip) != 18:
         return nip
     return f"{nip[:8]} {nip[8:14]} {nip[14]} {nip[15:]}"
+
+
+def vouching_words(facts: SignatureFacts, lang: str) -> str | None:
+    """When the signer's key was enrolled, on whose attestation and, for a replacement key or
+    an admin's, with whose approval: what the key's `key.enrolled` entry records from rules
+    version 3 on (admins by NIP, as the entry names them). None before rules version 3."""
+    v = facts.vouching
+    if v is None:
+        return None
+    w = words(lang)
+
+    def by(nip: str) -> str:
+        return str(w["by_ledger"] if nip == LEDGER else w["by_admin"].format(nip=format_nip(nip)))
+
+    when = format_short_wib(v.enrolled_at, lang)
+    text = str(w["enrolled"].format(index=facts.enrolled_index, when=when, by=by(v.attested_by)))
+    if v.approved_by is not None:
+        approved = w["approved_admin"] if v.role == "admin" else w["approved_official"]
+        text += " " + approved.format(by=by(v.approved_by))
+    return text
 
 
 def verify_url(base_url: str, facts: SignatureFacts) -> str:

@@ -13,7 +13,9 @@ Attached inside the PDF (embedded files), so that it can be checked offline:
     entry-{i}.tlog-proof   a C2SP tlog-proof of each, all against one checkpoint
     ledger.vkey            the ledger's verifier key (trust it only if it matches the
                            key the city publishes elsewhere)
-    certificate.json       the printed facts and how the page was laid out
+    certificate.json       the printed facts and how the page was laid out (the facts
+                           of `facts.STATED`: how the key was vouched for, printed from
+                           rules version 3 on, is read from the key.enrolled entry)
 
 Every line of text on the page comes from `cert_layout.page_lines`, so a verifier can
 rebuild the page's text from the ledger's facts and compare it with what the page says.

@@ -1,7 +1,8 @@
 """What a signature certificate states, and the ledger entries it is read from.
 
 A certificate prints facts from four entries: the ledger's first entry (who keeps it),
-the official's `key.enrolled` (name, position, agency, NIP, key), the
+the official's `key.enrolled` (name, position, agency, NIP, key; from rules version 3 also
+when the key was enrolled, the admin who attested it and the one who approved it), the
 `commitment.published` (title, text hash) and the `commitment.signed` itself (time,
 index, leaf hash). The PDF carries all four leaves with their proofs against one
 checkpoint, so every printed fact can be checked offline, not only the signature.
@@ -32,8 +33,34 @@ Behind = tuple[Entry, Entry, Entry, Entry]
 
 
 @dataclass(frozen=True)
+class Vouching:
+    """How the signer's key entered the ledger, as its `key.enrolled` entry records it from
+    rules version 3 on: when, on whose attestation and, for a replacement key or an admin's,
+    with whose approval. Admins are named by NIP, or ``ledger`` for the ledger's own key."""
+
+    enrolled_at: datetime
+    role: str  # official or admin
+    attested_by: str
+    approved_by: str | None = None
+
+
+def vouching_of(enrolled: Entry) -> Vouching | None:
+    """The vouching a `key.enrolled` entry records; None for one made before rules version 3."""
+    f = enrolled.fields
+    if "attested_by" not in f:
+        return None
+    return Vouching(enrolled.time, f["role"], f["attested_by"], f.get("approved_by"))
+
+
+@dataclass(frozen=True)
 class SignatureFacts:
-    """Everything a certificate prints about one signature (times in UTC)."""
+    """Everything a certificate prints about one signature (times in UTC).
+
+    `certificate.json` states every fact but `vouching` (`STATED`), as it did before rules
+    version 3: the vouching is read from the `key.enrolled` entry the certificate carries, so
+    a certificate's manifest keeps the one format every verifier reads, and a certificate
+    of an older ledger (no vouching) is printed exactly as it always was.
+    """
 
     org: str
     origin: str
@@ -53,6 +80,7 @@ class SignatureFacts:
     enrolled_index: int
     checkpoint_size: int
     checkpoint_root: str  # base64, as in the checkpoint
+    vouching: Vouching | None = None  # printed, but not in certificate.json (read from the enrolment)
 
     @property
     def short_hash(self) -> str:
@@ -60,17 +88,20 @@ class SignatureFacts:
         return self.leaf_hash[:16]
 
     def to_json(self) -> dict[str, Any]:
-        value = asdict(self)
+        """The facts `certificate.json` states (`STATED`)."""
+        value = {name: v for name, v in asdict(self).items() if name in STATED}
         value["time"] = format_time(self.time)
         return value
 
     @classmethod
     def from_json(cls, value: object) -> SignatureFacts:
         """Read facts back from `to_json`; raises InvalidInput when a field is missing or mistyped."""
-        if not isinstance(value, dict) or set(value) != {f.name for f in fields(cls)}:
+        if not isinstance(value, dict) or set(value) != set(STATED):
             raise InvalidInput("the printed facts are not a complete set of certificate fields")
         out: dict[str, Any] = {}
         for f in fields(cls):
+            if f.name not in STATED:
+                continue
             v = value[f.name]
             if f.name == "time":
                 out[f.name] = parse_time(v)
@@ -83,6 +114,10 @@ class SignatureFacts:
                     raise InvalidInput(f"printed fact {f.name!r} is not text")
                 out[f.name] = v
         return cls(**out)
+
+
+STATED = tuple(f.name for f in fields(SignatureFacts) if f.name != "vouching")
+"""The facts a certificate's `certificate.json` states, and a verifier compares with the ledger's."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +182,7 @@ def signature_facts(
         enrolled_index=enrolled.index,
         checkpoint_size=checkpoint.size,
         checkpoint_root=base64.b64encode(checkpoint.root).decode(),
+        vouching=vouching_of(enrolled),
     )
 
 

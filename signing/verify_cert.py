@@ -75,7 +75,7 @@ from .errors import (
     NotAPdf,
     Reason,
 )
-from .facts import KINDS, Behind, SignatureFacts, signature_facts
+from .facts import KINDS, STATED, Behind, SignatureFacts, signature_facts
 from .verify_entry import Revocation, revocation_of
 
 logger = logging.getLogger(__name__)
@@ -507,8 +507,9 @@ def check_page(expected: list[str], page_text: str) -> None:
 
 
 def check_facts(claimed: SignatureFacts, actual: SignatureFacts) -> None:
-    """Raise Failed naming the first fact in which `claimed` differs from the ledger's."""
-    for name in actual.__dataclass_fields__:
+    """Raise Failed naming the first fact certificate.json states (`STATED`) in which
+    `claimed` differs from the ledger's."""
+    for name in STATED:
         a, b = getattr(claimed, name), getattr(actual, name)
         if a != b:
             raise Failed(f"{MANIFEST} says {name} is {a!s:.80} where the ledger says {b!s:.80}", Reason.EDITED)

@@ -9,8 +9,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import Session
 
 from ledger.note import NoteSigner
+from ledger.state import VOUCHING_RULES
 from ledger.store import Ledger
-from signing import actions
+from signing import actions, vouching
 from signing.actions import Context
 from signing.keystore import KeyStore
 
@@ -26,6 +27,10 @@ def nip(n: int) -> str:
 
 def passphrase(n: int) -> str:
     return f"rahasia-tanda-{n}-tangan"
+
+
+ADMIN, SECOND_ADMIN = 99, 98  # the factory's Diskominfo admins: nip(ADMIN), nip(SECOND_ADMIN)
+ADMIN_NIP, ADMIN_PASSPHRASE = nip(ADMIN), passphrase(ADMIN)
 
 
 @dataclass
@@ -50,11 +55,48 @@ class LedgerFactory:
         self.ledger.create("Pemerintah Kota Kediri (uji)", ORIGIN, self.signer, self.now())
         return self
 
+    def admin(self) -> str:
+        """The founding admin (enrolled on first need, attested by the ledger's key)."""
+        if self.ledger.register.has_account(nip(ADMIN)) or actions.active_key(self.ledger, nip(ADMIN)):
+            return nip(ADMIN)
+        actions.register_official(
+            self.ledger, nip(ADMIN), "Admin Diskominfo", "Pranata Komputer", "Dinas Kominfo", "admin", self.now()
+        )
+        actions.enrol(self.ctx, nip(ADMIN), passphrase(ADMIN), self.now())
+        return nip(ADMIN)
+
+    def invite(self, n: int, by: int = ADMIN) -> vouching.Invited:
+        """The admin `by` invites official `n` (rules version 3: every key is vouched for)."""
+        if by == ADMIN:
+            self.admin()
+        official = actions.get_official(self.ledger, nip(n))
+        return vouching.invite(self.ctx, official, nip(by), passphrase(by), self.now(), hours=72)
+
+    def second_admin(self) -> str:
+        """A second admin: invited by the first, approved with the ledger's key, enrolled."""
+        self.admin()
+        actions.register_official(
+            self.ledger, nip(SECOND_ADMIN), "Admin Kedua", "Pranata Komputer", "Dinas Kominfo", "admin", self.now()
+        )
+        self.invite(SECOND_ADMIN)
+        official = actions.get_official(self.ledger, nip(SECOND_ADMIN))
+        vouching.approve(self.ctx, official, vouching.LEDGER, None, self.now())
+        actions.enrol(self.ctx, nip(SECOND_ADMIN), passphrase(SECOND_ADMIN), self.now())
+        return nip(SECOND_ADMIN)
+
+    def approve(self, n: int, by: int = SECOND_ADMIN) -> None:
+        """The admin `by` approves official `n`'s pending invitation (a replacement key)."""
+        if by == SECOND_ADMIN and actions.active_key(self.ledger, nip(SECOND_ADMIN)) is None:
+            self.second_admin()
+        vouching.approve(self.ctx, actions.get_official(self.ledger, nip(n)), nip(by), passphrase(by), self.now())
+
     def official(self, n: int, enrol: bool = True) -> str:
         actions.register_official(
             self.ledger, nip(n), f"Pejabat {n}", f"Kepala Dinas {n}", f"Dinas {n}", "official", self.now()
         )
         if enrol:
+            if vouching.rules_version(self.ctx) >= VOUCHING_RULES:
+                self.invite(n)
             actions.enrol(self.ctx, nip(n), passphrase(n), self.now())
         self.officials.append(nip(n))
         return nip(n)

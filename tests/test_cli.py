@@ -38,9 +38,15 @@ def ikrar(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 def _setup(ikrar, tmp_path: Path) -> None:
     ikrar("init", "--org", ORG, "--origin", "kedirikota.go.id/ikrar")
-    for n in (1, 2):
-        ikrar("official", "add", "--nip", nip(n), "--name", f"Pejabat {n}", "--title", "Kepala", "--unit", f"Dinas {n}")
+    for n in (1, 2):  # official 1 is the first admin (the ledger's key attests them); they vouch for 2
+        role = "admin" if n == 1 else "official"
+        ikrar(
+            "official", "add", "--nip", nip(n), "--name", f"Pejabat {n}", "--title", "Kepala", "--unit", f"Dinas {n}",
+            "--role", role,
+        )  # fmt: skip
         (tmp_path / f"pass{n}").write_text(f"sandi-rahasia-{n}-panjang\n")
+        if n == 2:
+            ikrar("official", "invite", "--nip", nip(2), "--by", nip(1), "--passphrase-file", str(tmp_path / "pass1"))
         ikrar("official", "enrol", "--nip", nip(n), "--passphrase-file", str(tmp_path / f"pass{n}"))
     (tmp_path / "komitmen.txt").write_text("Kami berkomitmen mewujudkan Kediri kota cerdas.\n")
     ikrar(
@@ -99,7 +105,17 @@ def test_the_operator_flow(ikrar, tmp_path: Path) -> None:
     listing = ikrar("official", "list").output
     assert "active (entry 2)" in listing and "Pejabat 2" in listing
     assert "2/2" in ikrar("commitment", "list").output
-    ikrar("revoke", "--nip", nip(2), "--reason", "perangkat hilang")
+    ikrar(
+        "revoke",
+        "--nip",
+        nip(2),
+        "--reason",
+        "perangkat hilang",
+        "--by",
+        nip(1),
+        "--passphrase-file",
+        str(tmp_path / "pass1"),
+    )
     assert "revoked (entry 6)" in ikrar("official", "list").output
     audit = ikrar("audit")
     assert "OK: 7 entries, 2 signatures, 7 checkpoints verified" in audit.output
@@ -179,4 +195,36 @@ def test_reading_needs_no_ledger_passphrase(ikrar, tmp_path: Path) -> None:
     (tmp_path / "data" / "ledger-passphrase").rename(tmp_path / "elsewhere")
     for args in (["audit"], ["checkpoint"], ["vkey"], ["proof", "1"], ["official", "list"], ["commitment", "list"]):
         ikrar(*args)
-    assert "passphrase is needed" in ikrar("revoke", "--nip", nip(1), "--reason", "x", ok=False).output
+    assert (
+        "passphrase is needed" in ikrar("revoke", "--nip", nip(1), "--reason", "x", "--by", "ledger", ok=False).output
+    )
+
+
+def test_one_admin_cannot_replace_a_key_and_two_can(ikrar, tmp_path: Path) -> None:
+    """Issue 10 on the command line: revoke → invite → enrol is refused at the enrolment,
+    with nothing written, until a second admin approves."""
+    _setup(ikrar, tmp_path)
+    admin = ["--by", nip(1), "--passphrase-file", str(tmp_path / "pass1")]
+    ikrar("revoke", "--nip", nip(2), "--reason", "ponsel hilang", *admin)
+    invited = ikrar("official", "invite", "--nip", nip(2), *admin)
+    assert "waits for a second admin's approval" in invited.output and "/enrol/" in invited.stdout
+    (tmp_path / "new2").write_text("sandi-baru-penyerang-2\n")
+    refused = ikrar("official", "enrol", "--nip", nip(2), "--passphrase-file", str(tmp_path / "new2"), ok=False)
+    assert refused.exit_code == 1 and "needs a second admin's approval first; nothing was written" in refused.output
+    assert "OK: 5 entries" in ikrar("audit").output, "nothing appended"
+    # the inviting admin cannot approve their own invitation
+    same = ikrar("official", "approve", "--nip", nip(2), *admin, ok=False)
+    assert same.exit_code == 1 and "second admin" in same.output
+
+    # a second admin: invited by the first, approved with the ledger's key, enrolled
+    ikrar("official", "add", "--nip", nip(3), "--name", "Admin Dua", "--title", "Pranata", "--unit", "Kominfo",
+          "--role", "admin")  # fmt: skip
+    (tmp_path / "pass3").write_text("sandi-admin-dua-panjang\n")
+    ikrar("official", "invite", "--nip", nip(3), *admin)
+    ikrar("official", "approve", "--nip", nip(3), "--by", "ledger")
+    ikrar("official", "enrol", "--nip", nip(3), "--passphrase-file", str(tmp_path / "pass3"))
+    ikrar("official", "approve", "--nip", nip(2), "--by", nip(3), "--passphrase-file", str(tmp_path / "pass3"))
+    enrolled = ikrar("official", "enrol", "--nip", nip(2), "--passphrase-file", str(tmp_path / "new2"))
+    assert f"attested by {nip(1)}, approved by {nip(3)}" in enrolled.output
+    ikrar("sign", "--commitment", "smart-city", "--nip", nip(2), "--passphrase-file", str(tmp_path / "new2"))
+    assert "OK: 8 entries, 1 signatures" in ikrar("audit").output

@@ -58,9 +58,22 @@ def test_an_empty_passphrase_file_is_kept_while_a_ledger_key_needs_it(ikrar, tmp
 
 def test_orphan_key_files_are_moved_aside_and_recorded_keys_never_touched(ikrar, tmp_path: Path) -> None:
     ikrar("init", "--org", "Kota")
-    ikrar("official", "add", "--nip", nip(1), "--name", "Pejabat", "--title", "Kepala", "--unit", "Dinas")
+    ikrar(
+        "official",
+        "add",
+        "--nip",
+        nip(1),
+        "--name",
+        "Admin",
+        "--title",
+        "Pranata",
+        "--unit",
+        "Kominfo",
+        "--role",
+        "admin",
+    )
     (tmp_path / "pass").write_text("sandi-rahasia-panjang\n")
-    ikrar("official", "enrol", "--nip", nip(1), "--passphrase-file", str(tmp_path / "pass"))
+    ikrar("official", "enrol", "--nip", nip(1), "--passphrase-file", str(tmp_path / "pass"))  # the first admin
     keys = KeyStore(tmp_path / "keys", FAST_KDF)
     recorded = sorted(keys.directory.glob("*.pem"))
     for path in recorded:

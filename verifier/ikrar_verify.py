@@ -27,9 +27,19 @@ names a later one (`rules`) or a `ledger.rules` entry raises it (`version`); a r
 from the entry where its version took effect on, never before, so a ledger made under
 version 1 verifies as it always did. Version 2 adds: an entry's time is never before the
 time of the entry before it (from entry 1 of a ledger created with `rules: 2`; from the
-`ledger.rules` entry itself when one raises the version). This verifier knows versions 1
-and 2 (RULES); a ledger that names a later version breaks at that entry, with a message
-saying this verifier does not know it: get a newer verifier.
+`ledger.rules` entry itself when one raises the version). Version 3 adds vouching: every
+`key.enrolled` carries an active admin's signed attestation (`ikrar/attestation/v1`; the
+ledger's own key attests only the first admin, before the ledger ever had one), with an
+invitation no earlier key of the official came with (an invitation is used once), and a replacement key or an admin's
+key also a second admin's signed approval (`ikrar/approval/v1`) from someone who neither
+attested nor revoked the previous key; every `key.revoked` is signed by an active admin key
+or the ledger's key (`ikrar/revocation/v1`); every NIP, key and time these entries (and a
+`commitment.published`'s `signers`) write has one spelling. See `State._vouched` and
+`State._revoked_by_admin`. The entries are checked as Ikrar checks them, in the same order
+(the kind's rules, then the order of times, then the signatures), so that both name the
+same entry for the same reason. This verifier knows versions 1 to 3 (RULES); a ledger that
+names a later version breaks at that entry, with a message saying this verifier does not
+know it: get a newer verifier.
 
 `cert` checks a certificate PDF from its attachments: the checkpoint's signature, each
 entry's inclusion proof, the official's signature, that the entries belong together and
@@ -65,7 +75,7 @@ try:
 except ImportError:  # pragma: no cover - said plainly to the person running it
     sys.exit("ikrar_verify.py needs the `cryptography` package: pip install cryptography")
 
-VERSION = "2"  # 2: ledger rules versions 1 and 2; strict export lines; the file `checkpoint` checked
+VERSION = "3"  # 3: ledger rules versions 1 to 3 (vouching); 2: strict export lines, the file `checkpoint`
 
 
 class Broken(Exception):
@@ -275,9 +285,9 @@ class VKey:
         name, hex_id, encoded = parts
         raw = b64(encoded, "the verifier key's key")
         if len(raw) != 33 or raw[0] != 1:
-            raise Invalid("the verifier key is not an Ed25519 key")
+            raise Invalid("the verifier key is not an Ed25519 key (type 0x01 and 32 bytes)")
         if not name or any(c.isspace() or c == "+" for c in name) or not name.isprintable():
-            raise Invalid(f"key name {name!r} is not a valid note key name")
+            raise Invalid(f"key name {name!r} must be non-empty, printable, with no spaces and no '+'")
         key = cls(name, raw[1:])
         if hex_id != key.key_id.hex():
             raise Invalid("the verifier key's key id does not match its name and key")
@@ -392,17 +402,39 @@ KINDS: dict[str, dict[str, type[Any]]] = {
         "signature": str,
     },
 }
-# Fields a later version of a kind added: an entry holds them or not.
-OPTIONAL: dict[str, dict[str, type[Any]]] = {"ledger.created": {"rules": int}}
+# Fields a later version of a kind added: an entry holds them or not. From rules version 3
+# on, `key.enrolled` carries an admin's attestation (VOUCHED) and, where one is needed, a
+# second admin's approval (APPROVED); `key.revoked` carries the revoker's signature (REVOKER).
+VOUCHED: dict[str, type[Any]] = {
+    "role": str,
+    "invitation": str,
+    "invited_at": str,
+    "attested_by": str,
+    "attester": str,
+    "attestation": str,
+}
+APPROVED: dict[str, type[Any]] = {"approved_by": str, "approver": str, "approved_at": str, "approval": str}
+REVOKER: dict[str, type[Any]] = {"revoker": str, "revocation": str}
+OPTIONAL: dict[str, dict[str, type[Any]]] = {
+    "ledger.created": {"rules": int},
+    "key.enrolled": {**VOUCHED, **APPROVED},
+    "key.revoked": REVOKER,
+}
 # Versions of the ledger's rules. A ledger keeps version 1 unless its `ledger.created` names
 # another (`rules`) or a `ledger.rules` entry raises it; a rule applies from there on, never
 # to the entries before. Version 2: an entry's time is never before the previous entry's.
+# Version 3: keys are vouched for by admins' signed statements (`State._vouched`), and NIPs,
+# keys and times in them are written in their one spelling.
 FIRST_RULES = 1
-RULES = 2  # the newest version this verifier knows
+RULES = 3  # the newest version this verifier knows
 TIME_ORDER_RULES = 2
+VOUCHING_RULES = 3
+LEDGER = "ledger"  # who attested, approved or revoked, when it was the ledger's own key
+ROLES = ("official", "admin")
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", re.ASCII)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+_INVITATION = re.compile(r"[0-9a-f]{32}")
 _SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?")
 ZERO = bytes(32)
 
@@ -473,26 +505,35 @@ def parse_entry(leaf: bytes) -> Entry:
 
 
 def validate_nip(nip: str, today: date) -> str:
-    """The 18-digit NIP: date of birth, month of appointment, sex, sequence."""
+    """The 18-digit NIP (date of birth, month of appointment, sex, sequence) with any
+    whitespace in it taken out; from rules version 3 an entry must write it so already."""
     nip = "".join(nip.split())
     if len(nip) != 18 or not nip.isascii() or not nip.isdigit():
         raise Invalid("NIP must be exactly 18 digits")
     try:
         born = date(int(nip[0:4]), int(nip[4:6]), int(nip[6:8]))
     except ValueError as e:
-        raise Invalid(f"NIP digits 1-8 are not a date of birth: {nip[0:8]}") from e
+        raise Invalid(f"NIP digits 1-8 are not a date of birth (YYYYMMDD): {nip[0:8]}") from e
     if not 1940 <= born.year <= today.year - 17:
         raise Invalid(f"NIP date of birth {born.isoformat()} is not plausible for a civil servant")
     year, month = int(nip[8:12]), int(nip[12:14])
     if not 1 <= month <= 12:
-        raise Invalid(f"NIP digits 9-14 are not a month of appointment: {nip[8:14]}")
+        raise Invalid(f"NIP digits 9-14 are not a month of appointment (YYYYMM): {nip[8:14]}")
     if not born.year + 17 <= year <= today.year or (year, month) > (today.year, today.month):
-        raise Invalid(f"NIP appointment {year:04d}-{month:02d} is not plausible")
+        raise Invalid(f"NIP appointment {year:04d}-{month:02d} is not plausible for that date of birth")
     if nip[14] not in "12":
         raise Invalid("NIP digit 15 must be 1 or 2")
     if nip[15:] == "000":
-        raise Invalid("NIP sequence cannot be 000")
+        raise Invalid("NIP sequence (digits 16-18) cannot be 000")
     return nip
+
+
+def _signature(text: str) -> bytes:
+    """The 64 raw bytes of a base64 Ed25519 signature."""
+    signature = b64(text, "the signature")
+    if len(signature) != 64:
+        raise Invalid("an Ed25519 signature is 64 bytes")
+    return signature
 
 
 def statement_text(origin: str, entry: Entry) -> str:
@@ -507,26 +548,137 @@ def statement_text(origin: str, entry: Entry) -> str:
 
 def check_statement(entry: Entry, origin: str) -> None:
     """Raise Invalid unless the official's Ed25519 signature over the statement verifies."""
-    signature = b64(entry.fields["signature"], "the signature")
-    if len(signature) != 64:
-        raise Invalid("an Ed25519 signature is 64 bytes")
     key = VKey.parse(entry.fields["key"])
+    signature = _signature(entry.fields["signature"])
     try:
         key.verify(statement_text(origin, entry).encode(), signature)
     except Invalid as e:
         raise Invalid(f"the signature of official {entry.fields['nip']} does not verify") from e
 
 
+# -- rules version 3: what admins sign to vouch for a key, or to revoke one --------------------
+
+
+def _one_line(value: str, what: str) -> str:
+    """`value`, refused when it would break a statement's lines."""
+    if "\n" in value or "\r" in value:
+        raise Invalid(f"the {what} holds a line break")
+    return value
+
+
+def attestation_text(origin: str, fields: dict[str, Any]) -> str:
+    """The exact text an admin signs to vouch for a person (ikrar/attestation/v1), from the
+    fields of the `key.enrolled` entry that carries it; its time is `invited_at`."""
+    f = fields
+    for what in ("name", "title", "unit", "role"):
+        _one_line(f[what], what)
+    return (
+        f"ikrar/attestation/v1\norigin {origin}\ninvitation {f['invitation']}\nnip {f['nip']}\n"
+        f"name {f['name']}\ntitle {f['title']}\nunit {f['unit']}\nrole {f['role']}\n"
+        f"time {parse_time(f['invited_at']).strftime(TIME_FORMAT)}\n"
+    )
+
+
+def approval_text(origin: str, fields: dict[str, Any]) -> str:
+    """The exact text a second admin signs to approve an attestation (ikrar/approval/v1):
+    it names the attestation by the SHA-256 of its exact text; its time is `approved_at`."""
+    attestation = hashlib.sha256(attestation_text(origin, fields).encode()).hexdigest()
+    return (
+        f"ikrar/approval/v1\norigin {origin}\nattestation {attestation}\nnip {fields['nip']}\n"
+        f"time {parse_time(fields['approved_at']).strftime(TIME_FORMAT)}\n"
+    )
+
+
+def revocation_text(origin: str, entry: Entry) -> str:
+    """The exact text an admin signs to revoke a key (ikrar/revocation/v1); its time is the entry's."""
+    f = entry.fields
+    _one_line(f["reason"], "reason")
+    return (
+        f"ikrar/revocation/v1\norigin {origin}\nnip {f['nip']}\nkey {f['key']}\nreason {f['reason']}\n"
+        f"time {entry.time.strftime(TIME_FORMAT)}\n"
+    )
+
+
+def _check_signed(text: str, key: str, signature: str, what: str, nip: str) -> None:
+    signer = VKey.parse(key)
+    raw = _signature(signature)
+    try:
+        signer.verify(text.encode(), raw)
+    except Invalid as e:
+        raise Invalid(f"the {what} for official {nip} does not verify") from e
+
+
+def check_vouchers(entry: Entry, origin: str) -> None:
+    """Raise Invalid unless every admin's signature a `key.enrolled` or `key.revoked` entry
+    carries verifies over its statement's exact bytes: the attestation when all six of its
+    fields are there, the approval when all four of its fields are there, the revocation when
+    both of its fields are. Fields in part check nothing here: the rules refuse them
+    (`State._vouched`, `State._revoked_by_admin`), and they are asked first."""
+    f = entry.fields
+    if entry.kind == "key.revoked":
+        if f.keys() >= REVOKER.keys():
+            _check_signed(revocation_text(origin, entry), f["revoker"], f["revocation"], "revocation", f["nip"])
+        return
+    if entry.kind != "key.enrolled" or not f.keys() >= VOUCHED.keys():
+        return
+    _check_signed(attestation_text(origin, f), f["attester"], f["attestation"], "attestation", f["nip"])
+    if f.keys() >= APPROVED.keys():
+        _check_signed(approval_text(origin, f), f["approver"], f["approval"], "approval", f["nip"])
+
+
+def _named(named: str, actual: str, what: str) -> None:
+    if named != actual:
+        raise Invalid(f"the {what} is named {named!r} but the key is {actual!r}'s")
+
+
+def _not_after(moment: datetime, entry_time: datetime, what: str) -> datetime:
+    if moment > entry_time:
+        raise Invalid(f"the {what} is dated after the entry")
+    return moment
+
+
+def _one_spelling(key: str, what: str) -> str:
+    """`key`, refused unless written exactly as the C2SP form of the key it parses to prints
+    it (no space around it, no extra padding): one spelling per key, so that `key`, `attester`,
+    `approver` and `revoker` compare as strings."""
+    if str(VKey.parse(key)) != key:
+        raise Invalid(f"the {what} is not written in its one C2SP spelling")
+    return key
+
+
+def _time_form(text: str, what: str) -> datetime:
+    """The time `text` names, refused unless written as Ikrar writes times. Ikrar writes a
+    time with strftime, which on the servers it runs on (glibc) writes a year before 1000 with
+    fewer than four digits: such a time has no spelling the pattern takes, so it is refused
+    here whatever this machine's strftime does."""
+    moment = parse_time(text)
+    if moment.year < 1000 or moment.strftime(TIME_FORMAT) != text:
+        raise Invalid(f"{what} is not written YYYY-MM-DDTHH:MM:SSZ")
+    return moment
+
+
 class State:
     """What the rules need to know of the entries before: also the version of the rules in
-    force and the time of the entry before."""
+    force, the time of the entry before, and (for rules version 3) the ledger's key, the time
+    of each official's last key, the active admin keys and who revoked each official's last
+    revoked key.
 
-    def __init__(self, origin: str, rules: int, time: datetime) -> None:
+    `check` asks, as Ikrar does (`ledger.rules.admit`), first the rules of the entry's kind,
+    then (from version 2) the order of times, then the signatures the entry carries, so that
+    an entry that breaks several is refused with the same reason as Ikrar's audit gives."""
+
+    def __init__(self, origin: str, ledger_key: str, rules: int, time: datetime) -> None:
         self.origin = origin
+        self.ledger_key = ledger_key
         self.rules = rules
         self.last_time = time
-        self.active: dict[str, str] = {}
-        self.keys: set[str] = set()
+        self.active: dict[str, str] = {}  # NIP -> the official's active key
+        self.keys: set[str] = set()  # every key ever enrolled
+        self.enrolled_at: dict[str, datetime] = {}  # NIP as written -> the time of its last key.enrolled
+        self.invitations: set[str] = set()  # the invitation of every vouched key: each is used once
+        self.admins: dict[str, str] = {}  # active admin key -> its NIP
+        self.ever_admin = False  # an admin key was ever enrolled (rules version 3)
+        self.revokers: dict[str, str] = {}  # NIP -> `by` of the revocation of its last revoked key
         self.commitments: dict[str, tuple[int, str, tuple[str, ...]]] = {}
         self.signed: set[tuple[str, str]] = set()
 
@@ -543,53 +695,161 @@ class State:
                 )
             if rules <= self.rules:
                 raise Invalid(f"rules version {rules} is not above the version in force, {self.rules}")
+        elif e.kind == "ledger.created":
+            raise Invalid("a ledger is created once, by its first entry")
+        elif e.kind == "key.enrolled":
+            self._enrolled(e, rules)
+        elif e.kind == "key.revoked":
+            self._revoked(e, rules)
+        elif e.kind == "commitment.published":
+            self._published(e, rules)
+        elif e.kind == "commitment.signed":
+            self._signed(e)
         if rules >= TIME_ORDER_RULES and e.time < self.last_time:
             raise Invalid(
                 f"its time {e.time.strftime(TIME_FORMAT)} is before the time of entry {e.index - 1}, "
                 f"{self.last_time.strftime(TIME_FORMAT)}"
             )
-        if e.kind == "ledger.created":
-            raise Invalid("a ledger is created once, by its first entry")
-        if e.kind == "key.enrolled":
-            nip = validate_nip(f["nip"], e.time.date())
-            name = f"{self.origin}/official/{nip}"
-            if VKey.parse(f["key"]).name != name:
-                raise Invalid(f"the key is not named {name!r}")
-            if nip in self.active:
-                raise Invalid(f"official {nip} already has an active key")
-            if f["key"] in self.keys:
-                raise Invalid("this key was enrolled before")
-        elif e.kind == "key.revoked":
-            if self.active.get(f["nip"]) != f["key"]:
-                raise Invalid(f"official {f['nip']} has no active key {f['key']!r} to revoke")
-            if not f["reason"].strip():
-                raise Invalid("a revocation needs a reason")
-        elif e.kind == "commitment.published":
-            if not _SLUG.fullmatch(f["slug"]):
-                raise Invalid("the slug is malformed")
-            if f["slug"] in self.commitments:
-                raise Invalid(f"commitment {f['slug']!r} is already published")
-            if not f["title"].strip() or not f["text"].strip():
-                raise Invalid("a commitment needs a title and a text")
-            if hashlib.sha256(f["text"].encode()).hexdigest() != f["text_sha256"]:
-                raise Invalid("text_sha256 is not the SHA-256 of the text")
-            if not f["signers"] or len(set(f["signers"])) != len(f["signers"]):
-                raise Invalid("the signatories are empty or repeated")
-            for nip in f["signers"]:
-                validate_nip(nip, e.time.date())
-        elif e.kind == "commitment.signed":
-            c = self.commitments.get(f["slug"])
-            if c is None:
-                raise Invalid(f"commitment {f['slug']!r} is not published")
-            if (c[0], c[1]) != (f["commitment_index"], f["commitment_sha256"]):
-                raise Invalid("the signature names another text of the commitment")
-            if f["nip"] not in c[2]:
-                raise Invalid(f"official {f['nip']} is not a required signatory")
-            if (f["slug"], f["nip"]) in self.signed:
-                raise Invalid(f"official {f['nip']} has already signed")
-            if self.active.get(f["nip"]) != f["key"]:
-                raise Invalid(f"the key is not the active key of official {f['nip']}")
+        if e.kind == "commitment.signed":
             check_statement(e, self.origin)
+        elif e.kind in ("key.enrolled", "key.revoked"):
+            check_vouchers(e, self.origin)  # only what the rules above let through: version 3, all fields
+
+    def _enrolled(self, e: Entry, rules: int) -> None:
+        f = e.fields
+        nip = validate_nip(f["nip"], e.time.date())
+        name = VKey.parse(f["key"]).name
+        expected = f"{self.origin}/official/{nip}"
+        if name != expected:
+            raise Invalid(f"key name {name!r} is not {expected!r}")
+        if nip in self.active:
+            raise Invalid(f"official {nip} already has an active key; revoke it first")
+        if f["key"] in self.keys:
+            raise Invalid("this key was enrolled before; a key is enrolled once")
+        if rules >= VOUCHING_RULES:
+            if nip != f["nip"]:
+                raise Invalid(f"the NIP {f['nip']!r} is not written as 18 digits alone")
+            _one_spelling(f["key"], "key")
+            self._vouched(e)
+        elif f.keys() & (VOUCHED.keys() | APPROVED.keys()):
+            raise Invalid("an attestation or approval before rules version 3, which would check neither")
+
+    def _vouched(self, e: Entry) -> None:
+        """Rules version 3 for `key.enrolled`: an active admin's attestation (or the ledger's
+        key's, for the first admin while there is none), not the invitation of an earlier key;
+        and for a replacement key or an admin's key a second admin's approval (or the ledger
+        key's, for an admin key): the approver is neither the attester, nor the official, nor
+        whoever revoked the official's previous key (an admin, or the ledger's key)."""
+        f, nip = e.fields, e.fields["nip"]
+        if not f.keys() >= VOUCHED.keys():
+            raise Invalid(f"official {nip}'s key comes without an admin's signed attestation (rules version 3)")
+        role = f["role"]
+        if role not in ROLES:
+            raise Invalid(f"role {role!r} is not one of {', '.join(ROLES)}")
+        if not _INVITATION.fullmatch(f["invitation"]):
+            raise Invalid("the invitation is not 32 hex digits")
+        for what in ("name", "title", "unit"):
+            _one_line(f[what], what)
+        invited = _not_after(_time_form(f["invited_at"], "invited_at"), e.time, "invitation")
+        if f["invitation"] in self.invitations:
+            raise Invalid(f"the invitation of official {nip} enrolled an earlier key: an invitation is used once")
+        attester, by = _one_spelling(f["attester"], "attester"), f["attested_by"]
+        if attester == self.ledger_key:
+            _named(by, LEDGER, "attester")
+            if role != "admin" or self.ever_admin:
+                raise Invalid("the ledger's own key attests only the first admin, before the ledger ever had one")
+        else:
+            _named(by, self._admin(attester, nip), "attester")
+            if by == nip:
+                raise Invalid(f"official {nip} attests their own key")
+        replacement = nip in self.enrolled_at
+        given = f.keys() & APPROVED.keys()
+        if attester == self.ledger_key or not (replacement or role == "admin"):
+            if given:
+                raise Invalid("an approval where none is asked")
+            return
+        if given != APPROVED.keys():
+            what = "replacement" if replacement else "admin"
+            raise Invalid(f"official {nip}'s {what} key lacks a second admin's signed approval")
+        approved = _not_after(_time_form(f["approved_at"], "approved_at"), e.time, "approval")
+        if approved < invited:
+            raise Invalid("the approval is older than the invitation it approves")
+        approver, approved_by = _one_spelling(f["approver"], "approver"), f["approved_by"]
+        if approver == self.ledger_key:
+            _named(approved_by, LEDGER, "approver")
+            if role != "admin":
+                raise Invalid("the ledger's own key approves only admin keys")
+        else:
+            _named(approved_by, self._admin(approver, nip), "approver")
+        if approved_by in (by, nip, self.revokers.get(nip)):
+            raise Invalid(
+                f"the approval of official {nip}'s key must come from a second admin: not the attester, not the "
+                "official, not the admin who revoked the previous key"
+            )
+
+    def _admin(self, key: str, nip: str) -> str:
+        admin = self.admins.get(key)
+        if admin is None:
+            raise Invalid(f"the key vouching for official {nip} is not an active admin key at this point of the ledger")
+        return admin
+
+    def _revoked(self, e: Entry, rules: int) -> None:
+        f = e.fields
+        if self.active.get(f["nip"]) != f["key"]:
+            raise Invalid(f"official {f['nip']} has no active key {f['key']!r} to revoke")
+        if not f["reason"].strip():
+            raise Invalid("a revocation needs a reason")
+        if rules >= VOUCHING_RULES:
+            self._revoked_by_admin(e)
+        elif f.keys() & REVOKER.keys():
+            raise Invalid("a signed revocation before rules version 3")
+
+    def _revoked_by_admin(self, e: Entry) -> None:
+        """Rules version 3 for `key.revoked`: signed by an active admin key, `by` naming that
+        admin, or by the ledger's key, `by` naming ``ledger``."""
+        f = e.fields
+        if not f.keys() >= REVOKER.keys():
+            raise Invalid(f"the revocation of official {f['nip']}'s key is not signed by an admin (rules version 3)")
+        _one_line(f["reason"], "reason")
+        revoker = _one_spelling(f["revoker"], "revoker")
+        actual = LEDGER if revoker == self.ledger_key else self.admins.get(revoker)
+        if actual is None:
+            raise Invalid("the key that signed the revocation is not an active admin key at this point of the ledger")
+        _named(f["by"], actual, "revoker")
+
+    def _published(self, e: Entry, rules: int) -> None:
+        f = e.fields
+        if not _SLUG.fullmatch(f["slug"]):
+            raise Invalid("slug must be 1-80 lowercase letters, digits and inner hyphens")
+        if f["slug"] in self.commitments:
+            raise Invalid(f"commitment {f['slug']!r} is already published")
+        if not f["title"].strip() or not f["text"].strip():
+            raise Invalid("a commitment needs a title and a text")
+        if hashlib.sha256(f["text"].encode()).hexdigest() != f["text_sha256"]:
+            raise Invalid("text_sha256 is not the SHA-256 of the text")
+        signers = f["signers"]
+        if not signers:
+            raise Invalid("a commitment needs at least one required signatory")
+        if len(set(signers)) != len(signers):
+            raise Invalid("a signatory is listed twice")
+        for nip in signers:
+            if validate_nip(nip, e.time.date()) != nip and rules >= VOUCHING_RULES:
+                raise Invalid(f"the NIP {nip!r} is not written as 18 digits alone")
+
+    def _signed(self, e: Entry) -> None:
+        f = e.fields
+        slug, nip = f["slug"], f["nip"]
+        c = self.commitments.get(slug)
+        if c is None:
+            raise Invalid(f"commitment {slug!r} is not published")
+        if (c[0], c[1]) != (f["commitment_index"], f["commitment_sha256"]):
+            raise Invalid(f"signature names another text of commitment {slug!r}")
+        if nip not in c[2]:
+            raise Invalid(f"official {nip} is not a required signatory of {slug!r}")
+        if (slug, nip) in self.signed:
+            raise Invalid(f"official {nip} has already signed {slug!r}")
+        if self.active.get(nip) != f["key"]:
+            raise Invalid(f"the key is not the active key of official {nip} (revoked or never enrolled)")
 
     def apply(self, e: Entry) -> None:
         f = e.fields
@@ -599,8 +859,16 @@ class State:
         elif e.kind == "key.enrolled":
             self.active[f["nip"]] = f["key"]
             self.keys.add(f["key"])
+            self.enrolled_at[f["nip"]] = e.time
+            if "invitation" in f:
+                self.invitations.add(f["invitation"])
+            if f.get("role") == "admin":
+                self.admins[f["key"]] = f["nip"]
+                self.ever_admin = True
         elif e.kind == "key.revoked":
             del self.active[f["nip"]]
+            self.admins.pop(f["key"], None)
+            self.revokers[f["nip"]] = f["by"]
         elif e.kind == "commitment.published":
             self.commitments[f["slug"]] = (e.index, f["text_sha256"], tuple(f["signers"]))
         elif e.kind == "commitment.signed":
@@ -821,7 +1089,7 @@ def _genesis(entry: Entry, key: VKey) -> State:
         raise Broken(
             0, f"the ledger names rules version {rules}: a ledger names version {FIRST_RULES + 1} or later, or none"
         )
-    return State(entry.fields["origin"], rules, entry.time)
+    return State(entry.fields["origin"], entry.fields["ledger_key"], rules, entry.time)
 
 
 def audit(

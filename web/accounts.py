@@ -5,11 +5,19 @@ tables. Passwords are argon2id hashes (argon2-cffi, RFC 9106 low-memory profile)
 session id and an enrolment token are random 256-bit values of which only the SHA-256 is
 stored, so a copy of the database lets no one log in or enrol.
 
-Throttling, per NIP and per scope (`login`, `sign`): the first `FREE_FAILURES` failures
+Throttling. Signing passphrases are counted per NIP (the signer is logged in already);
+logins per NIP *and client address*, so that a stranger's failures lock only the
+stranger's address, never the official. Either count: the first `FREE_FAILURES` failures
 cost nothing; each further one makes the next attempt wait (10 s, then 20 s); from
-`LOCK_AFTER` failures on, the scope is locked for 15 minutes, doubling with every further
-failure up to a day. A success clears the count. The outcome of each attempt is settled
-under the throttle's check (`settle_attempt`), so parallel requests learn no more than serial ones.
+`LOCK_AFTER` failures on, it is locked for 15 minutes, doubling with every further failure
+up to a day; a success clears it, and an admin can lift a lock (`lift_lock`, recorded).
+Against many addresses guessing one NIP, the failed logins of a NIP from every address are
+counted too: past `NIP_CEILING` of them (until the NIP rests `NIP_WINDOW`), each login
+attempt for it waits `NIP_SLOW` after the last failure. That ceiling slows and never locks,
+and a browser that logged in as the NIP before (its signed device cookie) skips it. Every
+count is checked before the slow hash, unknown NIPs are counted alike (the answers tell no
+one who is registered), and the outcome of each attempt is settled under the check
+(`settle_attempt`), so parallel requests learn no more than serial ones.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import logging
 import secrets
 import threading
@@ -31,10 +40,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from ledger.errors import NotFound
 from ledger.nip import validate_nip
 from ledger.reader import OfficialRecord
-from ledger.register import EnrolmentRecord, Register, SessionRecord, ThrottleRecord
+from ledger.register import EnrolmentRecord, LockLiftRecord, SessionRecord, ThrottleKey, ThrottleRecord
 from ledger.store import Ledger
 
 from .errors import Busy, FormInvalid, LinkInvalid, Throttled
+from .metrics import LOCKS, LOGIN_FAILURES
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +59,15 @@ LOCK_AFTER = 6
 SLOW_STEP = timedelta(seconds=10)
 LOCK_STEP = timedelta(minutes=15)
 LOCK_MAX = timedelta(hours=24)
+NIP_CEILING = 20  # failed logins of one NIP from every address ...
+NIP_WINDOW = timedelta(hours=1)  # ... counted until the NIP rests this long ...
+NIP_SLOW = timedelta(seconds=5)  # ... past which each login attempt for it waits this long after the last failure
+DEVICE_DAYS = 90  # how long a browser's device cookie of a login is good for
 
-SCOPES = ("login", "sign")
+LOGIN, SIGN = "login", "sign"
+LOGIN_ANY = "login_any"  # the failed logins of a NIP from every address (never locks)
+SCOPES = (LOGIN, SIGN)
+UNKNOWN_ADDRESS = "-"
 
 
 def _digest(secret: str) -> str:
@@ -146,26 +163,41 @@ def _verify(stored: str | None, password: str) -> bool:
             return False
 
 
-def authenticate(ledger: Ledger, nip: str, password: str, now: datetime) -> OfficialRecord:
-    """The official whose NIP and password these are.
+def clean_nip(nip: str) -> str:
+    """A NIP as typed, without its spaces."""
+    return "".join(nip.split())
 
-    Raises Throttled while the login is slowed down or locked, FormInvalid
-    (`err.login_failed`) for a wrong NIP or password, Throttled when this failure locks
-    the login, and Busy (counting nothing) while too many passwords are being checked.
+
+def authenticate(
+    ledger: Ledger,
+    nip: str,
+    password: str,
+    now: datetime,
+    address: str = UNKNOWN_ADDRESS,
+    known_device: bool = False,
+) -> OfficialRecord:
+    """The official whose NIP and password these are, for a login attempt from the client
+    `address` (`address_of`); `known_device`: the browser holds this NIP's device cookie.
+
+    Raises Throttled while logins of the NIP from this address are slowed down or locked
+    (or the NIP's ceiling holds), FormInvalid for a wrong NIP or password (`err.login_failed`,
+    or with the attempts left and the wait: `err.login_failed_left`, `err.login_failed_wait`),
+    Throttled when this failure locks the address, and Busy (counting nothing) while too many
+    passwords are being checked.
     """
-    nip = "".join(nip.split())
+    nip = clean_nip(nip)
     if len(nip) != 18 or not nip.isdigit() or len(password) > MAX_SECRET:
         raise FormInvalid("err.login_failed")
-    check_throttle(ledger, "login", nip, now)
+    check_throttle(ledger, LOGIN, nip, now, address, known_device)
     official, hashed = ledger.register.login(nip)
     stored = hashed if official is not None else None
     right = _verify(stored, password) and stored is not None
-    settle_attempt(ledger, "login", nip, now, right)
+    after = _settle(ledger, LOGIN, nip, now, right, address, known_device)
     if not right:
-        raise FormInvalid("err.login_failed")
+        raise _login_failed(after, now, known_device)
     assert official is not None and stored is not None
     if HASHER.check_needs_rehash(stored):
-        set_password(ledger, nip, password, now)
+        ledger.register.rehash_password(nip, hash_password(password))
     return official
 
 
@@ -178,6 +210,7 @@ class SessionInfo:
     nip: str | None
     csrf_token: str
     expires_at: datetime
+    confirmed_at: datetime | None = None  # when the password was last given (at login, or again)
 
     def csrf_matches(self, token: str) -> bool:
         return hmac.compare_digest(self.csrf_token.encode(), token.encode())
@@ -193,9 +226,9 @@ def new_session(
     changes, so a session id planted before login is worth nothing after it.
     """
     cookie = secrets.token_urlsafe(32)
-    row = SessionRecord(_digest(cookie), nip, secrets.token_urlsafe(32), now, now + timedelta(hours=hours))
+    row = SessionRecord(_digest(cookie), nip, secrets.token_urlsafe(32), now, now + timedelta(hours=hours), now)
     ledger.register.add_session(row, now, replaces)
-    return cookie, SessionInfo(row.id_hash, nip, row.csrf_token, row.expires_at)
+    return cookie, SessionInfo(row.id_hash, nip, row.csrf_token, row.expires_at, now)
 
 
 def load_session(ledger: Ledger, cookie: str | None, now: datetime) -> SessionInfo | None:
@@ -206,7 +239,12 @@ def load_session(ledger: Ledger, cookie: str | None, now: datetime) -> SessionIn
     row = ledger.register.session(_digest(cookie))
     if row is None or row.expires_at <= now or not row.nip:
         return None
-    return SessionInfo(row.id_hash, row.nip, row.csrf_token, row.expires_at)
+    return SessionInfo(row.id_hash, row.nip, row.csrf_token, row.expires_at, row.confirmed_at)
+
+
+def confirm_password(ledger: Ledger, session: SessionInfo, now: datetime) -> None:
+    """Note that the session's official gave their password again at `now`."""
+    ledger.register.confirm_session(session.id_hash, now)
 
 
 # -- the CSRF token of an anonymous form -------------------------------------------------
@@ -221,26 +259,50 @@ def new_form_nonce() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _form_mac(secret: str, nonce: str, issued: int) -> str:
-    mac = hmac.new(secret.encode(), f"ikrar-form-v1\n{nonce}\n{issued}".encode(), hashlib.sha256).digest()
+def _mac(secret: str, purpose: str, value: str, issued: int) -> str:
+    mac = hmac.new(secret.encode(), f"{purpose}\n{value}\n{issued}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def _signed(secret: str, purpose: str, value: str, now: datetime) -> str:
+    """`<issued>.<HMAC(secret, purpose, value, issued)>`."""
+    issued = int(now.timestamp())
+    return f"{issued}.{_mac(secret, purpose, value, issued)}"
+
+
+def _signed_matches(secret: str, purpose: str, value: str, token: str, now: datetime, seconds: int) -> bool:
+    """Whether `token` is `_signed(secret, purpose, value, ...)` of the last `seconds`."""
+    issued, _, mac = token.partition(".")
+    if not issued.isdigit() or len(issued) > 12:
+        return False
+    age = now.timestamp() - int(issued)
+    if not -60 <= age <= seconds:
+        return False
+    return hmac.compare_digest(_mac(secret, purpose, value, int(issued)).encode(), mac.encode())
 
 
 def anonymous_csrf_token(secret: str, nonce: str, now: datetime) -> str:
     """The CSRF token of an anonymous form for the browser holding `nonce` in its cookie."""
-    issued = int(now.timestamp())
-    return f"{issued}.{_form_mac(secret, nonce, issued)}"
+    return _signed(secret, "ikrar-form-v1", nonce, now)
 
 
 def anonymous_csrf_matches(secret: str, nonce: str | None, token: str, now: datetime) -> bool:
     """Whether `token` was made for `nonce` with `secret` in the last `ANONYMOUS_HOURS`."""
-    issued, _, mac = token.partition(".")
-    if not nonce or len(nonce) > 100 or not issued.isdigit() or len(issued) > 12:
+    if not nonce or len(nonce) > 100:
         return False
-    age = now.timestamp() - int(issued)
-    if not -60 <= age <= ANONYMOUS_HOURS * 3600:
+    return _signed_matches(secret, "ikrar-form-v1", nonce, token, now, ANONYMOUS_HOURS * 3600)
+
+
+def device_token(secret: str, nip: str, now: datetime) -> str:
+    """The device cookie a browser gets at a login of `nip`: signed, good for `DEVICE_DAYS`."""
+    return _signed(secret, "ikrar-device-v1", nip, now)
+
+
+def known_device(secret: str, token: str | None, nip: str, now: datetime) -> bool:
+    """Whether `token` is a device cookie of a login of `nip` (a browser that may skip the NIP's ceiling)."""
+    if not token or len(token) > 100:
         return False
-    return hmac.compare_digest(_form_mac(secret, nonce, int(issued)).encode(), mac.encode())
+    return _signed_matches(secret, "ikrar-device-v1", clean_nip(nip), token, now, DEVICE_DAYS * 86400)
 
 
 def end_session(ledger: Ledger, id_hash: str) -> None:
@@ -294,8 +356,39 @@ def release_enrolment(ledger: Ledger, token: str) -> None:
 # -- throttling -------------------------------------------------------------------------
 
 
-def _wait_until(row: ThrottleRecord) -> datetime | None:
-    """When the next attempt is allowed, or None when it is allowed now regardless of time."""
+def address_of(host: str | None) -> str:
+    """The client address a login is counted under: an IPv4 address as it is, an IPv6 one by
+    its /64 network (what one subscriber holds), anything else cut to 64 characters, and
+    `UNKNOWN_ADDRESS` when there is none."""
+    if not host:
+        return UNKNOWN_ADDRESS
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host[:64]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(ip), 64), strict=False))  # int(): without a zone (%eth0)
+    return str(ip)
+
+
+def _keys(scope: str, nip: str, address: str) -> list[ThrottleKey]:
+    """The counts an attempt of `scope` for `nip` meets: for a login, the NIP's from every
+    address (first, so that its row lock serializes the NIP's logins) and this address's."""
+    if scope == LOGIN:
+        return [ThrottleKey(LOGIN_ANY, nip), ThrottleKey(LOGIN, nip, address)]
+    if scope == SIGN:
+        return [ThrottleKey(SIGN, nip)]
+    raise ValueError(f"unknown throttle scope {scope!r}")
+
+
+def _wait_until(row: ThrottleRecord, known_device: bool) -> datetime | None:
+    """When `row` allows the next attempt, or None when it holds none back."""
+    if row.scope == LOGIN_ANY:
+        if row.failures < NIP_CEILING or known_device or row.last_failure_at is None:
+            return None
+        return row.last_failure_at + NIP_SLOW
     if row.locked_until is not None:
         return row.locked_until
     if row.failures > FREE_FAILURES and row.last_failure_at is not None:
@@ -304,57 +397,139 @@ def _wait_until(row: ThrottleRecord) -> datetime | None:
     return None
 
 
-def _throttled(row: ThrottleRecord | None, scope: str, now: datetime) -> Throttled | None:
-    """The Throttled error of `row` at `now`, or None while attempts are allowed."""
-    until = _wait_until(row) if row is not None else None
-    if row is None or until is None or until <= now:
+def _refusal(rows: list[ThrottleRecord | None], now: datetime, known_device: bool) -> Throttled | None:
+    """The Throttled error an attempt meets at `now` with these counts (the longest wait), or None."""
+    waits = [(until, row) for row in rows if row is not None and (until := _wait_until(row, known_device))]
+    until, row = max(waits, key=lambda wait: wait[0], default=(None, None))
+    if until is None or row is None or until <= now:
         return None
-    return Throttled(f"err.{scope}_locked" if row.locked_until is not None else f"err.{scope}_slow", until)
+    if row.scope == LOGIN_ANY:
+        key = "err.login_crowded"
+    else:
+        key = f"err.{row.scope}_{'locked' if row.locked_until is not None else 'slow'}"
+    return Throttled(key, until, wait=until - now, left=max(0, LOCK_AFTER - row.failures), address=row.address)
 
 
-def check_throttle(ledger: Ledger, scope: str, nip: str, now: datetime) -> None:
-    """Raise Throttled while `scope` is slowed down or locked for `nip`."""
-    throttled = throttle_state(ledger, scope, nip, now)
+def _counted(key: ThrottleKey, row: ThrottleRecord | None, now: datetime, right: bool) -> ThrottleRecord | None:
+    """The count of `key` after an attempt that was `right`, or not, at `now`."""
+    if key.scope == LOGIN_ANY:  # only failures move it; it rests after NIP_WINDOW without one
+        if right:
+            return row
+        recent = row is not None and row.last_failure_at is not None and row.last_failure_at > now - NIP_WINDOW
+        return ThrottleRecord(LOGIN_ANY, key.nip, row.failures + 1 if recent and row is not None else 1, now)
+    if right:
+        return None
+    failures = (0 if row is None else row.failures) + 1
+    locked = None
+    if failures >= LOCK_AFTER:
+        locked = now + min(LOCK_MAX, LOCK_STEP * 2 ** min(failures - LOCK_AFTER, 10))
+    return ThrottleRecord(key.scope, key.nip, failures, now, locked, key.address)
+
+
+def check_throttle(
+    ledger: Ledger, scope: str, nip: str, now: datetime, address: str = UNKNOWN_ADDRESS, known_device: bool = False
+) -> None:
+    """Raise Throttled while an attempt of `scope` for `nip` (from `address`, for a login) must wait."""
+    throttled = throttle_state(ledger, scope, nip, now, address, known_device)
     if throttled is not None:
         raise throttled
 
 
-def settle_attempt(ledger: Ledger, scope: str, nip: str, now: datetime, right: bool) -> None:
+def throttle_state(
+    ledger: Ledger, scope: str, nip: str, now: datetime, address: str = UNKNOWN_ADDRESS, known_device: bool = False
+) -> Throttled | None:
+    """The Throttled error an attempt now would raise, or None (for showing it on a page)."""
+    rows = [ledger.register.throttle(*key) for key in _keys(scope, nip, address)]
+    return _refusal(rows, now, known_device)
+
+
+def settle_attempt(
+    ledger: Ledger,
+    scope: str,
+    nip: str,
+    now: datetime,
+    right: bool,
+    address: str = UNKNOWN_ADDRESS,
+    known_device: bool = False,
+) -> None:
     """Settle an attempt at a password or passphrase once it is known whether the secret
     was `right`, in one write transaction with the throttle's check.
 
     `check_throttle` refuses an attempt before its slow hash; attempts sent in parallel all
     pass that check together, so the outcome is settled here one at a time: when by now
-    the scope is slowed down or locked, the outcome is withheld — raises Throttled, counts
-    and clears nothing, and the caller must not act on a right secret. Parallel attempts
-    thus learn no more than attempts sent one after another, and an attempt cut off by a
-    crash counts for nothing. Otherwise a right secret clears the count, and a wrong one
-    is counted (raises Throttled when it locks the scope).
+    the attempt must wait, the outcome is withheld — raises Throttled, counts and clears
+    nothing, and the caller must not act on a right secret. Parallel attempts thus learn
+    no more than attempts sent one after another, and an attempt cut off by a crash counts
+    for nothing. Otherwise a right secret clears the count (of this address, for a login),
+    and a wrong one is counted (raises Throttled when it locks).
     """
+    _settle(ledger, scope, nip, now, right, address, known_device)
 
-    def settle(row: ThrottleRecord | None) -> ThrottleRecord | None:
-        throttled = _throttled(row, scope, now)
+
+def _settle(
+    ledger: Ledger, scope: str, nip: str, now: datetime, right: bool, address: str, known_device: bool
+) -> list[ThrottleRecord | None]:
+    """`settle_attempt`; returns the counts after it (in the order of `_keys`)."""
+    keys = _keys(scope, nip, address)
+
+    def settle(rows: list[ThrottleRecord | None]) -> list[ThrottleRecord | None]:
+        throttled = _refusal(rows, now, known_device)
         if throttled is not None:
             raise throttled
-        if right:
-            return None
-        failures = (0 if row is None else row.failures) + 1
-        locked = None
-        if failures >= LOCK_AFTER:
-            locked = now + min(LOCK_MAX, LOCK_STEP * 2 ** min(failures - LOCK_AFTER, 10))
-        return ThrottleRecord(scope, nip, failures, now, locked)
+        return [_counted(key, row, now, right) for key, row in zip(keys, rows, strict=True)]
 
-    after = ledger.register.settle_throttle(scope, nip, Register.stale_throttles(now, now - LOCK_MAX), settle)
-    if after is None:
-        return
-    logger.warning("failed %s nip=%s failures=%d", scope, nip, after.failures)
-    if after.locked_until is not None:
-        raise Throttled(f"err.{scope}_locked", after.locked_until)
+    after = ledger.register.settle_throttles(keys, now, now - LOCK_MAX, settle)
+    counted = after[-1]
+    if right or counted is None:
+        return after
+    if scope == LOGIN:
+        LOGIN_FAILURES.inc()
+    logger.warning("failed %s nip=%s address=%s failures=%d", scope, nip, address, counted.failures)
+    if counted.locked_until is not None:
+        LOCKS.labels(scope=scope).inc()
+        until = counted.locked_until
+        raise Throttled(f"err.{scope}_locked", until, wait=until - now, left=0, address=counted.address)
+    return after
 
 
-def throttle_state(ledger: Ledger, scope: str, nip: str, now: datetime) -> Throttled | None:
-    """The Throttled error an attempt now would raise, or None (for showing it on a page)."""
-    return _throttled(ledger.register.throttle(scope, nip), scope, now)
+def _login_failed(after: list[ThrottleRecord | None], now: datetime, known_device: bool) -> FormInvalid:
+    """The answer to a wrong NIP or password: from the `FREE_FAILURES`th failure of this
+    address on, with the attempts left before the lock and how long to wait."""
+    counted = after[-1]
+    assert counted is not None
+    left = LOCK_AFTER - counted.failures
+    waiting = _refusal(after, now, known_device)
+    if waiting is not None:
+        return FormInvalid("err.login_failed_wait", left=left, wait=waiting.until - now)
+    if counted.failures >= FREE_FAILURES:
+        return FormInvalid("err.login_failed_left", left=left)
+    return FormInvalid("err.login_failed")
+
+
+# -- locks and their lifting by an admin -------------------------------------------------
+
+
+def current_locks(ledger: Ledger, now: datetime) -> list[ThrottleRecord]:
+    """The locks holding at `now`: logins per NIP and address, signing per NIP."""
+    return ledger.register.locks(now)
+
+
+def lift_lock(ledger: Ledger, scope: str, nip: str, address: str | None, by: str, now: datetime) -> bool:
+    """Lift the lock of `scope` for `nip` (and, for a login, the client `address`), recording
+    that the admin `by` did. Returns False when no lock held it any more. Raises
+    FormInvalid (`err.lock_unknown`) for a scope, NIP or address that can name no lock."""
+    if scope not in SCOPES or len(nip) != 18 or not nip.isdigit():
+        raise FormInvalid("err.lock_unknown")
+    if scope == LOGIN and not (address and len(address) <= 64):
+        raise FormInvalid("err.lock_unknown")
+    lifted = ledger.register.lift_lock(ThrottleKey(scope, nip, address if scope == LOGIN else None), by, now)
+    logger.warning("lock %s scope=%s nip=%s address=%s by=%s", "lifted" if lifted else "gone", scope, nip, address, by)
+    return lifted
+
+
+def lock_lifts(ledger: Ledger, limit: int = 20) -> list[LockLiftRecord]:
+    """The latest lifted locks, newest first."""
+    return ledger.register.lock_lifts(limit)
 
 
 def has_account(ledger: Ledger, nip: str) -> bool:

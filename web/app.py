@@ -25,12 +25,13 @@ from ledger.db import DriverError, database_error
 from ledger.errors import LedgerError
 from signing.errors import SigningError
 
-from . import routes_account, routes_admin, routes_api, routes_public, routes_verify
+from . import metrics, reauth, routes_account, routes_admin, routes_api, routes_locks, routes_public, routes_verify
 from .cache import install as install_response_cache
 from .demo import DEMO_ORG
 from .errors import LoginRequired, WebError, message_of, status_of
 from .health import Health, SelfAuditor, note_error
 from .i18n import Translator, language_of
+from .mail import MailSender
 from .pages import HERE, FormLimits, Page, page
 from .runtime import Runtime, configure_logging
 
@@ -43,6 +44,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     routes_admin.router,
     routes_api.router,
     routes_verify.router,
+    metrics.router,
+    routes_locks.router,
+    reauth.router,
 )
 
 API_DESCRIPTION = """The public, read-only interface of an Ikrar ledger: entries with their exact
@@ -55,16 +59,20 @@ Errors are JSON `{"detail": "..."}` with a 4xx status, in the language chosen on
 def create_app(runtime: Runtime | None = None, clock: Callable[[], datetime] | None = None) -> FastAPI:
     """The app over `runtime` (default: from the IKRAR_* environment); `clock` gives "now"."""
     runtime = runtime or Runtime.from_env()
-    configure_logging(runtime.settings.log_level)
+    configure_logging(runtime.settings.log_level, runtime.settings.log_format)
+    metrics.install()  # APPENDS counts the ledger's appends (web/metrics.py)
     runtime.ledger  # noqa: B018 - brings the schema up to date (a no-op when `ikrar serve` did)
     now = clock or (lambda: datetime.now(UTC))
     health = Health()
     auditor = SelfAuditor(runtime.ledger, health, runtime.settings.self_audit_minutes, now)
+    mail = MailSender(runtime.ledger, runtime.settings, now)  # sends the outbox; idle without IKRAR_SMTP_URL
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         auditor.start()
+        mail.start()
         yield
+        mail.stop()
         auditor.stop()
 
     app = IkrarApp(
@@ -98,10 +106,11 @@ def create_app(runtime: Runtime | None = None, clock: Callable[[], datetime] | N
 class IkrarApp(FastAPI):
     """FastAPI with `SecurityHeaders` around everything, so that the responses made outside
     the user middleware (the 500 of an unexpected error, a body over the size limit) carry
-    the headers too."""
+    the headers too; and `RequestMetrics` (web/metrics.py) inside it, which so sees every
+    answer's final status, counts and times it, and writes its access line."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return SecurityHeaders(super().build_middleware_stack())
+        return SecurityHeaders(metrics.RequestMetrics(super().build_middleware_stack(), self.router.routes))
 
 
 def is_api(request: Request) -> bool:

@@ -29,7 +29,7 @@ from ledger.db import DriverError, database_error
 from ledger.errors import ChainBroken, DerivedMismatch, LedgerError, NotInitialized
 from ledger.export import export_verifier, verify_export, write_export
 from ledger.note import VerifierKey
-from signing import actions
+from signing import actions, vouching
 from signing.certificate import certificate_pdf, write_certificates
 from signing.checks import TITLES, Outcome
 from signing.errors import CertificateInvalid, SigningError
@@ -38,7 +38,7 @@ from signing.verify_cert import MAX_PDF_BYTES, CertificateReport, KeyTrust, exam
 from signing.wording import format_wib
 
 from . import accounts
-from .demo import ADMIN, DEMO_ORG, PEOPLE, build_demo, is_empty
+from .demo import DEMO_ORG, PEOPLE, build_demo, is_empty
 from .doctor import examine as doctor_examine
 from .errors import WebError, message_of
 from .i18n import Translator
@@ -112,7 +112,8 @@ app.add_typer(commitment_app, name="commitment")
 
 def _runtime() -> Runtime:
     runtime = Runtime.from_env()
-    configure_logging(runtime.settings.log_level if runtime.settings.log_level != "INFO" else "WARNING")
+    level = runtime.settings.log_level if runtime.settings.log_level != "INFO" else "WARNING"
+    configure_logging(level, runtime.settings.log_format)  # `ikrar serve` logs JSON from its first line too
     return runtime
 
 
@@ -158,6 +159,17 @@ PassphraseFile = Annotated[
     Path | None,
     typer.Option("--passphrase-file", help="Read the passphrase from this file (for scripts) instead of asking."),
 ]
+ByOption = Annotated[
+    str,
+    typer.Option(help="The acting admin's NIP (they sign with their own key); `ledger`: the ledger's own key."),
+]
+
+
+def _admin_passphrase(by: str, file: Path | None) -> str | None:
+    """The acting admin's own signing passphrase; none for the ledger's key (already unlocked)."""
+    if by == vouching.LEDGER:
+        return None
+    return _read_secret(f"Signing passphrase of admin {by}", file, confirm=False)
 
 
 @app.command()
@@ -184,24 +196,50 @@ def official_add(
     title: Annotated[str, typer.Option(help="Position (jabatan).")],
     unit: Annotated[str, typer.Option(help="Agency (OPD / unit kerja).")],
     role: Annotated[str, typer.Option(help="official or admin.")] = "official",
+    email: Annotated[
+        str | None, typer.Option(help="The official surel dinas: key events and signatures are mailed there.")
+    ] = None,
 ) -> None:
-    """Register an official (no key yet: see `official enrol`)."""
+    """Register an official (no key yet: see `official invite` and `official enrol`)."""
     runtime = _ready()
-    official = actions.register_official(runtime.ledger, nip, name, title, unit, role, _now())
+    official = actions.register_official(runtime.ledger, nip, name, title, unit, role, _now(), email)
     out.print(f"Registered {official.name} ({official.nip}) as {official.role}.")
+
+
+@official_app.command("set-email")
+def official_set_email(
+    nip: Annotated[str, typer.Option(help="The person's NIP.")],
+    email: Annotated[str, typer.Option(help="The new address (the official surel dinas); empty: none.")],
+) -> None:
+    """Set or clear the address a person's notices are mailed to (the register, not the ledger)."""
+    runtime = _ready()
+    official = actions.get_official(runtime.ledger, nip)
+    runtime.ledger.register.set_email(official.nip, email.strip() or None)
+    out.print(f"Notices for {official.name} ({official.nip}) go to {email.strip() or 'no address'}.", highlight=False)
 
 
 @official_app.command("enrol")
 def official_enrol(
     nip: Annotated[str, typer.Option(help="The official's NIP.")], passphrase_file: PassphraseFile = None
 ) -> None:
-    """Make the official's signing key under a new passphrase and append key.enrolled."""
+    """Make the official's signing key under a new passphrase and append key.enrolled.
+
+    The key is vouched for by the official's pending invitation (`official invite`) and,
+    for a replacement or an admin's key, its approval (`official approve`); without them
+    nothing is written. The first admin of a new ledger needs no invitation: the ledger's
+    own key attests them."""
     runtime = _runtime()
     ctx = runtime.context()
     official = actions.get_official(ctx.ledger, nip)
     passphrase = _read_secret("New signing passphrase", passphrase_file, confirm=True)
     appended = actions.enrol(ctx, official.nip, passphrase, _now())
-    typer.echo(f"Enrolled {official.name}: entry {appended.entry.index}, key {appended.entry.fields['key']}")
+    f = appended.entry.fields
+    vouched = ""
+    if "attested_by" in f:
+        vouched = f", attested by {f['attested_by']}" + (
+            f", approved by {f['approved_by']}" if "approved_by" in f else ""
+        )
+    typer.echo(f"Enrolled {official.name}: entry {appended.entry.index}{vouched}, key {f['key']}")
 
 
 def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
@@ -279,11 +317,16 @@ def sign(
 def revoke(
     nip: Annotated[str, typer.Option(help="The official whose key is withdrawn.")],
     reason: Annotated[str, typer.Option(help="Why (recorded in the ledger).")],
-    by: Annotated[str, typer.Option(help="Who revokes it.")] = "cli",
+    by: ByOption,
+    passphrase_file: PassphraseFile = None,
 ) -> None:
-    """Append key.revoked for the official's active key."""
+    """Append key.revoked for the official's active key, signed by the acting admin's own key
+    (asked: their signing passphrase, or --passphrase-file), or with `--by ledger` by the
+    ledger's key."""
     ctx = _runtime().context()
-    appended = actions.revoke(ctx, "".join(nip.split()), reason, by, _now())
+    nip = "".join(nip.split())
+    passphrase = _admin_passphrase(by, passphrase_file)
+    appended = actions.revoke(ctx, nip, reason, by, _now, passphrase)
     out.print(f"Revoked the key of {nip}: entry {appended.entry.index}.")
 
 
@@ -613,25 +656,75 @@ def verify_cert_cmd(
 @official_app.command("invite")
 def official_invite(
     nip: Annotated[str, typer.Option(help="The person's NIP (an official or an admin).")],
+    by: Annotated[
+        str | None,
+        typer.Option(
+            help="The inviting admin's NIP: they attest with their own signing key (`ledger`: the ledger's key, "
+            "for the first admin only). Leave out for a password link to someone who has a key."
+        ),
+    ] = None,
+    passphrase_file: PassphraseFile = None,
     hours: Annotated[
         int | None, typer.Option(min=1, help="How long the link works (default: IKRAR_ENROL_HOURS).")
     ] = None,
 ) -> None:
     """Print a one-time enrolment link (IKRAR_BASE_URL/enrol/...) for a registered person.
 
-    There they choose a login password, and a signing passphrase that makes their key
-    when they have no active key. Earlier unused links for the person stop working.
+    With --by, the admin attests that they checked the person (signed with their own key) and
+    the link makes the person's key; a replacement key or an admin's key then also needs a
+    second admin's `official approve`. Without --by, the link only sets a login password
+    (for someone who has a key). Earlier unused links for the person stop working.
     """
     runtime = _ready()
     official = actions.get_official(runtime.ledger, nip)
-    token, expires = accounts.issue_enrolment(
-        runtime.ledger, official.nip, "cli", _now(), hours or runtime.settings.enrol_hours
-    )
+    hours = hours or runtime.settings.enrol_hours
+    if by is None:
+        if actions.active_key(runtime.ledger, official.nip) is None:
+            raise typer.BadParameter(
+                f"{official.nip} has no key: an admin must vouch for them, give --by ADMIN_NIP", param_hint="--by"
+            )
+        token, expires = accounts.issue_enrolment(runtime.ledger, official.nip, "cli", _now(), hours)
+        what = "password link"
+    else:
+        ctx = runtime.context()
+        by = by if by == vouching.LEDGER else actions.get_official(runtime.ledger, by).nip
+        passphrase = _admin_passphrase(by, passphrase_file)
+        invited = vouching.invite(ctx, official, by, passphrase, _now(), hours)
+        token, expires = invited.token, invited.invitation.expires_at
+        waits = (
+            " It waits for a second admin's approval (`ikrar official approve`)."
+            if invited.invitation.needs_approval
+            else ""
+        )
+        what = f"invitation, attested by {by}.{waits}"
     err.print(
-        f"One-time enrolment link for {official.name} ({official.nip}), valid until {format_wib(expires, 'en')}:",
+        f"One-time enrolment link for {official.name} ({official.nip}), "
+        f"valid until {format_wib(expires, 'en')}: {what}",
         highlight=False,
     )
     typer.echo(f"{runtime.settings.base_url}/enrol/{token}")
+
+
+@official_app.command("approve")
+def official_approve(
+    nip: Annotated[str, typer.Option(help="The invited person's NIP.")],
+    by: ByOption,
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """Approve, as a second admin, the pending invitation of a replacement key or an admin's key:
+    signed with the approving admin's own key (not the inviting admin, not the one who revoked
+    the previous key); `--by ledger` approves an admin's key with the ledger's key."""
+    runtime = _ready()
+    ctx = runtime.context()
+    official = actions.get_official(runtime.ledger, nip)
+    by = by if by == vouching.LEDGER else actions.get_official(runtime.ledger, by).nip
+    passphrase = _admin_passphrase(by, passphrase_file)
+    record = vouching.approve(ctx, official, by, passphrase, _now())
+    out.print(
+        f"Approved the invitation of {official.name} ({official.nip}), attested by {record.attested_by}: "
+        "they can enrol now.",
+        highlight=False,
+    )
 
 
 @official_app.command("set-password")
@@ -682,19 +775,37 @@ def _prepare(runtime: Runtime) -> None:
         err.print("[yellow]note:[/] no ledger here yet; the pages say so until `ikrar init` runs.", highlight=False)
 
 
+WORKER_START_SECONDS = 60  # how long a worker may take to answer uvicorn's health check (5 s by default)
+
+
 def _serve(runtime: Runtime, host: str, port: int, workers: int) -> None:
+    """uvicorn on host:port. The client's address and scheme come from `X-Forwarded-For`
+    and `X-Forwarded-Proto` only on connections from IKRAR_TRUSTED_PROXIES (the reverse
+    proxy, see docs/DEPLOY.md); anyone else's such headers are ignored."""
     import uvicorn
 
+    from .metrics import shared_between
+
     level = runtime.settings.log_level.lower()
-    uvicorn.run(
-        "web.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=True,
-        log_level=level if level in ("critical", "error", "warning", "info", "debug") else "info",
-    )
+    # uvicorn's own lines go through our handler, in IKRAR_LOG_FORMAT (log_config=None); its
+    # access log is off: `web.metrics.RequestMetrics` writes one line a request, by route.
+    configure_logging(runtime.settings.log_level, runtime.settings.log_format)
+    with shared_between(workers):  # one sum of the metrics over the worker processes
+        uvicorn.run(
+            "web.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=True,
+            forwarded_allow_ips=runtime.settings.trusted_proxies,
+            # A new worker imports the whole program (its `__main__` too) before it can answer the
+            # health check: on a busy machine that takes over 5 s, and it was killed, again and again.
+            timeout_worker_healthcheck=WORKER_START_SECONDS,
+            log_level=level if level in ("critical", "error", "warning", "info", "debug") else "info",
+            log_config=None,
+            access_log=False,
+        )
 
 
 @app.command()
@@ -727,7 +838,7 @@ def demo(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
             "Demo logins (data demo). Log in with the NIP and password; sign with the passphrase.", highlight=False
         )
         rows = [("role", "NIP", "password", "signing passphrase", "signed", "name")]
-        for person in sorted(PEOPLE, key=lambda p: (p is not ADMIN, p.signs)):
+        for person in sorted(PEOPLE, key=lambda p: (p.role != "admin", p.signs)):
             signed = "yes" if person.signs else "not yet" if person.asked else "-"
             rows.append((person.role, person.nip, person.password, person.passphrase, signed, person.name))
         for row in rows:

@@ -7,9 +7,11 @@ the organisation is "Pemerintah Kota Kediri (data demo)", the OPD heads carry pl
 names ending in "(data demo)", and every NIP is made up (a sequence number 9xx); no NIP
 here belongs to anyone.
 
-The ledger replays that day: it is created, the officials enrol in the week before, the
-commitment is published at 09.00 WIB on 23 September 2019 and ten officials sign it that
-morning; six OPD heads have not signed yet and can do so in the demo, at today's time.
+The ledger replays that day: it is created, the two Diskominfo admins and the officials
+enrol in the week before (each key vouched for by an admin; one official's lost key is
+revoked and replaced with a second admin's approval), the commitment is published at
+09.00 WIB on 23 September 2019 and ten officials sign it that morning; six OPD heads have
+not signed yet and can do so in the demo, at today's time.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ledger.errors import AlreadyInitialized
-from signing import actions
+from signing import actions, vouching
 
 from . import accounts
 from .runtime import Runtime
@@ -152,8 +154,17 @@ PEOPLE: tuple[DemoPerson, ...] = (
         role="admin",
         asked=False,
     ),
+    DemoPerson(
+        "199005242014022918",
+        "Rahmat Hidayat (data demo)",
+        "Pranata Komputer Ahli Pertama",
+        "Dinas Komunikasi dan Informatika",
+        role="admin",
+        asked=False,
+    ),
 )
-ADMIN = next(p for p in PEOPLE if p.role == "admin")
+ADMIN, SECOND_ADMIN = (p for p in PEOPLE if p.role == "admin")
+REPLACED = PEOPLE[10]  # lost the laptop holding the first key: revoked, then a vouched replacement
 
 
 def is_empty(runtime: Runtime) -> bool:
@@ -172,12 +183,21 @@ def build_demo(runtime: Runtime, progress: Callable[[str], None] = lambda _: Non
     ctx = runtime.context()
     progress("ledger created")
     moment = CREATED
-    for person in PEOPLE:
+    # The first admin is attested by the ledger's own key; the second admin by the first,
+    # approved with the ledger's key; every official by an admin (rules version 3).
+    for person in (ADMIN, SECOND_ADMIN, *(p for p in PEOPLE if p.role != "admin")):
         moment += timedelta(minutes=20)
         actions.register_official(ledger, person.nip, person.name, person.title, person.unit, person.role, moment)
-        actions.enrol(ctx, person.nip, person.passphrase, moment + timedelta(minutes=5), person.password)
+        official = actions.get_official(ledger, person.nip)
+        if person is not ADMIN:
+            vouching.invite(ctx, official, ADMIN.nip, ADMIN.passphrase, moment, runtime.settings.enrol_hours)
+        if person is SECOND_ADMIN:
+            vouching.approve(ctx, official, vouching.LEDGER, None, moment + timedelta(minutes=1))
+        passphrase = person.passphrase if person is not REPLACED else person.passphrase + "-lama"
+        actions.enrol(ctx, person.nip, passphrase, moment + timedelta(minutes=5), person.password)
         accounts.set_password(ledger, person.nip, person.password, moment + timedelta(minutes=5))
         progress(f"enrolled {person.name}")
+    _replace_key(runtime, REPLACED, moment + timedelta(hours=2))
     signers = [p.nip for p in PEOPLE if p.asked]
     actions.publish(ctx, SLUG, TITLE, TEXT, signers, ADMIN.nip, PUBLISHED)
     progress("commitment published")
@@ -188,3 +208,14 @@ def build_demo(runtime: Runtime, progress: Callable[[str], None] = lambda _: Non
             actions.sign(ctx, SLUG, person.nip, person.passphrase, moment)
             progress(f"signed by {person.name}")
     logger.info("demo built: %d officials, %d signatures", len(PEOPLE), sum(p.signs for p in PEOPLE))
+
+
+def _replace_key(runtime: Runtime, person: DemoPerson, moment: datetime) -> None:
+    """The story of a replacement: the first admin revokes a lost key and invites the
+    official again; the second admin approves; the official enrols a new key."""
+    ctx = runtime.context()
+    official = actions.get_official(runtime.ledger, person.nip)
+    actions.revoke(ctx, person.nip, "laptop dinas hilang", ADMIN.nip, moment, ADMIN.passphrase)
+    vouching.invite(ctx, official, ADMIN.nip, ADMIN.passphrase, moment + timedelta(minutes=10), 72)
+    vouching.approve(ctx, official, SECOND_ADMIN.nip, SECOND_ADMIN.passphrase, moment + timedelta(minutes=30))
+    actions.enrol(ctx, person.nip, person.passphrase, moment + timedelta(minutes=45), person.password)

@@ -68,12 +68,13 @@ class LinkInvalid(WebError):
 
 
 class Throttled(WebError):
-    """Too many failed attempts: `until` is when the next attempt is allowed."""
+    """Too many failed attempts: `until` is when the next attempt is allowed (`params` may
+    add `wait`, the timedelta until then, `left`, the attempts before a lock, and `address`)."""
 
     status = 429
 
-    def __init__(self, key: str, until: datetime) -> None:
-        super().__init__(key, until=until)
+    def __init__(self, key: str, until: datetime, **params: Any) -> None:
+        super().__init__(key, until=until, **params)
         self.until = until
 
 
@@ -161,6 +162,7 @@ CODES: dict[str, Shown] = {
     "official.role": Shown("err.role"),
     "official.exists": Shown("err.official_exists"),
     "official.unknown": Shown("err.unknown_official"),
+    "official.email": Shown("err.official_email"),
     "text.empty.name": Shown("err.empty.name"),
     "text.empty.title": Shown("err.empty.title"),
     "text.empty.unit": Shown("err.empty.unit"),
@@ -181,6 +183,36 @@ CODES: dict[str, Shown] = {
     "key.reused": Shown("err.key.reused"),
     "key.none_to_revoke": Shown("err.no_key_to_revoke"),
     "key.revoke_reason": Shown("err.empty.reason"),
+    # vouching (rules version 3): admins invite, approve and revoke with their own keys
+    "vouch.no_key": Shown("vouching.err.vouch.no_key"),
+    "vouch.passphrase": Shown("vouching.err.vouch.passphrase", 422),
+    "vouch.nothing": Shown("vouching.err.vouch.nothing", 404),
+    "enrol.uninvited": Shown("vouching.err.enrol.uninvited"),
+    "enrol.unapproved": Shown("vouching.err.enrol.unapproved"),
+    "invite.changed": Shown("vouching.err.invite.changed"),
+    "key.unvouched": Shown("vouching.err.key.unvouched"),
+    "key.unapproved": Shown("vouching.err.key.unapproved"),
+    "key.same_admin": Shown("vouching.err.key.same_admin"),
+    "key.attester_not_admin": Shown("vouching.err.key.attester_not_admin"),
+    "key.approver_not_admin": Shown("vouching.err.key.approver_not_admin"),
+    "key.revoker_not_admin": Shown("vouching.err.key.revoker_not_admin"),
+    "key.ledger_attests": Shown("vouching.err.key.ledger_attests"),
+    "key.ledger_approves": Shown("vouching.err.key.ledger_approves"),
+    "key.self_attested": Shown("vouching.err.key.self_attested"),
+    "key.voucher_name": Shown("vouching.err.key.voucher_name"),
+    "key.vouch_future": Shown("vouching.err.key.vouch_future"),
+    "key.approval_early": Shown("vouching.err.key.approval_early"),
+    "key.approval_unasked": Shown("vouching.err.key.approval_unasked"),
+    "key.role": Shown("vouching.err.key.role"),
+    "key.invitation": Shown("vouching.err.key.invitation"),
+    "key.revoke_unsigned": Shown("vouching.err.key.revoke_unsigned"),
+    "key.vouching_early": Shown("vouching.err.key.vouching_early"),
+    "statement.line_break": Shown("vouching.err.statement.line_break"),
+    "statement.signature": Shown("vouching.err.statement.signature"),
+    "key.nip_form": Shown("vouching.err.key.nip_form"),
+    "key.invitation_used": Shown("vouching.err.key.invitation_used"),
+    "key.spelling": Shown("vouching.err.key.spelling"),
+    "key.time_form": Shown("vouching.err.key.time_form"),
     "keyfile.missing": Shown("err.keyfile.missing"),
     "keyfile.mode": Shown("err.keyfile.mode"),
     "keyfile.not_a_key": Shown("err.keyfile.not_a_key"),

@@ -5,15 +5,17 @@ The catalogues are `web/locales/id/` and `web/locales/en/`: in each, one file pe
 (a key in two files of a language is refused). Both languages hold the same keys, in files
 of the same names (a test checks). A datetime given
 as a field is written in WIB (Asia/Jakarta) in the catalogue's language, worded as the
-certificates word it (`signing.wording`).
+certificates word it (`signing.wording`); a timedelta as a wait in words ("10 detik"),
+with the catalogue's `wait.*` texts.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -58,12 +60,24 @@ class Translator:
             return key
         if not fields:
             return text
-        shown = {k: self.when(v) if isinstance(v, datetime) else v for k, v in fields.items()}
+        shown = {k: self._shown(v) for k, v in fields.items()}
         try:
             return text.format_map(shown)
         except (KeyError, IndexError, ValueError):
             logger.error("catalogue key %s (%s) does not fit its fields", key, self.lang)
             return text
+
+    def _shown(self, value: Any) -> Any:
+        if isinstance(value, datetime):
+            return self.when(value)
+        return self.wait(value) if isinstance(value, timedelta) else value
+
+    def wait(self, span: timedelta) -> str:
+        """``10 detik``, ``2 menit``, ``1 jam``: how long, in the largest unit under 60 of it, rounded up."""
+        seconds = max(1, math.ceil(span.total_seconds()))
+        minutes, hours = -(-seconds // 60), -(-seconds // 3600)
+        unit, n = ("second", seconds) if seconds < 60 else ("minute", minutes) if minutes < 60 else ("hour", hours)
+        return self(f"wait.{unit}" if n == 1 else f"wait.{unit}s", n=n)
 
     def when(self, moment: datetime | None) -> str:
         """``Senin, 23 September 2019 pukul 09.33.00 WIB``: the certificate's wording."""

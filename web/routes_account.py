@@ -11,18 +11,18 @@ from datetime import datetime
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path
+from fastapi import APIRouter, Depends, Form, Path, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ledger.errors import LedgerError
 from ledger.reader import KeyRecord, OfficialRecord
 from ledger.store import Appended
-from signing import actions
+from signing import actions, vouching
 from signing.errors import NotAllowed, SigningError, WrongPassphrase
 
-from . import accounts
+from . import accounts, key_history
 from .errors import FormInvalid, Throttled, WebError
-from .pages import SESSION_COOKIE, AnyPage, UserPage, csrf_protect, safe_next
+from .pages import SESSION_COOKIE, AnyPage, Page, UserPage, csrf_protect, safe_next, set_cookie
 from .views import CommitmentView, SignedBy, active_key, commitment_view, duties
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -31,6 +31,7 @@ Field = Annotated[str, Form()]
 Slug = Annotated[str, Path(max_length=80)]
 Token = Annotated[str, Path(max_length=100)]
 RECOVERABLE = (WebError, LedgerError, SigningError)
+DEVICE_COOKIE = "ikrar_device"  # signed at a login: this browser may skip its NIP's ceiling (`accounts`)
 
 
 def _home_of(p: AnyPage) -> str:
@@ -44,18 +45,33 @@ def login_form(p: AnyPage, next: str = "") -> Response:
     return p.render("login.html", next=safe_next(next, ""), nip="")
 
 
+def login_origin(p: Page, nip: str) -> tuple[str, bool]:
+    """Where a login attempt for `nip` comes from: the client address it is counted under
+    (`request.client`, which uvicorn takes from a trusted proxy's header only), and whether
+    the browser holds this NIP's device cookie."""
+    client = p.request.client
+    cookie = p.request.cookies.get(DEVICE_COOKIE)
+    known = accounts.known_device(p.runtime.form_secret, cookie, nip, p.now())
+    return accounts.address_of(client.host if client else None), known
+
+
 @router.post("/login", response_class=HTMLResponse)
 def login(p: AnyPage, nip: Field = "", password: Field = "", next: Field = "") -> Response:
     try:
-        official = accounts.authenticate(p.ledger, nip, password, p.now())
+        official = accounts.authenticate(p.ledger, nip, password, p.now(), *login_origin(p, nip))
     except RECOVERABLE as e:
         return p.form_error("login.html", e, next=safe_next(next, ""), nip=nip[:40])
+    previous = p.ledger.register.record_login(official.nip, p.now())  # before the session notes this one
     replaced = p.session.id_hash if p.session is not None else None
     p.new_cookie, p.session = accounts.new_session(
         p.ledger, official.nip, p.now(), p.runtime.settings.session_hours, replaced
     )
     p.user = official
-    return p.redirect(safe_next(next, _home_of(p)))
+    response = p.redirect(key_history.first_page(p, previous, safe_next(next, _home_of(p))))
+    key_history.remember_login(p, response, previous)  # a key event since `previous` is told first
+    device = accounts.device_token(p.runtime.form_secret, official.nip, p.now())
+    set_cookie(p.request, response, DEVICE_COOKIE, device, accounts.DEVICE_DAYS * 86400)
+    return response
 
 
 @router.post("/logout")
@@ -69,12 +85,14 @@ def logout(p: AnyPage) -> RedirectResponse:
 
 @dataclass(frozen=True)
 class Enrolment:
-    """What the enrolment page shows about a pending link."""
+    """What the enrolment page shows about a pending link; `waits`: the link's invitation
+    still waits for a second admin's approval, so no key can be made with it yet."""
 
     official: OfficialRecord
     has_key: bool
     token: str
     expires: datetime
+    waits: bool = False
     min_password: int = accounts.MIN_PASSWORD
     min_passphrase: int = actions.MIN_PASSPHRASE
 
@@ -83,7 +101,9 @@ def _enrolment(p: AnyPage, token: str) -> Enrolment:
     """Raises LinkInvalid for an unknown, used or expired link."""
     link = accounts.pending_enrolment(p.ledger, token, p.now())
     official = actions.get_official(p.ledger, link.nip)
-    return Enrolment(official, active_key(p.ledger, official.nip) is not None, token, link.expires_at)
+    invitation = p.ledger.invitations.by_token(vouching.token_hash(token))
+    waits = invitation is not None and not invitation.ready()
+    return Enrolment(official, active_key(p.ledger, official.nip) is not None, token, link.expires_at, waits)
 
 
 @router.get("/enrol/{token}", response_class=HTMLResponse)
@@ -115,7 +135,7 @@ def enrol(
         accounts.claim_enrolment(p.ledger, token, now)
         try:
             if not shown.has_key:
-                appended = actions.enrol(p.context(), nip, passphrase, now, password)
+                appended = actions.enrol(p.context(), nip, passphrase, now, password, token=token)  # its invitation
             accounts.set_password(p.ledger, nip, password, now, hashed)
         except BaseException:
             accounts.release_enrolment(p.ledger, token)
@@ -126,12 +146,15 @@ def enrol(
 
 
 @router.get("/me", response_class=HTMLResponse)
-def me(p: UserPage) -> HTMLResponse:
+def me(p: UserPage, then: Annotated[str, Query(max_length=500)] = "") -> HTMLResponse:
+    """The official's page: the news of their key since their previous login first (then
+    the way on to `then`, where the login was going), their key and its history, their duties."""
     assert p.user is not None
     nip = p.user.nip
     return p.render(
         "me.html",
         key=active_key(p.ledger, nip),
+        history=key_history.history(p, then),
         duties=duties(p.ledger, nip) if p.ledger.is_initialized() else [],
         throttled=accounts.throttle_state(p.ledger, "sign", nip, p.now()),
     )

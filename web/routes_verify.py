@@ -35,9 +35,11 @@ from signing.summary import render_summary
 from signing.verify_cert import CertificateReport, examine_file, examine_in_ledger
 from signing.verify_entry import EntryReport, Revocation, examine_entry
 
+from . import key_history
 from .cache import cached
 from .errors import Busy, TooLarge, UploadMissing, message_of
 from .i18n import LANGS, Translator, language_of
+from .metrics import count_refused_upload
 from .pages import HERE, AnyPage, Page, ledger_of
 from .routes_api import Index, errors
 
@@ -141,7 +143,8 @@ def upload_json(report: CertificateReport) -> dict[str, Any]:
 @cached
 def verify_page(p: AnyPage, index: Index, h: H = None) -> HTMLResponse:
     report = examine_entry(p.ledger, index, h)
-    return p.render("verify.html", report=report, facts=report.facts, h=h)
+    enrolment = key_history.enrolment(p, report.facts)  # when the key was enrolled, and who vouched for it
+    return p.render("verify.html", report=report, facts=report.facts, h=h, enrolment=enrolment)
 
 
 @router.get(
@@ -247,6 +250,17 @@ def _examine(ledger: Ledger, data: bytes) -> CertificateReport:
     return examine_in_ledger(ledger, found)
 
 
+async def _examine_upload(request: Request, ledger: Ledger) -> CertificateReport:
+    """The uploaded certificate, read and examined; a refusal is counted (`/metrics`) and raised:
+    CertificateInvalid, TooLarge, UploadMissing or Busy."""
+    try:
+        data = await _read_upload(request)
+        return await run_in_threadpool(_examine, ledger, data)
+    except (CertificateInvalid, TooLarge, UploadMissing, Busy) as e:
+        count_refused_upload(e)
+        raise
+
+
 def _upload_page(p: Page) -> dict[str, Any]:
     return {"max_mb": MAX_UPLOAD // (1024 * 1024), "vkey": str(p.ledger.verifier), "report": None}
 
@@ -260,8 +274,7 @@ def upload_page(p: AnyPage) -> HTMLResponse:
 async def upload_form(request: Request, p: AnyPage) -> HTMLResponse:
     context = await run_in_threadpool(_upload_page, p)
     try:
-        data = await _read_upload(request)
-        report = await run_in_threadpool(_examine, p.ledger, data)
+        report = await _examine_upload(request, p.ledger)
     except (CertificateInvalid, TooLarge, UploadMissing, Busy) as e:
         return p.form_error("verify_upload.html", e, **context)
     return p.render("verify_upload.html", **{**context, "report": report, "facts": report.facts})
@@ -297,9 +310,8 @@ async def verify_upload_api(request: Request) -> Any:
     `valid`, `reason` (`edited`, `foreign`; null when valid) and each check; 4xx when the
     upload is not a certificate at all (not a PDF, damaged, no Ikrar evidence), too large, or
     too costly to read; 503 with Retry-After while the server checks as many files as it can."""
-    data = await _read_upload(request)
     try:
-        return upload_json(await run_in_threadpool(_examine, ledger_of(request), data))
+        return upload_json(await _examine_upload(request, ledger_of(request)))
     except Busy as e:
         message = message_of(e, Translator(language_of(request)))
         return JSONResponse({"detail": message}, status_code=e.status, headers=e.headers)

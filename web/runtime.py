@@ -21,6 +21,7 @@ from signing.actions import Context
 from signing.errors import KeyNotFound, SigningError
 from signing.keystore import KeyStore
 
+from .logs import JsonFormatter, TextFormatter
 from .settings import Settings, new_secret, read_secret_file, write_secret_file
 
 logger = logging.getLogger(__name__)
@@ -41,7 +42,8 @@ class RedactEnrolmentLinks(logging.Filter):
     is made, whichever logger, level or handler (uvicorn's, SQLAlchemy's, a test's); the
     filter form is for handlers set up elsewhere."""
 
-    TOKEN = re.compile(r"(/enrol/)(?!\*\*\*)[^/?#\s\"'<>]+")
+    # Not `***` (done) nor the route's own template `{token}` (the access lines name routes).
+    TOKEN = re.compile(r"(/enrol/)(?!\*\*\*|\{token\}(?![^/?#\s\"'<>]))[^/?#\s\"'<>]+")
 
     def filter(self, record: logging.LogRecord) -> bool:
         self.redact(record)
@@ -50,6 +52,11 @@ class RedactEnrolmentLinks(logging.Filter):
     @classmethod
     def _sub(cls, value: object) -> object:
         return cls.TOKEN.sub(r"\1***", value) if isinstance(value, str) else value
+
+    @classmethod
+    def scrub(cls, text: str) -> str:
+        """`text` with every enrolment token replaced by `***`."""
+        return cls.TOKEN.sub(r"\1***", text)
 
     @classmethod
     def redact(cls, record: logging.LogRecord) -> None:
@@ -83,10 +90,24 @@ def _redacting_factory(make: Callable[..., logging.LogRecord]) -> Callable[..., 
     return factory
 
 
-def configure_logging(level: str) -> None:
-    """Log to stderr at `level`; no log record of this process, of any logger or level,
-    holds the token of an enrolment link."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def configure_logging(level: str, fmt: str = "text") -> None:
+    """Log to stderr at `level`, one line a record: text (`web.logs.TextFormatter`) or, with
+    `fmt` "json", one JSON object (`web.logs.JsonFormatter`). Called again, it sets the
+    level and format anew (the command line starts at WARNING; `ikrar serve` then logs at
+    IKRAR_LOG_LEVEL). When something else set up the root logger first (a test runner, an
+    embedding program), its handlers and level are left as they are. In every case no log
+    record of this process, of any logger or level, holds the token of an enrolment link."""
+    root = logging.getLogger()
+    ours = [h for h in root.handlers if getattr(h, "ikrar_handler", False)]
+    if ours or not root.handlers:
+        handler = ours[0] if ours else logging.StreamHandler()
+        handler.setFormatter(JsonFormatter(RedactEnrolmentLinks.scrub) if fmt == "json" else TextFormatter())
+        if not ours:
+            handler.ikrar_handler = True  # type: ignore[attr-defined]
+            root.addHandler(handler)
+        root.setLevel(level)
+        handler.setLevel(level)  # a logger set lower to be listened to (`web.metrics.install`) stays quiet here
+        logging.captureWarnings(True)  # Python's warnings too, as log lines in this format
     make = logging.getLogRecordFactory()
     if not getattr(make, "redacts_enrolment_links", False):
         logging.setLogRecordFactory(_redacting_factory(make))
@@ -256,4 +277,4 @@ class Runtime:
         if not self.__dict__.get("rules_raised"):
             self.ledger.raise_rules(self.signer, lambda: datetime.now(UTC))
             self.__dict__["rules_raised"] = True
-        return Context(self.ledger, self.keys, self.signer)
+        return Context(self.ledger, self.keys, self.signer, mail=self.settings.smtp_url is not None)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import Conflict
 from ..nip import validate_nip
-from ..state import Published
+from ..state import VOUCHING_RULES, Published
 from . import Kind
 
 if TYPE_CHECKING:
@@ -35,7 +35,8 @@ def check(entry: Entry, state: State) -> None:
     if len(set(signers)) != len(signers):
         raise Conflict("a signatory is listed twice", code="commitment.signer_twice")
     for nip in signers:
-        validate_nip(nip, entry.time.date())
+        if validate_nip(nip, entry.time.date()) != nip and state.rules >= VOUCHING_RULES:
+            raise Conflict(f"the NIP {nip!r} is not written as 18 digits alone", code="key.nip_form")
 
 
 def apply(entry: Entry, state: State) -> None:

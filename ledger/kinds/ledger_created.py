@@ -34,6 +34,7 @@ def check(entry: Entry, state: State) -> None:
 
 def apply(entry: Entry, state: State) -> None:
     """The origin is the state's from the start; the rules version is set by `rules_of`."""
+    state.ledger_key = entry.fields["ledger_key"]
     state.set_rules(rules_of(entry))
 
 

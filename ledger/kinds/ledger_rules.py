@@ -5,7 +5,10 @@ keeps verifying as it did, and the entry that raises the version is the recorded
 from which the new rules hold (this entry included). Versions:
 
 1. the rules of every kind, as first written;
-2. an entry's time is never before the time of the entry before it.
+2. an entry's time is never before the time of the entry before it;
+3. keys are vouched for: a `key.enrolled` carries an admin's signed attestation and, for a
+   replacement or an admin's key, a second admin's signed approval; a `key.revoked` is
+   signed by an admin (`kinds.key_enrolled`, `kinds.key_revoked`).
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ def _verdict(world: LedgerFactory, workers: int, entries: Iterator[StoredEntry] 
 def test_a_clean_ledger_gives_the_same_report(signed: LedgerFactory) -> None:
     one, two = _verdict(signed, 1), _verdict(signed, 2)
     assert one == two
-    assert two.size == 7 and two.signatures == 2 and two.checkpoints == 7  # type: ignore[attr-defined]
+    assert two.size == 8 and two.signatures == 2 and two.checkpoints == 8  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(("tamper", "index", "reason"), CASES, ids=[c[0].__name__ for c in CASES])
@@ -64,12 +64,12 @@ def test_a_broken_entry_is_named_identically_with_one_and_two_workers(
 
 def test_the_first_of_two_broken_entries_is_named(signed: LedgerFactory) -> None:
     """A bad signature late in the ledger (judged early by a worker) does not hide an earlier break."""
-    edit_signature(signed)  # entry 5's signature no longer verifies
-    edit_prev(signed)  # entry 3's stored prev is wrong
+    edit_signature(signed)  # entry 6's signature no longer verifies
+    edit_prev(signed)  # entry 4's stored prev is wrong
     assert (
         _verdict(signed, 1)
         == _verdict(signed, 2)
-        == (ChainBroken, 3, "the stored previous hash differs from the leaf's")
+        == (ChainBroken, 4, "the stored previous hash differs from the leaf's")
     )
 
 
@@ -82,7 +82,7 @@ def _failing_after(entries: Iterator[StoredEntry], count: int) -> Iterator[Store
 
 
 def test_an_error_of_the_source_is_raised_at_its_place(signed: LedgerFactory) -> None:
-    # broken entry 3 comes before the unreadable line 6: the entry is named
+    # broken entry 4 comes before the unreadable line 6: the entry is named
     edit_kind(signed)
     for workers in (1, 2):
         assert _verdict(signed, workers, _failing_after(signed.ledger.stored_entries(), 5)) == _verdict(signed, 1)

@@ -16,7 +16,7 @@ from ledger.audit import AuditReport, audit
 from ledger.errors import ChainBroken, DerivedMismatch
 from ledger.store import Ledger
 from signing import actions
-from tests.factories import T0, LedgerFactory, nip
+from tests.factories import ADMIN_NIP, ADMIN_PASSPHRASE, T0, LedgerFactory, nip
 
 LATER = T0 + timedelta(days=30)
 
@@ -34,11 +34,11 @@ def _sql(ledger: Ledger, statement: str) -> None:
 
 @pytest.fixture()
 def ledger(world: LedgerFactory) -> Ledger:
-    """0 created, 1-3 keys, 4 the commitment, 5-6 two signatures, 7 a revocation."""
+    """0 created, 1 the admin's key, 2-4 keys, 5 the commitment, 6-7 two signatures, 8 a revocation."""
     world.sign(1)
     world.sign(2)
-    actions.revoke(world.ctx, nip(3), "pindah tugas", "admin", world.now())
-    assert _audit(world.ledger).size == 8
+    actions.revoke(world.ctx, nip(3), "pindah tugas", ADMIN_NIP, world.now(), ADMIN_PASSPHRASE)
+    assert _audit(world.ledger).size == 9
     return world.ledger
 
 
@@ -47,14 +47,14 @@ TAMPERING = [
     (
         "signature",
         "INSERT INTO signature (idx, slug, nip, key, signed_at) "
-        "SELECT 99, slug, :nip3, key, signed_at FROM signature WHERE idx = 5",
+        "SELECT 99, slug, :nip3, key, signed_at FROM signature WHERE idx = 6",
     ),
-    ("signature", "DELETE FROM signature WHERE idx = 6"),
-    ("signature", "UPDATE signature SET idx = 50 WHERE idx = 6"),
-    ("signature", "UPDATE signature SET slug = 'lain' WHERE idx = 5"),
-    ("signature", "UPDATE signature SET nip = :nip3 WHERE idx = 5"),
-    ("signature", "UPDATE signature SET key = 'bukan-kunci' WHERE idx = 5"),
-    ("signature", "UPDATE signature SET signed_at = :t WHERE idx = 5"),
+    ("signature", "DELETE FROM signature WHERE idx = 7"),
+    ("signature", "UPDATE signature SET idx = 50 WHERE idx = 7"),
+    ("signature", "UPDATE signature SET slug = 'lain' WHERE idx = 6"),
+    ("signature", "UPDATE signature SET nip = :nip3 WHERE idx = 6"),
+    ("signature", "UPDATE signature SET key = 'bukan-kunci' WHERE idx = 6"),
+    ("signature", "UPDATE signature SET signed_at = :t WHERE idx = 6"),
     # official_key: one row a key, revoked or not
     ("official_key", "INSERT INTO official_key (key, nip, enrolled_index, enrolled_at) VALUES ('k', :nip9, 2, :t)"),
     ("official_key", "DELETE FROM official_key WHERE nip = :nip2"),
@@ -116,24 +116,24 @@ def test_the_audit_names_the_table_and_rebuild_repairs_it(ledger: Ledger, table:
         _audit(ledger)
     assert e.value.table == table
     report = ledger.rebuild()
-    assert report.size == 8
-    assert _audit(ledger).size == 8, "rebuilt: the audit passes again"
-    assert ledger.entry(7).kind == "key.revoked", "the entries are untouched"
+    assert report.size == 9
+    assert _audit(ledger).size == 9, "rebuilt: the audit passes again"
+    assert ledger.entry(8).kind == "key.revoked", "the entries are untouched"
 
 
 def test_a_damaged_entry_makes_rebuild_refuse_and_change_nothing(ledger: Ledger) -> None:
-    _sql(ledger, "UPDATE signature SET nip = :nip3 WHERE idx = 5")
+    _sql(ledger, "UPDATE signature SET nip = :nip3 WHERE idx = 6")
     with ledger.engine.begin() as c:
         c.execute(text("UPDATE entry SET leaf = :leaf WHERE idx = 4"), {"leaf": b"{}"})
     with pytest.raises(ChainBroken, match="entry 4"):
         ledger.rebuild()
     with ledger.engine.connect() as c:
-        assert c.execute(text("SELECT nip FROM signature WHERE idx = 5")).scalar() == nip(3), "nothing rebuilt"
+        assert c.execute(text("SELECT nip FROM signature WHERE idx = 6")).scalar() == nip(3), "nothing rebuilt"
 
 
 def test_the_audit_without_the_derived_check_still_passes_a_damaged_cache(ledger: Ledger) -> None:
     """The entries and checkpoints hold on their own: only the derived check sees the cache."""
-    _sql(ledger, "DELETE FROM signature WHERE idx = 6")
-    assert audit(ledger.stored_entries(), ledger.stored_checkpoints(), ledger.verifier).size == 8
-    with pytest.raises(DerivedMismatch, match="table signature, row idx=6: the row is missing"):
+    _sql(ledger, "DELETE FROM signature WHERE idx = 7")
+    assert audit(ledger.stored_entries(), ledger.stored_checkpoints(), ledger.verifier).size == 9
+    with pytest.raises(DerivedMismatch, match="table signature, row idx=7: the row is missing"):
         _audit(ledger)

@@ -1,7 +1,8 @@
 """Rules versions: a new rule holds from a recorded point of a ledger on, never before it.
 
-Version 2 adds the time rule (an entry's time is never before the entry before it); a new
-ledger keeps version 2 from its first entry, an older one from its `ledger.rules` entry.
+Version 2 adds the time rule (an entry's time is never before the entry before it), version
+3 vouching (`tests/ledger/test_vouching.py`); a new ledger keeps the newest version from its
+first entry, an older one from its `ledger.rules` entry.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ledger.state import RULES
 from ledger.store import Ledger
 from ledger.stored import StoredCheckpoint, StoredEntry
 from signing import actions
-from tests.factories import ORIGIN, T0, LedgerFactory, nip, passphrase
+from tests.factories import ADMIN_NIP, ADMIN_PASSPHRASE, ORIGIN, T0, LedgerFactory, nip, passphrase
 
 
 def _audit(ledger: Ledger) -> int:
@@ -35,7 +36,7 @@ def _unchanged(ledger: Ledger) -> tuple[int, str]:
 
 
 def test_a_new_ledger_keeps_the_newest_rules_from_its_first_entry(world: LedgerFactory) -> None:
-    assert world.ledger.entry(0).fields["rules"] == RULES == 2
+    assert world.ledger.entry(0).fields["rules"] == RULES == 3
     assert _audit(world.ledger) == world.ledger.size()
 
 
@@ -43,7 +44,7 @@ def test_an_earlier_time_is_refused_and_nothing_is_written(world: LedgerFactory)
     ledger, before = world.ledger, _unchanged(world.ledger)
     earlier = world.clock - timedelta(minutes=5)
     with pytest.raises(Conflict, match="before the ledger's last entry") as e:
-        actions.revoke(world.ctx, nip(1), "uji jam mundur", "admin", earlier)
+        actions.revoke(world.ctx, nip(1), "uji jam mundur", ADMIN_NIP, earlier, ADMIN_PASSPHRASE)
     assert e.value.code == "time.behind"
     assert _unchanged(ledger) == before
 
@@ -100,21 +101,21 @@ def test_a_first_version_ledger_keeps_verifying_and_is_raised_at_a_recorded_poin
     # under version 1 an earlier time is appended, as earlier versions of Ikrar did
     w.official(2)
     back = w.clock - timedelta(hours=1)
-    actions.revoke(w.ctx, nip(2), "jam mundur, versi 1", "admin", back)
+    actions.revoke(w.ctx, nip(2), "jam mundur, versi 1", ADMIN_NIP, back, ADMIN_PASSPHRASE)
     assert _audit(w.ledger) == w.ledger.size(), "no rule applies before its recorded point"
     raised = w.ledger.raise_rules(w.signer, w.now())
-    assert raised is not None and raised.entry.kind == "ledger.rules" and raised.entry.fields == {"version": 2}
+    assert raised is not None and raised.entry.kind == "ledger.rules" and raised.entry.fields == {"version": RULES}
     assert w.ledger.raise_rules(w.signer, w.now()) is None, "raised once"
-    with pytest.raises(Conflict, match="is before the time of the entry before it"):  # asked before the key is made
-        actions.enrol(w.ctx, nip(2), passphrase(2), back)
-    with pytest.raises(Conflict, match="rules version 2 does not follow version 2"):
-        w.ledger.append("ledger.rules", {"version": 2}, w.signer, w.now())
+    with pytest.raises(Conflict, match="is before the time of the entry before it"):
+        w.ledger.precheck("commitment.published", _published("mundur"), back)
+    with pytest.raises(Conflict, match=f"rules version {RULES} does not follow version {RULES}"):
+        w.ledger.append("ledger.rules", {"version": RULES}, w.signer, w.now())
     assert _audit(w.ledger) == w.ledger.size()
 
 
 def test_unknown_rules_versions_are_refused(ledger_factory: LedgerFactory) -> None:
     signer = NoteSigner(ORIGIN, Ed25519PrivateKey.generate())
-    for version in (0, 3):
+    for version in (0, RULES + 1):
         with pytest.raises(LedgerError, match=f"rules version {version}"):
             ledger_factory.ledger.create("Uji", ORIGIN, signer, T0, rules=version)
     assert not ledger_factory.ledger.is_initialized()
@@ -172,7 +173,7 @@ def test_the_audit_applies_the_time_rule_only_from_the_raising_entry_on() -> Non
         audit(entries, checkpoints, signer.verifier)
 
 
-@pytest.mark.parametrize("version", [1, 3])
+@pytest.mark.parametrize("version", [1, 4])
 def test_the_audit_refuses_rules_it_does_not_know(version: int) -> None:
     entries, checkpoints, signer = _signed_ledger([_genesis(version)])
     with pytest.raises(ChainBroken, match="entry 0: .*rules version") as e:
@@ -185,11 +186,11 @@ def test_the_audit_refuses_rules_it_does_not_know(version: int) -> None:
 
 def test_a_damaged_tree_store_is_never_signed_in(world: LedgerFactory) -> None:
     world.sign(1)
-    world.sign(2)  # 7 entries: the frontier holds the node of entries 0-3 (level 2)
+    world.sign(2)  # 8 entries: the frontier is the node of entries 0-7 (level 3)
     with world.ledger.engine.begin() as c:
-        stored = c.execute(text("SELECT hash FROM merkle_node WHERE level = 2 AND idx = 0")).scalar_one()
+        stored = c.execute(text("SELECT hash FROM merkle_node WHERE level = 3 AND idx = 0")).scalar_one()
         damaged = bytes([stored[0] ^ 1]) + stored[1:]
-        c.execute(text("UPDATE merkle_node SET hash = :h WHERE level = 2 AND idx = 0"), {"h": damaged})
+        c.execute(text("UPDATE merkle_node SET hash = :h WHERE level = 3 AND idx = 0"), {"h": damaged})
     other = Ledger(world.ledger.engine)  # another process: it reads the frontier from the store
     before = _unchanged(other)
     with pytest.raises(LedgerError, match="run `ikrar audit`") as e:

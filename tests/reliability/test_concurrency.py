@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from ledger.models import Throttle
+from ledger.models import LoginThrottle, Throttle
 from signing import actions
 from tests.factories import nip, passphrase, tables
 from tests.web.conftest import Site
@@ -91,6 +91,7 @@ def test_parallel_guesses_get_no_more_tries_than_serial_ones(db_url: str, tmp_pa
     port = free_port()
     env = server_env(db_url, tmp_path, port)
     runtime = set_up(env, people(2), SLUGS[0], TEXT, [nip(1), nip(2)])
+    size = runtime.ledger.size()
     tried = accounts.FREE_FAILURES + 1
     with serving(env, port, workers=2) as base:
         logins = _at_once(base, httpx.Cookies(), "/login", {"nip": nip(1), "password": "bukan-kata-sandinya"})
@@ -103,8 +104,10 @@ def test_parallel_guesses_get_no_more_tries_than_serial_ones(db_url: str, tmp_pa
     assert signs == [403] * tried + [429] * (GUESSES - tried), "wrong passphrase: 403; told to wait: 429"
     with tables(runtime.ledger) as s:
         counted = {(row.scope, row.nip): row.failures for row in s.exec(select(Throttle))}
-    assert counted == {("login", nip(1)): tried, ("sign", nip(2)): tried}
-    assert runtime.ledger.size() == 1 + 2 + 1, "nothing was signed"
+        per_address = {(row.nip, row.address): row.failures for row in s.exec(select(LoginThrottle))}
+    assert counted == {(accounts.LOGIN_ANY, nip(1)): tried, ("sign", nip(2)): tried}
+    assert per_address == {(nip(1), "127.0.0.1"): tried}
+    assert runtime.ledger.size() == size, "nothing was signed"
 
 
 def test_a_right_secret_settled_while_throttled_is_not_acted_on(site: Site) -> None:
@@ -114,12 +117,12 @@ def test_a_right_secret_settled_while_throttled_is_not_acted_on(site: Site) -> N
     now, official = site.clock(), nip(1)
     for _ in range(accounts.FREE_FAILURES + 1):  # wrong guesses that passed the check at the same moment
         accounts.settle_attempt(site.ledger, "sign", official, now, right=False)
-        accounts.settle_attempt(site.ledger, "login", official, now, right=False)
+        accounts.settle_attempt(site.ledger, "login", official, now, right=False, address="127.0.0.2")
     size = site.ledger.size()
     settle = partial(accounts.settle_attempt, site.ledger, "sign", official, now, True)
     with pytest.raises(Throttled, match="err.sign_slow"):
         actions.sign(site.world.ctx, "smart-city", official, passphrase(1), now, authorize=settle)
     assert site.ledger.size() == size, "nothing was signed"
     with pytest.raises(Throttled, match="err.login_slow"):
-        accounts.settle_attempt(site.ledger, "login", official, now, right=True)
+        accounts.settle_attempt(site.ledger, "login", official, now, right=True, address="127.0.0.2")
     assert accounts.throttle_state(site.ledger, "sign", official, now) is not None, "the count was kept"

@@ -23,7 +23,7 @@ from ledger.schema import migrate, schema_version
 from ledger.store import Ledger
 from signing import actions
 from signing.keystore import KeyStore
-from tests.factories import FAST_KDF, ORIGIN, LedgerFactory, nip, passphrase
+from tests.factories import ADMIN, FAST_KDF, ORIGIN, LedgerFactory, nip, passphrase
 from tests.web.conftest import build_site, web_settings
 from tests.web.live import IKRAR, ROOT, free_port, server_env
 from web.runtime import Runtime
@@ -126,16 +126,21 @@ def proxy(pg_url: str) -> Iterator[FaultProxy]:
 
 @pytest.fixture()
 def proxied(pg_url: str, proxy: FaultProxy, tmp_path: Path) -> LedgerFactory:
-    """A created ledger on PostgreSQL reached through the proxy, official 1 registered (no key)."""
+    """A created ledger on PostgreSQL reached through the proxy, official 1 registered and
+    invited by the admin (no key yet)."""
     engine = make_engine(proxy.url(pg_url))
     migrate(engine)
     factory = LedgerFactory(Ledger(engine), KeyStore(tmp_path / "keys", FAST_KDF)).created()
     factory.official(1, enrol=False)
+    factory.invite(1)
     return factory
 
 
 def _key_files(keys: KeyStore) -> list[Path]:
-    return sorted(keys.directory.glob("*.pem")) if keys.directory.is_dir() else []
+    """The key files in the folder but the admin's (who vouched for official 1)."""
+    if not keys.directory.is_dir():
+        return []
+    return sorted(p for p in keys.directory.glob("*.pem") if nip(ADMIN) not in p.name)
 
 
 def _fresh(pg_url: str) -> Ledger:

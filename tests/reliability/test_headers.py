@@ -176,8 +176,8 @@ def test_every_page_works_under_the_policy_in_chromium(browser, tmp_path: Path) 
             "/lang/en?next=/admin",
         ):
             visit(path)
-        page.click(f"#o-{nip(2)} button:has-text('Create enrolment link')")  # a POST that shows a new link
-        page.wait_for_selector("#link")
+        page.click(f"#o-{nip(1)} button:has-text('Tautan kata sandi baru')")  # a POST that shows a new link
+        page.wait_for_selector("#link-1")
         blocked.extend(f"invite: {v}" for v in page.evaluate("window.__csp"))
         visit("/verify/upload")
         page.set_input_files("input[type=file]", str(tmp_path / "sertifikat.pdf"))

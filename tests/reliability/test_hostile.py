@@ -35,7 +35,7 @@ from ledger.export import ExportInvalid, verify_export, write_export
 from ledger.merkle import Hash
 from ledger.note import NoteSigner, VerifierKey
 from tests.certs import attachments, rebuild
-from tests.factories import LedgerFactory, nip
+from tests.factories import ADMIN_NIP, ADMIN_PASSPHRASE, LedgerFactory, nip
 from tests.ledger.test_fuzz import CHECKPOINT, LEAVES, PROOF, SIGNER, _mutate
 from tests.web.conftest import Site
 from verifier.tests.test_ikrar_verify import iv
@@ -260,7 +260,7 @@ def export(ledger_factory: LedgerFactory, tmp_path: Path) -> Export:
     world.sign(2)
     from signing import actions
 
-    actions.revoke(world.ctx, nip(3), "laptop hilang", "uji", world.now())
+    actions.revoke(world.ctx, nip(3), "laptop hilang", ADMIN_NIP, world.now(), ADMIN_PASSPHRASE)
     folder = tmp_path / "export"
     write_export(world.ledger, folder)
     return folder, {p.name: p.read_bytes() for p in folder.iterdir()}, world.ledger.verifier, world.signer

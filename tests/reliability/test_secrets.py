@@ -4,14 +4,16 @@ The whole flow runs as an operator and officials would run it — `ikrar init`, 
 registered and invited on the command line, enrolment through the one-time links, logins,
 a commitment published on the admin pages, signatures on the web and on the command line,
 a wrong password and a wrong passphrase, certificates downloaded, uploaded and verified,
-`ikrar export`, `verify-export` and `audit` — with every process logging at DEBUG (the app,
-uvicorn, SQLAlchemy, the command line). Then every log line, every HTTP response (status
+`ikrar export`, `verify-export` and `audit`, `/metrics` scraped with its token — with every
+process logging at DEBUG (the app, uvicorn, SQLAlchemy, the command line), in each log format
+(text, and IKRAR_LOG_FORMAT=json). Then every log line, every HTTP response (status
 line, headers and body; the PDFs' attachments and text too), every command's output, the
 export folder and the database are searched for each secret in every spelling it could
 leak in: each password and passphrase (as typed, URL-encoded, HTML- and JSON-escaped),
 the ledger key's passphrase, the body of every key file, and every private key's raw
 bytes (hex and base64). Enrolment links are credentials until used: their tokens must not
-be in any log either (they are shown once, to the admin, by design).
+be in any log either (they are shown once, to the admin, by design); nor may the session
+cookies or the metrics token be anywhere but in the exchanges that carry them.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ OFFICIALS = {  # n: (login password, signing passphrase)
 # parameters and the rows it reads (it stays at WARNING unless told, even under a DEBUG root).
 SQL_AT_DEBUG = "import logging\nlogging.getLogger('sqlalchemy.engine').setLevel(logging.DEBUG)\n"
 WRONG = ("sandi yang salah & <keliru> 60%+", "frasa yang salah & <keliru> 70%+")
+METRICS_TOKEN = "token metrik & <rahasia> 80%+"
+SESSION_COOKIE = re.compile(r"ikrar_session=([^;\s]+)")
 
 
 def spellings(secret: str) -> set[bytes]:
@@ -102,6 +106,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.seen: list[tuple[str, bytes]] = []
+        self.sessions: set[str] = set()  # every session cookie the server handed out
 
     def __call__(self, response: httpx.Response) -> None:
         response.read()
@@ -110,6 +115,10 @@ class Recorder:
         )
         where = f"{response.request.method} {response.request.url}"
         self.seen.append((where + " headers", head.encode()))
+        for cookie in response.headers.get_list("set-cookie"):
+            found = SESSION_COOKIE.search(cookie)
+            if found and found.group(1).strip('"'):
+                self.sessions.add(found.group(1).strip('"'))
         self.seen.append((where + " body", response.content))
         if response.content.startswith(b"%PDF"):
             reader = PdfReader(io.BytesIO(response.content))
@@ -123,10 +132,18 @@ def _client(base: str, recorder: Recorder) -> httpx.Client:
     return httpx.Client(base_url=base, timeout=60, event_hooks={"response": [recorder]})
 
 
-def test_no_secret_in_any_log_response_or_export(tmp_path: Path) -> None:
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_no_secret_in_any_log_response_or_export(tmp_path: Path, log_format: str) -> None:
     port = free_port()
     env = server_env(f"sqlite:///{tmp_path / 'data' / 'ikrar.db'}", tmp_path, port)
-    env.update({"IKRAR_LOG_LEVEL": "DEBUG", "IKRAR_LEDGER_PASSPHRASE": LEDGER_PASSPHRASE})
+    env.update(
+        {
+            "IKRAR_LOG_LEVEL": "DEBUG",
+            "IKRAR_LEDGER_PASSPHRASE": LEDGER_PASSPHRASE,
+            "IKRAR_LOG_FORMAT": log_format,
+            "IKRAR_METRICS_TOKEN": METRICS_TOKEN,
+        }
+    )
     (tmp_path / "startup").mkdir()
     (tmp_path / "startup" / "sitecustomize.py").write_text(SQL_AT_DEBUG)
     env["PYTHONPATH"] = f"{tmp_path / 'startup'}:{env.get('PYTHONPATH', '')}".rstrip(":")
@@ -256,6 +273,9 @@ def test_no_secret_in_any_log_response_or_export(tmp_path: Path) -> None:
         with _client(base, recorder) as c:
             c.get(f"/certificates/{second}.pdf")
             c.get("/commitments/bersama/certificate.pdf")
+            assert c.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+            scraped = c.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+            assert scraped.status_code == 200 and "ikrar_appends_total" in scraped.text
     finally:
         server.stop()
     cli("export", str(tmp_path / "export"))
@@ -264,8 +284,19 @@ def test_no_secret_in_any_log_response_or_export(tmp_path: Path) -> None:
     secret_file.unlink()
 
     log = server.log().encode()
-    assert b'"POST /sign/bersama HTTP/1.1" 303' in log, "uvicorn's access log is in the server log"
-    assert b"DEBUG sqlalchemy.engine.Engine: Row" in log, "SQL statements and rows were logged too"
+    if log_format == "json":
+        # The certificate sandbox's worker processes (signing/sandbox.py) set up no logging: the
+        # warning runpy prints in each goes to stderr as it is. Every other line is one JSON object.
+        raw = [line for line in log.splitlines() if not line.startswith(b"{")]
+        assert all(b"RuntimeWarning: 'web.cli' found in sys.modules" in line for line in raw), raw
+        lines = [json.loads(line) for line in log.splitlines() if line.startswith(b"{")]
+        assert all({"time", "level", "logger", "message"} <= line.keys() for line in lines)
+        access = {(line["method"], line["route"], line["status"]) for line in lines if line["logger"] == "web.access"}
+        assert ("POST", "/sign/{slug}", 303) in access and ("POST", "/enrol/{token}", 200) in access
+        assert any(line["logger"] == "sqlalchemy.engine.Engine" and line["message"].startswith("Row") for line in lines)
+    else:
+        assert b"INFO web.access: POST /sign/{slug} 303 " in log, "the access lines are in the server log"
+        assert b"DEBUG sqlalchemy.engine.Engine: Row" in log, "SQL statements and rows were logged too"
     haystacks = [
         ("server log", log),
         *outputs,
@@ -278,6 +309,7 @@ def test_no_secret_in_any_log_response_or_export(tmp_path: Path) -> None:
     assert len(recorder.seen) > 60
 
     typed = [
+        ("metrics token", METRICS_TOKEN),
         ("ledger passphrase", LEDGER_PASSPHRASE),
         ("admin password", ADMIN[1]),
         ("wrong password", WRONG[0]),
@@ -295,6 +327,15 @@ def test_no_secret_in_any_log_response_or_export(tmp_path: Path) -> None:
         for where, data in haystacks
         for what, forms in secrets.items()
         if any(form in data for form in forms)
+    ]
+    assert len(recorder.sessions) >= 3, "the sessions of the admin (two logins) and of official 1"
+    responses = {where for where, _ in recorder.seen}
+    leaks += [
+        f"session cookie {cookie[:6]}… in {where}"
+        for where, data in haystacks
+        if where not in responses
+        for cookie in recorder.sessions
+        if cookie.encode() in data
     ]
     leaks += [
         f"enrolment token {t[:6]}… in {where}"

@@ -9,7 +9,7 @@ import pytest
 from ledger.errors import Conflict, InvalidInput, NotFound
 from signing import actions
 from signing.errors import NotAllowed, WeakPassphrase, WrongPassphrase
-from tests.factories import LedgerFactory, nip, passphrase
+from tests.factories import ADMIN_NIP, ADMIN_PASSPHRASE, LedgerFactory, nip, passphrase
 
 
 def _unchanged(world: LedgerFactory, attempt: Callable[[], object], error: type[Exception], match: str) -> None:
@@ -38,7 +38,7 @@ def test_sign_refusals_write_nothing(world: LedgerFactory) -> None:
     )
     world.sign(1)
     _unchanged(world, lambda: actions.sign(ctx, "smart-city", nip(1), passphrase(1), now), NotAllowed, "already signed")
-    actions.revoke(ctx, nip(2), "kunci hilang", "admin", world.now())
+    actions.revoke(ctx, nip(2), "kunci hilang", ADMIN_NIP, world.now(), ADMIN_PASSPHRASE)
     _unchanged(world, lambda: actions.sign(ctx, "smart-city", nip(2), passphrase(2), now), NotAllowed, "no active key")
 
 
@@ -57,11 +57,22 @@ def test_the_ledger_rechecks_under_its_lock(world: LedgerFactory) -> None:
 def test_revoke_then_enrol_again_then_sign(world: LedgerFactory) -> None:
     ctx = world.ctx
     old = actions.active_key(world.ledger, nip(2))
-    actions.revoke(ctx, nip(2), "ganti perangkat", "admin", world.now())
+    actions.revoke(ctx, nip(2), "ganti perangkat", ADMIN_NIP, world.now(), ADMIN_PASSPHRASE)
     assert actions.active_key(world.ledger, nip(2)) is None
     _unchanged(
-        world, lambda: actions.revoke(ctx, nip(2), "lagi", "admin", world.now()), NotAllowed, "no active key to revoke"
+        world,
+        lambda: actions.revoke(ctx, nip(2), "lagi", ADMIN_NIP, world.now(), ADMIN_PASSPHRASE),
+        NotAllowed,
+        "no active key to revoke",
     )
+    world.invite(2)
+    _unchanged(
+        world,
+        lambda: actions.enrol(ctx, nip(2), "sandi-baru-yang-panjang", world.now()),
+        NotAllowed,
+        "needs a second admin's approval first",
+    )
+    world.approve(2)
     actions.enrol(ctx, nip(2), "sandi-baru-yang-panjang", world.now())
     new = actions.active_key(world.ledger, nip(2))
     assert new is not None and new != old
@@ -72,7 +83,7 @@ def test_revoke_then_enrol_again_then_sign(world: LedgerFactory) -> None:
 def test_enrol_and_register_refusals(world: LedgerFactory) -> None:
     ctx = world.ctx
     _unchanged(
-        world, lambda: actions.enrol(ctx, nip(1), passphrase(1), world.now()), Conflict, "already has an active key"
+        world, lambda: actions.enrol(ctx, nip(1), passphrase(1), world.now()), NotAllowed, "already has an active key"
     )
     _unchanged(world, lambda: actions.enrol(ctx, nip(9), passphrase(9), world.now()), NotFound, "no official with NIP")
     actions.register_official(world.ledger, nip(5), "Lima", "Kepala", "Dinas", "official", world.now())

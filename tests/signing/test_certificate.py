@@ -213,6 +213,7 @@ def test_characters_the_page_font_lacks_are_printed_as_question_marks_and_still_
     actions.register_official(
         world.ledger, nip(1), "Łukasz Ngurah Rai", "Kepala Dinas", "Dinas Kominfo", "official", world.now()
     )
+    world.invite(1)
     actions.enrol(world.ctx, nip(1), "rahasia-tanda-1-tangan", world.now())
     actions.publish(world.ctx, "smart-city", "Komitmen “Smart City” 2026", "Teks.\n", [nip(1)], "admin", world.now())
     _index, pdf = signed_certificate(world)
@@ -240,6 +241,7 @@ def test_the_longest_accepted_name_title_and_unit_are_printed_and_verify(
     text = long[: actions.MAX_TEXT]
     assert len(text) == actions.MAX_TEXT
     actions.register_official(world.ledger, nip(9), text, text, text, "official", world.now())
+    world.invite(9)
     actions.enrol(world.ctx, nip(9), passphrase(9), world.now())
     actions.publish(world.ctx, "long", "T" * 60 + " " + "judul " * 20, "Kami.\n", [nip(9)], "admin", world.now())
     index = actions.sign(world.ctx, "long", nip(9), passphrase(9), world.now()).entry.index

@@ -38,6 +38,7 @@ from signing.verify_cert import (
     examine_upload,
     verify_certificate,
 )
+from tests.factories import ADMIN_NIP, ADMIN_PASSPHRASE
 
 from ..certs import BASE_URL, PRINTED, attachments, rebuild, signed_certificate
 from ..factories import ORIGIN, LedgerFactory
@@ -281,7 +282,7 @@ def test_upload_of_a_certificate_from_another_ledger_is_foreign(world, tmp_path)
 
 def test_upload_tells_a_revoked_key(cert) -> None:
     world, _index, pdf = cert
-    actions.revoke(world.ctx, world.officials[0], "laptop hilang", "admin", world.now())
+    actions.revoke(world.ctx, world.officials[0], "laptop hilang", ADMIN_NIP, world.now(), ADMIN_PASSPHRASE)
     report = examine_upload(world.ledger, pdf)
     assert report.valid
     assert report.revocation is not None and report.revocation.reason == "laptop hilang"

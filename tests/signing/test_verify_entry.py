@@ -12,6 +12,7 @@ from signing import actions
 from signing.checks import Outcome
 from signing.errors import NoCertificate
 from signing.verify_entry import Verdict, examine_entry
+from tests.factories import ADMIN_NIP, ADMIN_PASSPHRASE
 
 from ..factories import LedgerFactory
 
@@ -62,7 +63,7 @@ def test_an_uppercase_h_still_matches(world: LedgerFactory) -> None:
 
 def test_a_revoked_key_says_since_when(world: LedgerFactory) -> None:
     index = world.sign(1).entry.index
-    revoked = actions.revoke(world.ctx, world.officials[0], "kunci bocor", "admin", world.now())
+    revoked = actions.revoke(world.ctx, world.officials[0], "kunci bocor", ADMIN_NIP, world.now(), ADMIN_PASSPHRASE)
     report = examine_entry(world.ledger, index)
     assert report.verdict is Verdict.KEY_REVOKED
     assert report.revocation is not None

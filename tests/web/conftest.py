@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from signing import actions
+from signing import actions, vouching
 from tests.factories import ORIGIN, LedgerFactory, nip, passphrase
 from web import accounts
 from web.app import create_app
@@ -92,8 +92,14 @@ class Site:
         return c
 
     def invite(self, n: int, hours: int = 72) -> str:
-        token, _ = accounts.issue_enrolment(self.ledger, nip(n), "test", self.clock(), hours)
-        return f"/enrol/{token}"
+        """A one-time enrolment link for `n`: a password link when they have an active key,
+        else an invitation attested by the site's admin (`ADMIN`, with their own key)."""
+        if actions.active_key(self.ledger, nip(n)) is not None:
+            token, _ = accounts.issue_enrolment(self.ledger, nip(n), "test", self.clock(), hours)
+            return f"/enrol/{token}"
+        official = actions.get_official(self.ledger, nip(n))
+        invited = vouching.invite(self.world.ctx, official, nip(ADMIN), passphrase(ADMIN), self.clock(), hours)
+        return f"/enrol/{invited.token}"
 
 
 def csrf_of(c: TestClient, page: str) -> str:
@@ -115,6 +121,8 @@ def build_site(world: LedgerFactory, db_url: str, tmp_path: Path) -> Site:
     actions.register_official(
         world.ledger, nip(ADMIN), "Operator Kominfo", "Pranata Komputer", "Diskominfo", "admin", world.now()
     )
+    world.invite(ADMIN)  # the site's admin: invited by the factory's founding admin, approved with the ledger's key
+    vouching.approve(world.ctx, actions.get_official(world.ledger, nip(ADMIN)), vouching.LEDGER, None, world.now())
     actions.enrol(world.ctx, nip(ADMIN), passphrase(ADMIN), world.now())
     clock = Clock(world.now() + timedelta(hours=1))
     for n in (1, 2, 3, 4, ADMIN):

@@ -64,12 +64,14 @@ def test_the_first_admin_is_registered_and_gets_a_link_from_the_command_line(env
     )
     assert code == 0, out
     code, out = ikrar("official", "invite", "--nip", ADMIN_NIP, "--hours", "2")
-    assert code == 0, out
+    assert code == 2 and "vouch" in out  # no key yet: no bare link, an admin must vouch for them
+    code, out = ikrar("official", "invite", "--nip", ADMIN_NIP, "--hours", "2", "--by", "ledger")
+    assert code == 0, out  # the first admin: the ledger's own key attests them
     link = re.search(r"https://ikrar\.kedirikota\.go\.id/enrol/([A-Za-z0-9_-]{43})", out)
-    assert link and "valid until" in out and "WIB" in out
+    assert link and "valid until" in out and "WIB" in out and "attested by ledger" in out
     ledger = Runtime.from_env().ledger
     row = accounts.pending_enrolment(ledger, link.group(1), datetime.now(UTC))
-    assert row.nip == ADMIN_NIP and row.created_by == "cli"
+    assert row.nip == ADMIN_NIP and row.created_by == "ledger"
 
 
 def test_a_password_is_set_from_the_command_line(env: dict[str, str], tmp_path: Path) -> None:
@@ -119,11 +121,21 @@ def test_the_demo_is_the_kediri_signing_built_through_the_real_code_path(env: di
         assert phrase in text
     with tables(ledger) as s:
         officials = list(s.exec(Official.__table__.select()))
-    assert len(officials) == 17
+    assert len(officials) == 18
     for person in demo_module.PEOPLE:
         assert validate_nip(person.nip, demo_module.CREATED.date()) == person.nip
         assert person.nip[-3] == "9", "demo NIPs carry the sequence 9xx"
     assert demo_module.ADMIN.role == "admin" and "Diskominfo" in demo_module.ADMIN.name
+    assert demo_module.SECOND_ADMIN.role == "admin" and "Komunikasi" in demo_module.SECOND_ADMIN.unit
+    # every key is vouched for; the lost key's replacement names two admins
+    with ledger.read() as r:
+        keys = [e for e in r.entries(0, 100) if e.kind == "key.enrolled"]
+    assert all("attestation" in e.fields for e in keys)
+    (replacement,) = [e for e in keys if "approval" in e.fields and e.fields["nip"] == demo_module.REPLACED.nip]
+    assert (replacement.fields["attested_by"], replacement.fields["approved_by"]) == (
+        demo_module.ADMIN.nip,
+        demo_module.SECOND_ADMIN.nip,
+    )
     report = audit(ledger.stored_entries(), ledger.stored_checkpoints(), ledger.verifier)
     assert report.signatures == 10 and report.origin == "kedirikota.go.id/ikrar"
     # every printed login works

@@ -18,7 +18,7 @@ from ledger.schema import migrate
 from ledger.store import Ledger
 from signing import actions
 from signing import errors as se
-from tests.factories import LedgerFactory, nip, passphrase
+from tests.factories import ADMIN_NIP, ADMIN_PASSPHRASE, LedgerFactory, nip, passphrase
 from web import errors as we
 from web.i18n import Translator
 
@@ -55,8 +55,8 @@ def _real_errors(world: LedgerFactory, empty: Ledger) -> list[Exception]:
         lambda: actions.sign(ctx, "smart-city", nip(1), "bukan-frasanya", now()),
         lambda: actions.sign(ctx, "smart-city", nip(2), passphrase(2), now()),  # already signed (below)
         lambda: actions.sign(ctx, "smart-city", nip(3), passphrase(3), now()),  # revoked (below)
-        lambda: actions.revoke(ctx, nip(5), "alasan", "uji", now()),
-        lambda: actions.revoke(ctx, nip(1), " ", "uji", now()),
+        lambda: actions.revoke(ctx, nip(5), "alasan", ADMIN_NIP, now(), ADMIN_PASSPHRASE),
+        lambda: actions.revoke(ctx, nip(1), " ", ADMIN_NIP, now(), ADMIN_PASSPHRASE),
         lambda: ledger.entry(999),
         lambda: ledger.checkpoint(999),
         lambda: ledger.entries(-1, 10),
@@ -68,7 +68,7 @@ def _real_errors(world: LedgerFactory, empty: Ledger) -> list[Exception]:
     world.official(4)
     world.official(5, enrol=False)
     world.sign(2)
-    actions.revoke(ctx, nip(3), "uji", "uji", now())
+    actions.revoke(ctx, nip(3), "uji", ADMIN_NIP, now(), ADMIN_PASSPHRASE)
     found = []
     for attempt in attempts:
         try:
@@ -139,9 +139,14 @@ def test_an_untranslated_message_says_only_safe_things() -> None:
     assert we.message_of(le.LedgerError("x", code="append.refused"), Translator("id")).startswith("Basis data menolak")
 
 
-def test_the_lock_message_names_the_time_in_wib() -> None:
-    from datetime import UTC, datetime
+def test_the_lock_message_names_the_time_in_wib_or_the_wait_in_words() -> None:
+    from datetime import UTC, datetime, timedelta
 
-    e = we.Throttled("err.login_locked", datetime(2026, 1, 5, 3, 15, tzinfo=UTC))
+    e = we.Throttled("err.sign_locked", datetime(2026, 1, 5, 3, 15, tzinfo=UTC))
     assert re.search(r"dikunci sampai Senin, 5 Januari 2026 pukul 10\.15\.00 WIB", we.message_of(e, Translator("id")))
-    assert "locked until Monday, 5 January 2026 at 10:15:00 WIB" in we.message_of(e, Translator("en"))
+    assert "until Monday, 5 January 2026 at 10:15:00 WIB" in we.message_of(e, Translator("en"))
+    e = we.Throttled(
+        "err.login_locked", datetime(2026, 1, 5, 3, 15, tzinfo=UTC), wait=timedelta(minutes=15), address="::1"
+    )
+    assert "Terkunci; coba lagi dalam 15 menit" in we.message_of(e, Translator("id"))
+    assert "Locked; try again in 15 minutes" in we.message_of(e, Translator("en"))

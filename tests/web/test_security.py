@@ -13,7 +13,7 @@ import pytest
 from fastapi.routing import APIRoute
 from sqlmodel import select
 
-from ledger.models import Account, EnrolmentToken, Throttle, WebSession
+from ledger.models import Account, EnrolmentToken, LoginThrottle, Throttle, WebSession
 from tests.certs import signed_certificate
 from tests.factories import nip, passphrase, tables
 from web import accounts
@@ -31,8 +31,12 @@ POST_FORMS = {
     "/sign/{slug}": {"read": "yes", "passphrase": passphrase(1)},
     "/admin/officials/new": {"nip": "198001012005011002", "name": "A", "title": "B", "unit": "C"},
     "/admin/officials/{nip}/invite": {},
-    "/admin/officials/{nip}/revoke": {"reason": "uji"},
+    "/admin/invite": {"nip": nip(4), "passphrase": passphrase(ADMIN)},
+    "/admin/officials/{nip}/approve": {"invitation": "0" * 32, "passphrase": passphrase(ADMIN)},
+    "/admin/officials/{nip}/revoke": {"reason": "uji", "passphrase": passphrase(ADMIN)},
     "/admin/commitments/new": {"title": "T", "text": "X", "mode": "all", "step": "preview"},
+    "/admin/confirm": {"password": password(ADMIN), "next": "/admin"},
+    "/admin/locks/lift": {"scope": "login", "nip": nip(1), "address": "127.0.0.2"},
 }
 # The POST routes that take no CSRF token, by design, each with its reason: they change
 # nothing, read no session and set no cookie, so a forged cross-site request gains nothing.
@@ -228,20 +232,20 @@ def test_failed_logins_slow_down_then_lock_the_account_with_a_message(site: Site
     r = _login(site, c, "salah-salah-salah")  # the 4th failure: from now on, wait
     assert r.status_code == 422
     r = _login(site, c, password(1))  # right password, too soon: refused without checking
-    assert r.status_code == 429 and "Tunggu sampai" in r.text and "WIB" in r.text
+    assert r.status_code == 429 and "Coba lagi dalam 10 detik" in r.text
     for _ in range(accounts.LOCK_AFTER - accounts.FREE_FAILURES - 1):
         site.clock.advance(minutes=1)
         r = _login(site, c, "salah-salah-salah")
-    assert r.status_code == 429 and "dikunci sampai" in r.text
+    assert r.status_code == 429 and "Terkunci; coba lagi dalam 15 menit" in r.text
     until = site.clock() + accounts.LOCK_STEP
     assert site.client().get("/").status_code == 200
     site.clock.advance(minutes=14)
     r = _login(site, c, password(1))
-    assert r.status_code == 429 and "dikunci sampai" in r.text
-    assert accounts.throttle_state(site.ledger, "login", nip(1), site.clock()).until == until
+    assert r.status_code == 429 and "Terkunci; coba lagi dalam 1 menit" in r.text
+    assert accounts.throttle_state(site.ledger, "login", nip(1), site.clock(), "testclient").until == until
     site.clock.advance(minutes=2)
     assert _login(site, c, password(1)).status_code == 303  # the lock ran out; success clears it
-    assert accounts.throttle_state(site.ledger, "login", nip(1), site.clock()) is None
+    assert accounts.throttle_state(site.ledger, "login", nip(1), site.clock(), "testclient") is None
 
 
 def test_a_lock_speaks_english_on_english_pages(site: Site) -> None:
@@ -249,7 +253,7 @@ def test_a_lock_speaks_english_on_english_pages(site: Site) -> None:
     for _ in range(accounts.LOCK_AFTER):
         site.clock.advance(minutes=1)
         r = _login(site, c, "wrong-wrong-wrong")
-    assert r.status_code == 429 and "This account is locked until" in r.text and "WIB" in r.text
+    assert r.status_code == 429 and "Locked; try again in 15 minutes" in r.text
 
 
 def test_unknown_nips_are_throttled_alike_and_not_revealed(site: Site) -> None:
@@ -387,12 +391,12 @@ def test_enrolment_tokens_are_stored_only_as_hashes(site: Site) -> None:
 
 def test_old_failure_counts_are_forgotten(site: Site) -> None:
     for made_up in ("198001012005011002", "198001012005011003"):
-        accounts.settle_attempt(site.ledger, "login", made_up, site.clock(), right=False)
+        accounts.settle_attempt(site.ledger, "login", made_up, site.clock(), right=False, address="10.0.0.1")
     site.clock.advance(hours=25)
-    accounts.settle_attempt(site.ledger, "login", nip(1), site.clock(), right=False)
+    accounts.settle_attempt(site.ledger, "login", nip(1), site.clock(), right=False, address="10.0.0.1")
     with tables(site.ledger) as s:
-        kept = list(s.exec(select(Throttle.nip)))
-    assert kept == [nip(1)]
+        kept = list(s.exec(select(LoginThrottle.nip))) + list(s.exec(select(Throttle.nip)))
+    assert kept == [nip(1), nip(1)], "the count of the address and the NIP's count over every address"
 
 
 # -- bounded password hashing ------------------------------------------------------------
@@ -477,9 +481,10 @@ def test_a_login_while_hashing_is_full_is_a_503_with_retry_after_and_counts_noth
             slots.semaphore.release()
     assert r.status_code == 503 and r.headers["retry-after"] == "5"
     assert "The server is busy" in r.text
-    assert accounts.throttle_state(site.ledger, "login", nip(1), site.clock()) is None
+    assert accounts.throttle_state(site.ledger, "login", nip(1), site.clock(), "testclient") is None
     with tables(site.ledger) as s:
         assert not list(s.exec(select(Throttle.nip))), "a refused attempt is not a failure"
+        assert not list(s.exec(select(LoginThrottle.nip)))
     assert _login(site, site.client(), password(1)).status_code == 303
 
 
@@ -495,7 +500,7 @@ def test_an_invite_link_uses_the_configured_address_not_the_requests_host(site: 
         headers={"Host": "evil.example", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.example"},
     )
     assert r.status_code == 200, r.text[:300]
-    shown = re.search(r'<textarea id="link"[^>]*>([^<]+)</textarea>', r.text)
+    shown = re.search(r'<textarea id="link-1"[^>]*>([^<]+)</textarea>', r.text)
     assert shown and shown.group(1).startswith("http://testserver/enrol/"), "IKRAR_BASE_URL of the site"
     assert "evil.example" not in r.text and "https://" not in shown.group(1)
 

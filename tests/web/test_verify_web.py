@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from signing import actions
 from signing.certificate import certificate_pdf
+from tests.factories import ADMIN_NIP, ADMIN_PASSPHRASE
 
 from ..certs import PRINTED, attachments, read_qr_codes, rebuild, signed_certificate
 from ..factories import LedgerFactory
@@ -61,7 +62,9 @@ def test_a_wrong_h_says_the_printed_certificate_does_not_match(site: Site) -> No
 
 def test_a_revoked_key_shows_since_when(site: Site) -> None:
     index = site.world.sign(1).entry.index
-    actions.revoke(site.world.ctx, site.world.officials[0], "laptop hilang", "admin", site.world.now())
+    actions.revoke(
+        site.world.ctx, site.world.officials[0], "laptop hilang", ADMIN_NIP, site.world.now(), ADMIN_PASSPHRASE
+    )
     page = site.client().get(f"/v/{index}")
     assert "verdict-key_revoked" in page.text and "KUNCI DICABUT" in page.text and "laptop hilang" in page.text
     api = site.client().get(f"/api/v1/verify/{index}").json()

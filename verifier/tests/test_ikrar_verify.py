@@ -115,9 +115,20 @@ def _edit_leaf(world: LedgerFactory, index: int, old: bytes, new: bytes, rehash:
             c.execute(text("UPDATE entry SET leaf_hash = :h WHERE idx = :i"), {"h": leaf_hash(leaf), "i": index})
 
 
+def _enrolment(world: LedgerFactory, name: bytes) -> int:
+    """The index of the `key.enrolled` entry that names `name` (the founding admin comes first)."""
+    return next(
+        i
+        for i in range(world.ledger.size())
+        if world.ledger.entry(i).kind == "key.enrolled" and name in world.ledger.entry(i).leaf
+    )
+
+
 TAMPERS = {
-    "an edited name": lambda w: _edit_leaf(w, 2, b"Pejabat 2", b"Pejabat X"),
-    "an edited name with its hash": lambda w: _edit_leaf(w, 2, b"Pejabat 2", b"Pejabat X", rehash=True),
+    "an edited name": lambda w: _edit_leaf(w, _enrolment(w, b"Pejabat 2"), b"Pejabat 2", b"Pejabat X"),
+    "an edited name with its hash": lambda w: _edit_leaf(
+        w, _enrolment(w, b"Pejabat 2"), b"Pejabat 2", b"Pejabat X", rehash=True
+    ),
     "an edited signature entry": lambda w: _edit_leaf(w, w.ledger.size() - 1, b"smart-city", b"smart-citx", True),
     "a deleted entry": lambda w: _sql(w, "DELETE FROM entry WHERE idx = 3"),
     "a deleted last entry": lambda w: _sql(w, f"DELETE FROM entry WHERE idx = {w.ledger.size() - 1}"),

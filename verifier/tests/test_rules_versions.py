@@ -1,7 +1,7 @@
 """The standalone verifier keeps a ledger's rules by version: version 1 unless `ledger.created`
 names another (`rules`) or a `ledger.rules` entry raises it; version 2 adds that an entry's
 time is never before the time of the entry before it, from the point where it took effect
-on and never before it."""
+on and never before it. Version 3 (vouching for keys) is tested in test_vouching.py."""
 
 from __future__ import annotations
 
@@ -116,7 +116,7 @@ def test_the_ledger_rules_entry_itself_keeps_the_new_rule(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("version", "reason"),
     [
-        (3, "the ledger uses rules version 3, which this verifier does not know (it knows up to 2)"),
+        (4, "the ledger uses rules version 4, which this verifier does not know (it knows up to 3)"),
         (10**15, f"the ledger uses rules version {10**15}, which this verifier does not know"),
         (1, "the ledger names rules version 1: a ledger names version 2 or later, or none"),
         (0, "the ledger names rules version 0"),
@@ -137,7 +137,13 @@ def test_a_ledger_created_with_rules_not_known_breaks_entry_0(tmp_path: Path, ve
 @pytest.mark.parametrize(
     ("created_with", "version", "reason"),
     [
-        ({}, 3, "it raises the ledger's rules to version 3, which this verifier does not know (it knows up to 2)"),
+        ({}, 4, "it raises the ledger's rules to version 4, which this verifier does not know (it knows up to 3)"),
+        (
+            {"rules": 3},
+            4,
+            "it raises the ledger's rules to version 4, which this verifier does not know (it knows up to 3)",
+        ),
+        ({"rules": 3}, 3, "rules version 3 is not above the version in force, 3"),
         ({}, 1, "rules version 1 is not above the version in force, 1"),
         ({}, 0, "rules version 0 is not above the version in force, 1"),
         ({"rules": 2}, 2, "rules version 2 is not above the version in force, 2"),
@@ -185,12 +191,12 @@ def test_a_ledger_cannot_start_with_ledger_rules(tmp_path: Path) -> None:
 
 
 def test_an_unknown_version_is_said_on_the_command_line(tmp_path: Path) -> None:
-    build(tmp_path / "x", [created(T.format(1), rules=3)])
+    build(tmp_path / "x", [created(T.format(1), rules=4)])
     result = standalone("export", tmp_path / "x", "--vkey", VKEY)
     assert result.returncode == 1
-    assert "BROKEN at entry 0: the ledger uses rules version 3, which this verifier does not know" in result.stderr
+    assert "BROKEN at entry 0: the ledger uses rules version 4, which this verifier does not know" in result.stderr
     version = standalone("--version")
-    assert version.stdout.strip() == "ikrar_verify 2 (ledger rules up to version 2)"
+    assert version.stdout.strip() == "ikrar_verify 3 (ledger rules up to version 3)"
 
 
 def test_an_entry_0_with_rules_reads_as_an_entry(tmp_path: Path) -> None:

@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("name", _S(length=200), nullable=False),
         sa.Column("title", _S(length=200), nullable=False),
         sa.Column("unit", _S(length=200), nullable=False),
+        sa.Column("role", _S(length=16), nullable=False),
         sa.Column("invited_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("attested_by", _S(length=18), nullable=False),
         sa.Column("attester", _S(length=200), nullable=False),
