@@ -35,7 +35,7 @@ from signing.keystore import KeyStore
 from . import accounts
 from .admin_views import Standing, Waiting, candidates, pending_invitations, standing, waiting, waiting_for
 from .errors import Forbidden, FormInvalid, WebError, message_of
-from .mail import mail_status
+from .mail import MailFailed, mail_status, send_enrolment_link
 from .pages import AdminPage, csrf_protect
 from .reauth import require_recent_password
 from .views import OfficialStatus, active_key, commitment_summaries, official_statuses
@@ -82,11 +82,24 @@ def official_form(p: AdminPage) -> HTMLResponse:
 
 @router.post("/officials/new", response_class=HTMLResponse)
 def official_add(
-    p: AdminPage, nip: Field = "", name: Field = "", title: Field = "", unit: Field = "", role: Field = "official"
+    p: AdminPage,
+    nip: Field = "",
+    name: Field = "",
+    title: Field = "",
+    unit: Field = "",
+    role: Field = "official",
+    email: Field = "",
 ) -> Response:
-    form = {"nip": nip[:40], "name": name[:300], "title": title[:300], "unit": unit[:300], "role": role[:16]}
+    form = {
+        "nip": nip[:40],
+        "name": name[:300],
+        "title": title[:300],
+        "unit": unit[:300],
+        "role": role[:16],
+        "email": email[:300],
+    }
     try:
-        official = actions.register_official(p.ledger, nip, name, title, unit, role, p.now())
+        official = actions.register_official(p.ledger, nip, name, title, unit, role, p.now(), email)
     except RECOVERABLE as e:
         return p.form_error("admin/official_new.html", e, form=form, roles=actions.ROLES)
     return p.redirect(f"/admin?ok=added#o-{official.nip}")
@@ -156,6 +169,8 @@ class Issued:
     waits: bool = False
     password_only: bool = False
     refused: str | None = None
+    mailed: str | None = None  # the address the link was mailed to
+    mail_error: str | None = None  # why mailing it failed (the link is shown all the same)
 
 
 def _link(p: AdminPage, token: str) -> str:
@@ -180,6 +195,7 @@ def _invite_page(p: AdminPage, picked: list[str]) -> dict[str, Any]:
         "own": standing(p.ledger, p.user.nip),
         "hours": p.runtime.settings.enrol_hours,
         "max_invites": MAX_INVITES,
+        "mail_on": p.runtime.settings.smtp_url is not None,
     }
 
 
@@ -194,7 +210,7 @@ def invite_form(p: AdminPage, nip: Annotated[list[str] | None, Query()] = None) 
 
 
 @router.post("/invite", response_class=HTMLResponse)
-def invite(p: AdminPage, nip: Nips = None, passphrase: Field = "") -> Response:
+def invite(p: AdminPage, nip: Nips = None, passphrase: Field = "", mail: Field = "") -> Response:
     """An invitation for each ticked official, attested with the admin's own key (opened
     once for all of them); the links are shown once. A wrong passphrase creates none; an
     official the rules refuse (they got a key meanwhile) is named with the reason, and the
@@ -221,10 +237,21 @@ def invite(p: AdminPage, nip: Nips = None, passphrase: Field = "") -> Response:
         except RECOVERABLE as e:
             issued.append(Issued(official, refused=message_of(e, p.t)))
             continue
-        issued.append(
-            Issued(official, _link(p, made.token), made.invitation.expires_at, made.invitation.needs_approval)
-        )
+        link, expires = _link(p, made.token), made.invitation.expires_at
+        issued.append(_mailed(p, Issued(official, link, expires, made.invitation.needs_approval), mail == "yes"))
     return p.render("admin/invite.html", issued=issued)
+
+
+def _mailed(p: AdminPage, issued: Issued, send: bool) -> Issued:
+    """`issued`, its link also mailed to the official's surel dinas when the admin asked (the
+    link is sent at once and kept nowhere); a failure is told beside the link to copy."""
+    if not send or issued.link is None or issued.expires is None:
+        return issued
+    try:
+        send_enrolment_link(p.runtime.settings, issued.official, issued.link, issued.expires)
+    except MailFailed as e:
+        return replace(issued, mail_error=p.t(e.key, **e.params))
+    return replace(issued, mailed=issued.official.email)
 
 
 @router.post("/officials/{nip}/invite", response_class=HTMLResponse)

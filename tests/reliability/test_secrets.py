@@ -41,6 +41,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 LEDGER_PASSPHRASE = 'Buku besar & rahasia <kota> "Kediri" 100%+'
 ADMIN = ("198802192011011917", 'sandi Admin "Dinas" & <kominfo> 50%+é')
+ADMIN_PASSPHRASE = "frasa admin 'penjamin' & <kunci> 99%+ü"  # the admin's own signing key
 OFFICIALS = {  # n: (login password, signing passphrase)
     1: ("sandi masuk satu & <dua> 10%+é", 'frasa tanda tangan "satu" & <ttd> 20%+ü'),
     2: ("sandi masuk dua & <tiga> 30%+é", 'frasa tanda tangan "dua" & <ttd> 40%+ü'),
@@ -177,6 +178,8 @@ def test_no_secret_in_any_log_response_or_export(tmp_path: Path, log_format: str
         "admin",
     )
     with_secret(ADMIN[1], "official", "set-password", "--nip", ADMIN[0], "--password-file", str(secret_file))
+    # the first admin's key, attested by the ledger's own key: every later key needs an admin's
+    with_secret(ADMIN_PASSPHRASE, "official", "enrol", "--nip", ADMIN[0], "--passphrase-file", str(secret_file))
     for n in OFFICIALS:
         cli(
             "official",
@@ -196,11 +199,16 @@ def test_no_secret_in_any_log_response_or_export(tmp_path: Path, log_format: str
     base = server.start()
     try:
         # Official 1 enrols from a link made on the command line; official 2 from one the admin makes.
-        link = cli("official", "invite", "--nip", nip(1)).strip()
+        invite = ("official", "invite", "--nip", nip(1), "--by", ADMIN[0], "--passphrase-file", str(secret_file))
+        link = with_secret(ADMIN_PASSPHRASE, *invite).strip()
         with _client(base, recorder) as admin:
             login_over_http(admin, ADMIN[0], ADMIN[1])
-            page = admin.post(f"/admin/officials/{nip(2)}/invite", data={"csrf_token": csrf_token(admin.get("/admin"))})
-            links = [link, re.search(r'id="link"[^>]*>([^<]+)<', page.text).group(1).strip()]
+            form = admin.get(f"/admin/invite?nip={nip(2)}")
+            page = admin.post(
+                "/admin/invite",
+                data={"csrf_token": csrf_token(form), "nip": nip(2), "passphrase": ADMIN_PASSPHRASE},
+            )
+            links = [link, re.search(r'id="link-1"[^>]*>([^<]+)<', page.text).group(1).strip()]
         for n, url in zip(OFFICIALS, links, strict=True):
             tokens.append(url.rsplit("/", 1)[1])
             password, passphrase = OFFICIALS[n]
@@ -312,14 +320,15 @@ def test_no_secret_in_any_log_response_or_export(tmp_path: Path, log_format: str
         ("metrics token", METRICS_TOKEN),
         ("ledger passphrase", LEDGER_PASSPHRASE),
         ("admin password", ADMIN[1]),
+        ("admin passphrase", ADMIN_PASSPHRASE),
         ("wrong password", WRONG[0]),
         ("wrong passphrase", WRONG[1]),
     ]
     typed += [(f"official {n} password", pw) for n, (pw, _) in OFFICIALS.items()]
     typed += [(f"official {n} passphrase", pp) for n, (_, pp) in OFFICIALS.items()]
     secrets = {name: spellings(value) for name, value in typed}
-    keys = key_secrets(tmp_path / "keys", [LEDGER_PASSPHRASE] + [pp for _, pp in OFFICIALS.values()])
-    assert len(keys) == 3, "the ledger key and two officials' keys"
+    keys = key_secrets(tmp_path / "keys", [LEDGER_PASSPHRASE, ADMIN_PASSPHRASE] + [pp for _, pp in OFFICIALS.values()])
+    assert len(keys) == 4, "the ledger key, the admin's and two officials' keys"
     secrets |= {f"key file {name}": found for name, found in keys.items()}
 
     leaks = [

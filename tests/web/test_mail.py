@@ -591,3 +591,41 @@ def test_the_register_keeps_an_address_only_when_it_is_one(ledger_factory: Ledge
     assert check_email("x" * 64 + "@" + "d" * 63 + ".id") is not None
     with pytest.raises(InvalidInput):
         check_email("x" * 64 + "@" + ("d" * 60 + ".") * 4 + "id")  # over 254 characters
+
+
+def test_an_admin_registers_an_address_and_mails_an_invitation(
+    world: LedgerFactory, db_url: str, tmp_path: Path, smtp: LocalSmtp
+) -> None:
+    """On the web: the official surel dinas is registered with the person, and the admin may
+    have the one-time link mailed there as well as shown."""
+    from tests.web.conftest import ADMIN as SITE_ADMIN
+    from tests.web.conftest import Site, build_site, csrf_of, web_settings
+
+    built = build_site(world, db_url, tmp_path)
+    settings = replace(web_settings(db_url, tmp_path), smtp_url=smtp.url())
+    site = Site(world, create_app(Runtime.with_context(settings, world.ctx), clock=built.clock), built.clock)
+    admin = site.login(SITE_ADMIN)
+    added = admin.post(
+        "/admin/officials/new",
+        data={
+            "csrf_token": csrf_of(admin, "/admin/officials/new"),
+            "nip": nip(7),
+            "name": "Pejabat Tujuh",
+            "title": "Kepala Dinas",
+            "unit": "Dinas Tujuh",
+            "role": "official",
+            "email": address(7),
+        },
+        follow_redirects=False,
+    )
+    assert added.status_code == 303, added.text[:300]
+    form = f"/admin/invite?nip={nip(7)}"
+    assert 'name="mail"' in admin.get(form).text
+    page = admin.post(
+        "/admin/invite",
+        data={"csrf_token": csrf_of(admin, form), "nip": nip(7), "passphrase": passphrase(SITE_ADMIN), "mail": "yes"},
+    )
+    assert page.status_code == 200 and address(7) in page.text, page.text[:500]
+    link = page.text.split('id="link-1"', 1)[1].split(">", 1)[1].split("<", 1)[0].strip()
+    (arrived,) = [r for r in smtp.inbox.received if address(7) in r.rcpt_tos]
+    assert link in arrived.body and "/enrol/" in link
