@@ -14,7 +14,17 @@ from fastapi.testclient import TestClient
 
 from tests.factories import nip
 from tests.web.conftest import ADMIN, Site, csrf_of
-from tests.web.live import free_port, ikrar, login_over_http, server_env, serving, set_up, sign_over_http
+from tests.web.live import (
+    VOUCHER,
+    VOUCHER_PASSPHRASE,
+    free_port,
+    ikrar,
+    login_over_http,
+    server_env,
+    serving,
+    set_up,
+    sign_over_http,
+)
 from tests.web.test_browser import browser  # noqa: F401 - the Chromium fixture of the browser tests
 from web import routes_api
 from web.app import ROUTERS
@@ -133,7 +143,9 @@ def test_every_page_works_under_the_policy_in_chromium(browser, tmp_path: Path) 
             login_over_http(c, nip(1), "kata-sandi-satu")
             index = sign_over_http(c, "smart-city", "frasa sandi pejabat satu")
             certificate = c.get(f"/certificates/{index}.pdf").content
-        link = ikrar(env, "official", "invite", "--nip", nip(2)).strip().rsplit("\n", 1)[-1]
+        (tmp_path / "voucher").write_text(VOUCHER_PASSPHRASE)  # the admin who vouches (tests/web/live.py)
+        vouched = ("--by", VOUCHER, "--passphrase-file", str(tmp_path / "voucher"))
+        link = ikrar(env, "official", "invite", "--nip", nip(2), *vouched).strip().rsplit("\n", 1)[-1]
         (tmp_path / "sertifikat.pdf").write_bytes(certificate)
         context = browser.new_context()
         context.add_init_script(REPORT_VIOLATIONS)
@@ -176,7 +188,7 @@ def test_every_page_works_under_the_policy_in_chromium(browser, tmp_path: Path) 
             "/lang/en?next=/admin",
         ):
             visit(path)
-        page.click(f"#o-{nip(1)} button:has-text('Tautan kata sandi baru')")  # a POST that shows a new link
+        page.click(f"#o-{nip(1)} form[action$='/invite'] button")  # a POST that shows a new (password) link
         page.wait_for_selector("#link-1")
         blocked.extend(f"invite: {v}" for v in page.evaluate("window.__csp"))
         visit("/verify/upload")
