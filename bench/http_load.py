@@ -5,10 +5,12 @@ web form on SQLite and on PostgreSQL, side by side.
 A copy of the cached 100k-entry ledger is served by `ikrar serve --workers 2` on
 loopback. The reference is the site's stylesheet (`/static/css/ikrar.css`), served by the
 same server in the same run: the public pages are answered from the response cache
-(`web/cache.py`) once rendered at a tree size, so their target is a ratio to it. The
-verify page is measured twice over the same 2,000 random signature entries: first with
-every worker's cache empty (each page is rendered once per worker, then served from the
-cache), then warm, after every entry has been visited a few more times.
+(`web/cache.py`) once rendered at a tree size, so their target is a ratio to it. Two
+seconds of load on each of the two, unmeasured, come first (a fresh server's first
+requests start its threads and render the page once per worker). The verify page is
+measured twice over the same 2,000 random signature entries: first with every worker's
+cache empty (each page is rendered once per worker, then served from the cache), then
+warm, after every entry has been visited a few more times.
 
 Every benchmark official gets a key file (the ledger's deterministic keys, encrypted with
 a fast KDF: the KDF is a deliberate cost per signature, not the server's) and a logged-in
@@ -35,7 +37,9 @@ p99 miss is the page's or the machine's.
 
 Beside throughput and latency, each case gives the server's CPU time a request (its
 processes' user + system time over the run, from /proc), which other work on a shared
-machine distorts least. The run is bounded: a few seconds per case, loopback only.
+machine distorts least; on PostgreSQL, that of the database server's processes serving
+the benchmark's database is given apart (SQLite does its part inside the workers). The
+run is bounded: a few seconds per case, loopback only.
 
 Runs once `web.app.create_app` exists; says "not available yet" before.
 """
@@ -83,6 +87,7 @@ WARM_PASSES = 6  # visits of every sampled entry before the warm run (each worke
 SIGN_COMMITMENTS = 40  # x 100 officials: more signing requests than a run can send
 SIGN_WARM_COMMITMENTS = 3  # x 100 officials for the unmeasured warm-up of the signing path
 SIGN_WARM_SECONDS = 2
+SERVER_WARM_SECONDS = 2  # before the first measured case: the static file and the commitment page, unmeasured
 SWEEP_LEVELS = (8, 32, 128)  # connections
 SWEEP_ROUNDS = 3
 SWEEP_SECONDS = 5
@@ -366,6 +371,25 @@ def _server_cpu(server: subprocess.Popen[bytes]) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def _postgres_cpu(database: str | None) -> float:
+    """CPU seconds used so far by the PostgreSQL backends connected to `database` (their
+    command line is ``postgres: [CLUSTER:] USER DATABASE HOST(PORT) STATE``, Debian's with
+    the cluster's name); 0 without a database."""
+    if database is None:
+        return 0.0
+    ticks = 0
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            argv = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").split()
+            if not argv or argv[0] != "postgres:" or database not in argv[1:4]:
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile, or not ours to read
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass(frozen=True)
 class Load:
     """One wrk run: latencies in ms, counts, and the server's CPU time a request in ms."""
@@ -381,6 +405,7 @@ class Load:
     socket_errors: int  # connect, read, write
     timeouts: int
     cpu_ms: float = 0.0
+    database_cpu_ms: float = 0.0  # PostgreSQL's backends, a request (0 on SQLite)
 
     @property
     def rps(self) -> float:
@@ -391,9 +416,9 @@ class Load:
         return self.status_errors + self.socket_errors + self.timeouts
 
 
-def parse_wrk(text: str, connections: int, cpu_seconds: float = 0.0) -> Load:
+def parse_wrk(text: str, connections: int, cpu_seconds: float = 0.0, database_cpu_seconds: float = 0.0) -> Load:
     """The figures of COMMON_LUA's done() line in wrk's output; `cpu_seconds` is the
-    server's CPU time over the run."""
+    server's CPU time over the run, `database_cpu_seconds` PostgreSQL's."""
     line = next((x for x in text.splitlines() if x.startswith("ikrar-wrk ")), None)
     if line is None:
         raise RuntimeError(f"wrk printed no figures:\n{text[-2000:]}")
@@ -411,6 +436,7 @@ def parse_wrk(text: str, connections: int, cpu_seconds: float = 0.0) -> Load:
         socket_errors=int(v["connect"] + v["read"] + v["write"]),
         timeouts=int(v["timeout"]),
         cpu_ms=cpu_seconds * 1e3 / requests if requests else 0.0,
+        database_cpu_ms=database_cpu_seconds * 1e3 / requests if requests else 0.0,
     )
 
 
@@ -423,16 +449,18 @@ def _wrk(
     folder: Path,
     connections: int = CONNECTIONS,
     threads: int = 2,
+    database: str | None = None,
 ) -> Load:
     """Run wrk with COMMON_LUA and `script`; return its figures and the server's CPU time a
     request (what a request costs, whatever else the machine is doing: a fairer comparison
-    than throughput on a shared machine)."""
+    than throughput on a shared machine), and PostgreSQL's for `database`."""
     lua = folder / "wrk.lua"
     lua.write_text(COMMON_LUA + script)
     argv = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(lua), url]
-    cpu = _server_cpu(server)
+    cpu, database_cpu = _server_cpu(server), _postgres_cpu(database)
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=seconds + 60, check=True)
-    return parse_wrk(done.stdout, connections, _server_cpu(server) - cpu)
+    cpu, database_cpu = _server_cpu(server) - cpu, _postgres_cpu(database) - database_cpu
+    return parse_wrk(done.stdout, connections, cpu, database_cpu)
 
 
 @dataclass(frozen=True)
@@ -483,9 +511,10 @@ class SignRun:
     then the measured run, one connection a wrk thread; `finish` checks the ledger once
     the server has stopped (and finished what was in flight)."""
 
-    def __init__(self, prepared: Prepared, folder: Path) -> None:
+    def __init__(self, prepared: Prepared, folder: Path, database: str | None = None) -> None:
         self.prepared = prepared
         self.folder = folder
+        self.database = database  # PostgreSQL's database name, whose backends' CPU is counted
         self.acks = folder / "sign-acks.txt"
         self.load: Load | None = None
 
@@ -494,7 +523,8 @@ class SignRun:
         warm = {**env, "IKRAR_BENCH_REQUESTS": str(self.prepared.sign_warm)}
         _wrk(base, SIGN_WARM_SECONDS, SIGN_LUA, warm, server, self.folder, CONNECTIONS, CONNECTIONS)
         measured = {**env, "IKRAR_BENCH_REQUESTS": str(self.prepared.sign_run), "IKRAR_BENCH_ACKS": str(self.acks)}
-        self.load = _wrk(base, seconds, SIGN_LUA, measured, server, self.folder, CONNECTIONS, CONNECTIONS)
+        threads = CONNECTIONS
+        self.load = _wrk(base, seconds, SIGN_LUA, measured, server, self.folder, CONNECTIONS, threads, self.database)
 
     def finish(self, ledger: Ledger) -> Signing:
         assert self.load is not None
@@ -555,9 +585,10 @@ def _figure(f: Load) -> str:
 
 def _sign_figure(s: Signing) -> str:
     f = s.load
+    database = f" + PostgreSQL {f.database_cpu_ms:.1f}" if f.database_cpu_ms else ""
     return (
         f"{s.per_second:,.0f} signatures/s, p50 {f.p50:.0f} / p95 {f.p95:.0f} / p99 {f.p99:.0f} ms, "
-        f"CPU {f.cpu_ms:.1f} ms, {f.errors:,} errors"
+        f"CPU {f.cpu_ms:.1f}{database} ms, {f.errors:,} errors"
     )
 
 
@@ -630,15 +661,17 @@ def _sqlite(cfg: Config, size: int, seconds: int, tmpdir: Path) -> tuple[list[Ro
 
             console.print(f"http: SQLite, wrk, {CONNECTIONS} connections, {seconds} s a case ...")
             verify_env = {**os.environ, "IKRAR_BENCH_INDEXES": " ".join(map(str, sample))}
-            static_path = static_url("css/ikrar.css")
+            static_path, public_path = static_url("css/ikrar.css"), f"/commitments/{prepared.slug}"
+            for path in (static_path, public_path):  # a fresh server's first requests, not measured
+                _wrk(f"{base}{path}", SERVER_WARM_SECONDS, "", verify_env, server, tmpdir)
             static = _wrk(f"{base}{static_path}", seconds, "", verify_env, server, tmpdir)
-            public = _wrk(f"{base}/commitments/{prepared.slug}", seconds, "", verify_env, server, tmpdir)
+            public = _wrk(f"{base}{public_path}", seconds, "", verify_env, server, tmpdir)
             verify_cold = _wrk(base, seconds, VERIFY_LUA, verify_env, server, tmpdir)
             _visit(base, [f"/v/{i}" for i in sample] * WARM_PASSES)  # the warm-up, not measured
             verify = _wrk(base, seconds, VERIFY_LUA, verify_env, server, tmpdir)
             sweep = None
             if cfg.sweep:  # before signing: every append is a new tree size, to be rendered again
-                paths = {"static": static_path, "page": f"/commitments/{prepared.slug}", "healthz": HEALTHZ}
+                paths = {"static": static_path, "page": public_path, "healthz": HEALTHZ}
                 sweep = _sweep(base, paths, levels, rounds, cfg.size(SWEEP_SECONDS, 2), server, tmpdir)
             console.print("http: SQLite, signing ...")
             signing.run(base, seconds, server)
@@ -679,7 +712,8 @@ def _postgresql(cfg: Config, size: int, seconds: int, tmpdir: Path) -> Signing:
         env = _site_env(url, tmpdir)
         ledger = _open_ledger(env)
         try:
-            signing = SignRun(_prepare(ledger, tmpdir), tmpdir)
+            database = url.rsplit("/", 1)[1].split("?")[0]  # postgresql://user@host:port/DATABASE
+            signing = SignRun(_prepare(ledger, tmpdir), tmpdir, database)
             with _serving(env, tmpdir) as (base, server):
                 console.print("http: PostgreSQL, signing ...")
                 signing.run(base, seconds, server)
