@@ -8,6 +8,7 @@ message in the page's language: an HTML page for pages, ``{"detail": ...}`` for 
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -69,11 +70,17 @@ def create_app(runtime: Runtime | None = None, clock: Callable[[], datetime] | N
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # The started application's objects (about 150,000) live as long as the worker: leave
+        # them out of every garbage collection, or each full one stops the worker for tens of
+        # milliseconds, the public pages' p99 (docs/PERFORMANCE.md, 6 December 2026).
+        gc.collect()
+        gc.freeze()
         auditor.start()
         mail.start()
         yield
         mail.stop()
         auditor.stop()
+        gc.unfreeze()  # an app that stops within a longer process (a test) leaves nothing frozen
 
     app = IkrarApp(
         title="Ikrar API",

@@ -209,7 +209,6 @@ def sign_form(p: UserPage, slug: Slug, done: bool = False) -> HTMLResponse:
 def sign(p: UserPage, slug: Slug, read: Field = "", passphrase: Field = "") -> Response:
     assert p.user is not None
     nip, now = p.user.nip, p.now()
-    shown = _signing(p, slug)
     try:
         if read != "yes":
             raise FormInvalid("err.must_read")
@@ -226,5 +225,7 @@ def sign(p: UserPage, slug: Slug, read: Field = "", passphrase: Field = "") -> R
             settle(False)  # raises Throttled while withheld, or when this failure locks signing
             raise
     except RECOVERABLE as e:
-        return p.form_error("sign.html", e, signing=replace(shown, throttled=None))
+        # The page is read only to show the form again: a signature that went through
+        # never builds it (it was half of a signing request's cost; docs/PERFORMANCE.md).
+        return p.form_error("sign.html", e, signing=replace(_signing(p, slug), throttled=None))
     return p.redirect(f"/sign/{slug}?done=1")
