@@ -12,6 +12,15 @@ from datetime import date
 from .errors import InvalidInput
 
 
+def is_nip(identifier: str) -> bool:
+    """Whether an official's identifier is a NIP (18 ASCII digits), to be printed as one.
+
+    From rules version 4 an official without a NIP (the Wali Kota and Wakil Wali Kota are
+    pejabat negara, not civil servants) is known by an identifier the system gives; such
+    an identifier is never shown as a NIP."""
+    return len(identifier) == 18 and identifier.isascii() and identifier.isdigit()
+
+
 def validate_nip(nip: str, today: date | None = None) -> str:
     """Return the NIP with spaces removed, or raise InvalidInput saying what is wrong."""
     return _validate("".join(nip.split()), today or date.today())

@@ -31,6 +31,23 @@ def _choice_env(name: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def _path_env(name: str) -> Path | None:
+    value = _env(name, "")
+    return Path(value) if value else None
+
+
+def _number_pattern(pattern: str) -> str:
+    """A document-number pattern: it must name `{index}` (numbers are unique by it) and
+    may name `{year}`; nothing else in braces."""
+    try:
+        pattern.format(index=1, year=2026)
+    except (KeyError, IndexError, ValueError) as e:
+        raise ValueError(f"IKRAR_NUMBER_PATTERN may name only {{index}} and {{year}}: {pattern!r}") from e
+    if "{index}" not in pattern:
+        raise ValueError(f"IKRAR_NUMBER_PATTERN must name {{index}}, which makes each number unique: {pattern!r}")
+    return pattern
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -51,6 +68,12 @@ class Settings:
     smtp_url: str | None = field(default=None, repr=False)  # None: no mail is sent
     mail_from: str = "Ikrar <ikrar@localhost>"
     reauth_minutes: int = 5  # sensitive admin actions ask the password again after this
+    # The city's documents (certificates, the naskah, letters): the kop naskah dinas and numbers.
+    agencies_file: Path | None = None  # the Perangkat Daerah a position may name; None: Kota Kediri's
+    emblem_file: Path | None = None  # the government's emblem (PNG or JPEG); None: a placeholder that says so
+    office: str = "Dinas Komunikasi dan Informatika"  # the unit responsible for the ledger, under the government
+    office_address: str = ""  # its address as printed under the letterhead; empty: none printed
+    number_pattern: str = "{index}/IKRAR/{year}"  # a document's number: {index} its ledger index, {year} in WIB
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -75,6 +98,11 @@ class Settings:
             smtp_url=os.environ.get("IKRAR_SMTP_URL", "").strip() or None,
             mail_from=_env("IKRAR_MAIL_FROM", "Ikrar <ikrar@localhost>"),
             reauth_minutes=_int_env("IKRAR_REAUTH_MINUTES", 5, 1),
+            agencies_file=_path_env("IKRAR_AGENCIES_FILE"),
+            emblem_file=_path_env("IKRAR_EMBLEM_FILE"),
+            office=_env("IKRAR_OFFICE", "Dinas Komunikasi dan Informatika"),
+            office_address=_env("IKRAR_OFFICE_ADDRESS", ""),
+            number_pattern=_number_pattern(_env("IKRAR_NUMBER_PATTERN", "{index}/IKRAR/{year}")),
         )
 
     def sqlite_path(self) -> Path | None:
