@@ -26,6 +26,7 @@ from .models import (
     CheckpointRow,
     Commitment,
     CommitmentSigner,
+    Decline,
     EnrolmentToken,
     EntryRow,
     Invitation,
@@ -36,6 +37,7 @@ from .models import (
     MerkleNodeRow,
     Official,
     OfficialKey,
+    OfficialUpdate,
     Signature,
     Throttle,
     WebSession,
@@ -64,6 +66,8 @@ INVITATION = Invitation.__table__.c  # type: ignore[attr-defined]
 OUTBOX = MailOutbox.__table__.c  # type: ignore[attr-defined]
 LOGIN_THROTTLE = LoginThrottle.__table__.c  # type: ignore[attr-defined]
 LOCK_LIFT = LockLift.__table__.c  # type: ignore[attr-defined]
+UPDATE = OfficialUpdate.__table__.c  # type: ignore[attr-defined]
+DECLINE = Decline.__table__.c  # type: ignore[attr-defined]
 
 _MODELS: tuple[Any, ...] = (
     EntryRow,
@@ -83,6 +87,8 @@ _MODELS: tuple[Any, ...] = (
     MailOutbox,
     LoginThrottle,
     LockLift,
+    OfficialUpdate,
+    Decline,
 )
 TABLES = {model: model.__table__ for model in _MODELS}
 INSERT = {model: table.insert() for model, table in TABLES.items()}

@@ -1,10 +1,10 @@
 """The derived tables: what the entries imply, kept beside them so that rules and pages
 can ask without replaying the log.
 
-`official_key`, `commitment`, `commitment_signer` and `signature` follow from the entries
-alone. `DbState` reads them for the rules under the append lock and writes them through
-the `State` verbs in the same transaction as the entry they follow from, so they never
-disagree with a committed entry. Only `ledger/` writes them.
+`official_key`, `commitment`, `commitment_signer`, `signature`, and from rules version 4
+`official_update` and `decline`, follow from the entries alone. `DbState` reads them for
+the rules under the append lock and writes them through the `State` verbs in the same
+transaction as the entry they follow from, so they never disagree with a committed entry. Only `ledger/` writes them.
 """
 
 from __future__ import annotations
@@ -16,12 +16,23 @@ from typing import Any
 
 from sqlalchemy import Connection, Executable, Insert, bindparam, delete, select, update
 
-from .db import COMMITMENT, ENTRY, INSERT, KEY, META, SIGNATURE, SIGNER, TABLES
+from .db import COMMITMENT, DECLINE, ENTRY, INSERT, KEY, META, SIGNATURE, SIGNER, TABLES, UPDATE
 from .entries import Entry, entry_from_leaf
+from .identity import Identity
 from .merkle import CompactRange
-from .models import Commitment, CommitmentSigner, LedgerMeta, MerkleNodeRow, OfficialKey, Signature
+from .models import (
+    Commitment,
+    CommitmentSigner,
+    Decline,
+    LedgerMeta,
+    MerkleNodeRow,
+    OfficialKey,
+    OfficialUpdate,
+    Signature,
+)
 from .rules import apply
-from .state import FIRST_RULES, CommitmentInfo, MemoryState, Published
+from .state import FIRST_RULES, CommitmentInfo, Declined, MemoryState, Published, SignedAs, Updated
+from .times import as_utc
 
 _COMMITMENT_CACHE = 4096
 
@@ -44,6 +55,18 @@ _COMMITMENT_ROW = select(COMMITMENT.published_index, COMMITMENT.text_sha256).whe
 _SIGNERS = select(SIGNER.nip).where(SIGNER.slug == bindparam("slug")).order_by(SIGNER.position)
 _HAS_SIGNED = (
     select(SIGNATURE.idx).where(SIGNATURE.slug == bindparam("slug"), SIGNATURE.nip == bindparam("nip")).limit(1)
+)
+_LAST_ENROLMENT = (
+    select(KEY.enrolled_index).where(KEY.nip == bindparam("nip")).order_by(KEY.enrolled_index.desc()).limit(1)
+)
+_IDENTITY_COLUMNS = (UPDATE.name, UPDATE.title, UPDATE.unit, UPDATE.rank, UPDATE.acting, UPDATE.appointment)
+_LAST_UPDATE = (
+    select(UPDATE.idx, *_IDENTITY_COLUMNS).where(UPDATE.nip == bindparam("nip")).order_by(UPDATE.idx.desc()).limit(1)
+)
+_DEADLINE = select(COMMITMENT.deadline).where(COMMITMENT.slug == bindparam("slug"))
+_HAS_DECLINED = select(DECLINE.idx).where(DECLINE.slug == bindparam("slug"), DECLINE.nip == bindparam("nip")).limit(1)
+_SET_DEADLINE = (
+    update(TABLES[Commitment]).where(COMMITMENT.slug == bindparam("b_slug")).values(deadline=bindparam("b_deadline"))
 )
 _RULES = select(META.value).where(META.name == "rules")
 _DROP_RULES = delete(TABLES[LedgerMeta]).where(META.name == "rules")
@@ -93,14 +116,57 @@ class DerivedWriter:
                 "text_sha256": p.text_sha256,
                 "published_index": p.index,
                 "published_at": p.time,
+                "deadline": p.deadline,
             },
         )
         self._execute(
             INSERT[CommitmentSigner], [{"slug": p.slug, "nip": nip, "position": i} for i, nip in enumerate(p.signers)]
         )
 
-    def add_signature(self, slug: str, nip: str, key: str, index: int, time: datetime) -> None:
-        self._execute(INSERT[Signature], {"idx": index, "slug": slug, "nip": nip, "key": key, "signed_at": time})
+    def add_signature(
+        self, slug: str, nip: str, key: str, index: int, time: datetime, signed_as: SignedAs | None = None
+    ) -> None:
+        name, capacity, unit = signed_as or (None, None, None)
+        self._execute(
+            INSERT[Signature],
+            {
+                "idx": index,
+                "slug": slug,
+                "nip": nip,
+                "key": key,
+                "signed_at": time,
+                "name": name,
+                "capacity": capacity,
+                "unit": unit,
+            },
+        )
+
+    def note_identity(self, nip: str, identity: Identity) -> None:
+        """Nothing to write: an enrolment's identity is read from its `key.enrolled` entry."""
+
+    def update_identity(self, updated: Updated) -> None:
+        u = updated
+        self._execute(
+            INSERT[OfficialUpdate],
+            {
+                "idx": u.index,
+                "nip": u.nip,
+                **vars(u.identity),
+                "reason": u.reason,
+                "attested_by": u.attested_by,
+                "updated_at": u.time,
+            },
+        )
+
+    def set_deadline(self, slug: str, deadline: datetime) -> None:
+        self._execute(_SET_DEADLINE, {"b_slug": slug, "b_deadline": deadline})
+
+    def add_decline(self, declined: Declined) -> None:
+        d = declined
+        self._execute(
+            INSERT[Decline],
+            {"idx": d.index, "slug": d.slug, "nip": d.nip, "key": d.key, "reason": d.reason, "declined_at": d.time},
+        )
 
 
 class DbState(DerivedWriter):
@@ -179,6 +245,21 @@ class DbState(DerivedWriter):
     def has_signed(self, slug: str, nip: str) -> bool:
         return self._c.execute(_HAS_SIGNED, {"slug": slug, "nip": nip}).first() is not None
 
+    def identity(self, nip: str) -> Identity | None:
+        """The latest of the official's enrolment (read from its entry) and update (its row)."""
+        enrolled = self._c.execute(_LAST_ENROLMENT, {"nip": nip}).scalar()
+        updated = self._c.execute(_LAST_UPDATE, {"nip": nip}).first()
+        if updated is not None and (enrolled is None or updated[0] > enrolled):
+            return Identity(*updated[1:])
+        return None if enrolled is None else Identity.of_fields(self._fields(enrolled))
+
+    def deadline(self, slug: str) -> datetime | None:
+        moment = self._c.execute(_DEADLINE, {"slug": slug}).scalar()
+        return None if moment is None else as_utc(moment)
+
+    def has_declined(self, slug: str, nip: str) -> bool:
+        return self._c.execute(_HAS_DECLINED, {"slug": slug, "nip": nip}).first() is not None
+
 
 class BulkRows:
     """An `execute` for `DerivedWriter` that gathers inserts and writes them in batches
@@ -249,12 +330,26 @@ class WritingState(MemoryState):
         super().add_commitment(published)
         self._rows.add_commitment(published)
 
-    def add_signature(self, slug: str, nip: str, key: str, index: int, time: datetime) -> None:
-        super().add_signature(slug, nip, key, index, time)
-        self._rows.add_signature(slug, nip, key, index, time)
+    def add_signature(
+        self, slug: str, nip: str, key: str, index: int, time: datetime, signed_as: SignedAs | None = None
+    ) -> None:
+        super().add_signature(slug, nip, key, index, time, signed_as)
+        self._rows.add_signature(slug, nip, key, index, time, signed_as)
+
+    def update_identity(self, updated: Updated) -> None:
+        super().update_identity(updated)
+        self._rows.update_identity(updated)
+
+    def set_deadline(self, slug: str, deadline: datetime) -> None:
+        super().set_deadline(slug, deadline)
+        self._rows.set_deadline(slug, deadline)
+
+    def add_decline(self, declined: Declined) -> None:
+        super().add_decline(declined)
+        self._rows.add_decline(declined)
 
 
-_DERIVED_TABLES = (OfficialKey, Commitment, CommitmentSigner, Signature, MerkleNodeRow)
+_DERIVED_TABLES = (OfficialKey, Commitment, CommitmentSigner, Signature, OfficialUpdate, Decline, MerkleNodeRow)
 
 
 def rebuild_derived(conn: Connection, genesis: Mapping[str, Any], entries: Iterator[Entry]) -> int:

@@ -16,9 +16,10 @@ from datetime import datetime
 from typing import Any
 
 from .errors import DerivedMismatch
+from .identity import Identity
 from .merkle import Hash, Node
-from .reader import KeyRecord, Reader
-from .state import FIRST_RULES, MemoryState, Published
+from .reader import DeclineRecord, IdentityEvent, KeyRecord, Reader
+from .state import FIRST_RULES, Declined, MemoryState, Published, SignedAs, Updated
 
 _Expected = dict[str, Any]
 
@@ -34,12 +35,16 @@ class DerivedCheck(MemoryState):
         self._levels: dict[int, Iterator[tuple[int, bytes]]] = {}
         self._key_rows: dict[str, KeyRecord] = {}
         self._published: dict[str, Published] = {}
+        self._updates: list[tuple[str, IdentityEvent]] = []
+        self._declines: list[DeclineRecord] = []
 
     # -- what streams beside the entries ------------------------------------------------
 
-    def add_signature(self, slug: str, nip: str, key: str, index: int, time: datetime) -> None:
-        super().add_signature(slug, nip, key, index, time)
-        expected = (index, slug, nip, key, time)
+    def add_signature(
+        self, slug: str, nip: str, key: str, index: int, time: datetime, signed_as: SignedAs | None = None
+    ) -> None:
+        super().add_signature(slug, nip, key, index, time, signed_as)
+        expected = (index, slug, nip, key, time, *(signed_as or (None, None, None)))
         stored = next(self._signatures, None)
         if stored is None:
             raise DerivedMismatch("signature", f"idx={index}", "the row is missing")
@@ -50,7 +55,8 @@ class DerivedCheck(MemoryState):
                 f"idx={min(stored[0], index)}",
                 "a row no signature entry makes is stored" if extra else "the row is missing",
             )
-        _compare("signature", f"idx={index}", ("idx", "slug", "nip", "key", "signed_at"), stored, expected)
+        columns = ("idx", "slug", "nip", "key", "signed_at", "name", "capacity", "unit")
+        _compare("signature", f"idx={index}", columns, stored, expected)
 
     def tree_nodes(self, completed: Sequence[tuple[Node, Hash]]) -> None:
         """Compare the perfect subtrees an entry completed with the stored node cache."""
@@ -86,6 +92,18 @@ class DerivedCheck(MemoryState):
         super().add_commitment(published)
         self._published[published.slug] = published
 
+    def update_identity(self, updated: Updated) -> None:
+        super().update_identity(updated)
+        u = updated
+        self._updates.append(
+            (u.nip, IdentityEvent(u.index, u.time, "official.updated", u.identity, u.reason, u.attested_by))
+        )
+
+    def add_decline(self, declined: Declined) -> None:
+        super().add_decline(declined)
+        d = declined
+        self._declines.append(DeclineRecord(d.index, d.slug, d.nip, d.key, d.reason, d.time))
+
     def finish(self) -> None:
         """Compare what is left: rows beyond the last entry, keys, commitments, the meta facts."""
         extra = next(self._signatures, None)
@@ -98,6 +116,8 @@ class DerivedCheck(MemoryState):
                 raise DerivedMismatch("merkle_node", f"level={level}, idx={row[0]}", "a row no subtree makes is stored")
         self._finish_keys()
         self._finish_commitments()
+        self._finish_updates()
+        self._finish_declines()
         self._finish_meta()
 
     def _finish_keys(self) -> None:
@@ -118,8 +138,8 @@ class DerivedCheck(MemoryState):
             got = stored.pop(slug, None)
             if got is None:
                 raise DerivedMismatch("commitment", f"slug={slug}", "the row is missing")
-            columns = ("title", "text", "text_sha256", "published_index", "published_at")
-            expected = (want.title, want.text, want.text_sha256, want.index, want.time)
+            columns = ("title", "text", "text_sha256", "published_index", "published_at", "deadline")
+            expected = (want.title, want.text, want.text_sha256, want.index, want.time, self.deadline(slug))
             _compare("commitment", f"slug={slug}", columns, tuple(getattr(got, c) for c in columns), expected)
             if got.signers != want.signers:
                 raise DerivedMismatch("commitment_signer", f"slug={slug}", "the signatories or their order differ")
@@ -128,6 +148,29 @@ class DerivedCheck(MemoryState):
         orphans = self._reader.signer_slugs() - set(self._published)
         if orphans:
             raise DerivedMismatch("commitment_signer", f"slug={min(orphans)}", "rows of no published commitment")
+
+    def _finish_updates(self) -> None:
+        stored = {event.index: event for event in self._reader.stored_update_rows()}
+        nips = self._reader.updated_nips()
+        for nip, want in self._updates:
+            got = stored.pop(want.index, None)
+            if got is None:
+                raise DerivedMismatch("official_update", f"idx={want.index}", "the row is missing")
+            if got != want or nips.get(want.index) != nip:
+                raise DerivedMismatch("official_update", f"idx={want.index}", "the row differs from the entry")
+        if stored:
+            raise DerivedMismatch("official_update", f"idx={min(stored)}", "a row no entry makes is stored")
+
+    def _finish_declines(self) -> None:
+        stored = {d.index: d for d in self._reader.declines()}
+        for want in self._declines:
+            got = stored.pop(want.index, None)
+            if got is None:
+                raise DerivedMismatch("decline", f"idx={want.index}", "the row is missing")
+            if got != want:
+                raise DerivedMismatch("decline", f"idx={want.index}", "the row differs from the entry")
+        if stored:
+            raise DerivedMismatch("decline", f"idx={min(stored)}", "a row no entry makes is stored")
 
     def _finish_meta(self) -> None:
         want = {k: str(v) for k, v in self._genesis.items() if k != "rules"}
@@ -179,14 +222,46 @@ class EchoCheck:
 
     def add_commitment(self, published: Published) -> None:
         p, got = published, self._r.commitment(published.slug)
-        want = (p.title, p.text, p.text_sha256, p.index, p.time, p.signers)
+        want = (p.title, p.text, p.text_sha256, p.index, p.time, p.signers, p.deadline)
         if (
             got is None
-            or (got.title, got.text, got.text_sha256, got.published_index, got.published_at, got.signers) != want
+            or (
+                got.title,
+                got.text,
+                got.text_sha256,
+                got.published_index,
+                got.published_at,
+                got.signers,
+                got.deadline,
+            )
+            != want
         ):
             raise DerivedMismatch("commitment", f"slug={p.slug}", "the row just written differs from its entry")
 
-    def add_signature(self, slug: str, nip: str, key: str, index: int, time: datetime) -> None:
+    def add_signature(
+        self, slug: str, nip: str, key: str, index: int, time: datetime, signed_as: SignedAs | None = None
+    ) -> None:
         got = self._r.signature(slug, nip)
-        if got is None or (got.index, got.key, got.signed_at) != (index, key, time):
+        want = (index, key, time, *(signed_as or (None, None, None)))
+        if got is None or (got.index, got.key, got.signed_at, got.name, got.capacity, got.unit) != want:
             raise DerivedMismatch("signature", f"idx={index}", "the row just written differs from its entry")
+
+    def note_identity(self, nip: str, identity: Identity) -> None:
+        """Stored nowhere but in the entry itself: nothing to compare."""
+
+    def update_identity(self, updated: Updated) -> None:
+        u = updated
+        want = IdentityEvent(u.index, u.time, "official.updated", u.identity, u.reason, u.attested_by)
+        got = [e for e in self._r.identity_events(u.nip) if e.index == u.index]
+        if got != [want]:
+            raise DerivedMismatch("official_update", f"idx={u.index}", "the row just written differs from its entry")
+
+    def set_deadline(self, slug: str, deadline: datetime) -> None:
+        got = self._r.commitment(slug)
+        if got is None or got.deadline != deadline:
+            raise DerivedMismatch("commitment", f"slug={slug}", "the row just written differs from its entry")
+
+    def add_decline(self, declined: Declined) -> None:
+        d = declined
+        if self._r.decline(d.slug, d.nip) != DeclineRecord(d.index, d.slug, d.nip, d.key, d.reason, d.time):
+            raise DerivedMismatch("decline", f"idx={d.index}", "the row just written differs from its entry")

@@ -45,6 +45,9 @@ class InvitationRecord:
     approver: str | None = None
     approved_at: datetime | None = None
     approval: str | None = None
+    rank: str | None = None  # rules version 4: the attestation names them (ikrar/attestation/v2)
+    acting: str | None = None
+    appointment: str | None = None
 
     def pending(self, now: datetime) -> bool:
         return self.used_at is None and self.expires_at > now
@@ -54,10 +57,15 @@ class InvitationRecord:
         return not self.needs_approval or self.approved_by is not None
 
     def entry_fields(self) -> dict[str, Any]:
-        """The vouching fields of the `key.enrolled` entry this invitation leads to."""
+        """The vouching fields of the `key.enrolled` entry this invitation leads to, with the
+        identity its attestation names (which the entry records)."""
         from .times import format_time
 
         fields: dict[str, Any] = {
+            "name": self.name,
+            "title": self.title,
+            "unit": self.unit,
+            **{k: v for k in ("rank", "acting", "appointment") if (v := getattr(self, k)) is not None},
             "role": self.role,
             "invitation": self.id,
             "invited_at": format_time(self.invited_at),
@@ -95,6 +103,9 @@ _COLUMNS = (
     INVITATION.approver,
     INVITATION.approved_at,
     INVITATION.approval,
+    INVITATION.rank,
+    INVITATION.acting,
+    INVITATION.appointment,
 )
 _SELECT = select(*_COLUMNS).select_from(_INVITATIONS.join(_TOKENS, TOKEN.token_hash == INVITATION.token_hash))
 
@@ -148,6 +159,9 @@ class Invitations:
                     attester=i.attester,
                     attestation=i.attestation,
                     replacement=i.needs_approval,
+                    rank=i.rank,
+                    acting=i.acting,
+                    appointment=i.appointment,
                 )
             )
 

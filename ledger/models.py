@@ -67,6 +67,9 @@ class Official(SQLModel, table=True):
     role: str = Field(default="official", max_length=16)
     created_at: datetime = Field(sa_column=_utc_column())
     email: str | None = Field(default=None, max_length=254)  # the official surel dinas, for notices
+    rank: str | None = Field(default=None, max_length=200)  # pangkat/golongan (rules version 4)
+    acting: str | None = Field(default=None, max_length=8)  # Plt. or Plh.
+    appointment: str | None = Field(default=None, max_length=200)  # the acting appointment's letter number
 
 
 class OfficialKey(SQLModel, table=True):
@@ -88,6 +91,7 @@ class Commitment(SQLModel, table=True):
     text_sha256: str = Field(max_length=64)
     published_index: int
     published_at: datetime = Field(sa_column=_utc_column())
+    deadline: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))  # as last extended
 
 
 class CommitmentSigner(SQLModel, table=True):
@@ -105,6 +109,39 @@ class Signature(SQLModel, table=True):
     nip: str = Field(index=True, max_length=18)
     key: str = Field(max_length=200)
     signed_at: datetime = Field(sa_column=_utc_column())
+    name: str | None = Field(default=None, max_length=200)  # what a rules-4 signature names (v1: none)
+    capacity: str | None = Field(default=None, max_length=420)
+    unit: str | None = Field(default=None, max_length=200)
+
+
+class OfficialUpdate(SQLModel, table=True):
+    """An `official.updated` entry (rules version 4): an official's new identity from `idx` on."""
+
+    __tablename__ = "official_update"
+    idx: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    nip: str = Field(index=True, max_length=18)
+    name: str = Field(max_length=200)
+    title: str = Field(max_length=200)
+    unit: str = Field(max_length=200)
+    rank: str | None = Field(default=None, max_length=200)
+    acting: str | None = Field(default=None, max_length=8)
+    appointment: str | None = Field(default=None, max_length=200)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    attested_by: str = Field(max_length=18)
+    updated_at: datetime = Field(sa_column=_utc_column())
+
+
+class Decline(SQLModel, table=True):
+    """A `commitment.declined` entry (rules version 4): an official declined a commitment."""
+
+    __tablename__ = "decline"
+    __table_args__ = (UniqueConstraint("slug", "nip", name="uq_decline_slug_nip"),)
+    idx: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    slug: str = Field(index=True, max_length=80)
+    nip: str = Field(max_length=18)
+    key: str = Field(max_length=200)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    declined_at: datetime = Field(sa_column=_utc_column())
 
 
 # -- the logins of the register's people (not part of the ledger) -------------------------
@@ -182,15 +219,37 @@ class Invitation(SQLModel, table=True):
     approver: str | None = Field(default=None, max_length=200)
     approved_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     approval: str | None = Field(default=None, max_length=100)
+    rank: str | None = Field(default=None, max_length=200)  # rules version 4: the attestation names them
+    acting: str | None = Field(default=None, max_length=8)
+    appointment: str | None = Field(default=None, max_length=200)
+
+
+class MailReminder(SQLModel, table=True):
+    """A round of reminders to sign commitment `slug`: who sent it, when. Its mails are the
+    outbox rows of event ``reminder`` that name it, written in the same transaction.
+    `request` is the confirmation form's once-only token: a form sent twice queues once."""
+
+    __tablename__ = "mail_reminder"
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(index=True, max_length=80)
+    sent_by: str = Field(max_length=18)
+    created_at: datetime = Field(sa_column=_utc_column())
+    request: str = Field(max_length=64, unique=True)
 
 
 class MailOutbox(SQLModel, table=True):
     """A notice to mail: written in the transaction of the ledger entry it tells of (so a
     signature is never without its notice, nor a notice without its signature), sent and
-    retried by the server's mailer. The text is made at sending, from the entry."""
+    retried by the server's mailer. The text is made at sending, from the entry.
+
+    A reminder to sign (event ``reminder``) names no entry but its round (`reminder_id`,
+    `MailReminder`): one per official and round, so each new round is mailed again."""
 
     __tablename__ = "mail_outbox"
-    __table_args__ = (UniqueConstraint("event", "nip", "entry_index", name="uq_mail_outbox_event"),)
+    __table_args__ = (
+        UniqueConstraint("event", "nip", "entry_index", name="uq_mail_outbox_event"),
+        UniqueConstraint("reminder_id", "nip", name="uq_mail_outbox_reminder"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     event: str = Field(max_length=32)
     nip: str = Field(max_length=18)
@@ -200,6 +259,7 @@ class MailOutbox(SQLModel, table=True):
     next_attempt_at: datetime = Field(sa_column=_utc_column(index=True))
     sent_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     last_error: str | None = Field(default=None, max_length=500)
+    reminder_id: int | None = Field(default=None, foreign_key="mail_reminder.id")  # event ``reminder`` only
 
 
 class LoginThrottle(SQLModel, table=True):

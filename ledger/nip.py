@@ -7,6 +7,9 @@ Layout: YYYYMMDD (date of birth) · YYYYMM (month of appointment) · G (1 male, 
 from __future__ import annotations
 
 import functools
+import re
+import secrets
+from collections.abc import Callable
 from datetime import date
 
 from .errors import InvalidInput
@@ -64,3 +67,47 @@ def _validate(nip: str, today: date) -> str:
     if nip[15:] == "000":
         raise InvalidInput("NIP sequence (digits 16-18) cannot be 000", code="nip.sequence")
     return nip
+
+
+# -- officials without a NIP (rules version 4) ---------------------------------------------
+
+OFFICIAL_ID_PREFIX = "pn-"  # pejabat negara: the Wali Kota, the Wakil Wali Kota
+OFFICIAL_ID_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0, 1, i, l, o: never misread
+OFFICIAL_ID_LENGTH = 6
+_OFFICIAL_ID = re.compile(rf"{OFFICIAL_ID_PREFIX}[{OFFICIAL_ID_ALPHABET}]{{{OFFICIAL_ID_LENGTH}}}")
+
+
+def is_official_id(identifier: str) -> bool:
+    """Whether `identifier` is an identifier the system gives an official without a NIP:
+    ``pn-`` and six of ``23456789abcdefghjkmnpqrstuvwxyz``, e.g. ``pn-7kq3xa``."""
+    return _OFFICIAL_ID.fullmatch(identifier) is not None
+
+
+def new_official_id(choose: Callable[[str], str] = secrets.choice) -> str:
+    """A new identifier for an official without a NIP (`is_official_id`); `choose` picks one
+    character of a string (random by default; a test passes its own)."""
+    return OFFICIAL_ID_PREFIX + "".join(choose(OFFICIAL_ID_ALPHABET) for _ in range(OFFICIAL_ID_LENGTH))
+
+
+def clean_identifier(text: str) -> str:
+    """What a person typed as an NIP or identifier, as the register keeps it: without spaces,
+    and an identifier in lower case (``PN-7KQ3XA`` is ``pn-7kq3xa``)."""
+    joined = "".join(text.split())
+    lowered = joined.lower()
+    return lowered if is_official_id(lowered) else joined
+
+
+def validate_identifier(identifier: str, today: date | None = None, ids: bool = True) -> str:
+    """An official's identifier checked: a NIP (`validate_nip`, spaces removed), or with `ids`
+    (rules version 4 on) an identifier the system gave (`is_official_id`, as written).
+    Raises InvalidInput saying what is wrong."""
+    if ids and is_official_id(identifier):
+        return identifier
+    if ids and identifier.strip().lower().startswith(OFFICIAL_ID_PREFIX):
+        raise InvalidInput(
+            f"an identifier without a NIP is {OFFICIAL_ID_PREFIX} and {OFFICIAL_ID_LENGTH} of "
+            f"{OFFICIAL_ID_ALPHABET}: {identifier!r} is not one",
+            code="nip.identifier",
+            identifier=identifier,
+        )
+    return validate_nip(identifier, today)

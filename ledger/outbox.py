@@ -5,18 +5,26 @@ transaction, so a notice exists exactly when its entry does. The server's mailer
 (`web.mail`) claims the due ones (`Outbox.claim`), sends them and records each outcome; a
 failed notice is tried again later (`retry_delay`) until it is sent. A mail server that is
 down delays a notice and never blocks or loses an entry.
+
+A reminder to sign (event `REMINDER`) tells of no entry: an admin's round of reminders
+(`Outbox.remind`) writes the round (`mail_reminder`: the commitment, who, when) and one
+notice per official in one transaction; the same senders send and retry them, and a later
+round is a new one, mailed again. `Outbox.rounds` tells what became of each round.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from .db import INSERT, OUTBOX, TABLES, snapshot, writer
-from .models import MailOutbox
+from .errors import InvalidInput
+from .models import MailOutbox, MailReminder
 from .times import as_utc
 
 # The events a notice tells of.
@@ -25,6 +33,7 @@ KEY_REPLACED = "key.replaced"
 KEY_REVOKED = "key.revoked"
 SIGNED = "commitment.signed"
 EVENTS = (KEY_ENROLLED, KEY_REPLACED, KEY_REVOKED, SIGNED)
+REMINDER = "reminder"  # a reminder to sign a commitment: names its round, not an entry
 
 
 def enqueue(conn: Connection, event: str, nip: str, index: int, now: datetime) -> None:
@@ -49,6 +58,8 @@ LAST_RETRY = timedelta(hours=1)
 NO_ADDRESS = "no address"  # the last error of a notice settled unsent: its official has no e-mail address
 
 _TABLE = TABLES[MailOutbox]
+_ROUNDS = MailReminder.__table__  # type: ignore[attr-defined]
+ROUND = _ROUNDS.c
 _COLUMNS = (
     OUTBOX.id,
     OUTBOX.event,
@@ -59,6 +70,7 @@ _COLUMNS = (
     OUTBOX.next_attempt_at,
     OUTBOX.sent_at,
     OUTBOX.last_error,
+    OUTBOX.reminder_id,
 )
 _UNSENT = OUTBOX.sent_at.is_(None)
 
@@ -76,6 +88,30 @@ class Notice:
     next_attempt_at: datetime
     sent_at: datetime | None = None
     last_error: str | None = None
+    reminder_id: int | None = None  # the round of a `REMINDER`
+
+    @property
+    def state(self) -> str:
+        """``sent``, ``unsent`` (settled without sending: `last_error` says why) or ``waiting``."""
+        if self.sent_at is None:
+            return "waiting"
+        return "unsent" if self.last_error else "sent"
+
+
+@dataclass(frozen=True)
+class ReminderRound:
+    """A round of reminders to sign commitment `slug`: who sent it (`sent_by`, an
+    identifier), when, and its notices (one per official, in the order queued)."""
+
+    id: int
+    slug: str
+    sent_by: str
+    created_at: datetime
+    notices: tuple[Notice, ...]
+
+    def count(self, state: str) -> int:
+        """How many of its notices are in `state` (`Notice.state`)."""
+        return sum(1 for n in self.notices if n.state == state)
 
 
 @dataclass(frozen=True)
@@ -88,7 +124,7 @@ class Pending:
 
 def _notice(row: Any) -> Notice:
     sent = None if row[7] is None else as_utc(row[7])
-    return Notice(row[0], row[1], row[2], row[3], as_utc(row[4]), row[5], as_utc(row[6]), sent, row[8])
+    return Notice(row[0], row[1], row[2], row[3], as_utc(row[4]), row[5], as_utc(row[6]), sent, row[8], row[9])
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -162,6 +198,73 @@ class Outbox:
         again = as_utc(now) + retry_delay(notice.attempts)
         self._settle(notice, next_attempt_at=again, last_error=error[:500])
         return again
+
+    def remind(self, slug: str, nips: Sequence[str], by: str, request: str, now: datetime) -> ReminderRound:
+        """Queue a round of reminders to sign commitment `slug`, sent by admin `by`: the round
+        and one notice per official of `nips` (in that order), in one transaction, due at
+        `now`. `request` is the confirmation's once-only token: a round already queued with
+        it is returned as it is, and nothing more is queued. Raises InvalidInput for no
+        official, or one named twice."""
+        if not nips or len(set(nips)) != len(nips):
+            raise InvalidInput(f"a round of reminders names each official once, and at least one: {list(nips)}")
+        now = as_utc(now)
+        try:
+            with self._writer.begin() as c:
+                if (found := self._round_id(c, request)) is not None:
+                    return self._round(c, found)
+                values = {"slug": slug, "sent_by": by, "created_at": now, "request": request}
+                key = c.execute(_ROUNDS.insert().values(**values)).inserted_primary_key
+                assert key is not None
+                round_id = int(key[0])
+                c.execute(
+                    INSERT[MailOutbox],
+                    [
+                        {
+                            "event": REMINDER,
+                            "nip": nip,
+                            "entry_index": None,
+                            "reminder_id": round_id,
+                            "created_at": now,
+                            "attempts": 0,
+                            "next_attempt_at": now,
+                        }
+                        for nip in nips
+                    ],
+                )
+                return self._round(c, round_id)
+        except IntegrityError:  # the same form, sent twice at once: the other request queued it
+            with snapshot(self._engine) as c, c.begin():
+                found = self._round_id(c, request)
+                if found is None:
+                    raise
+                return self._round(c, found)
+
+    def rounds(self, slug: str, limit: int = 20) -> list[ReminderRound]:
+        """The latest `limit` rounds of reminders to sign `slug`, newest first."""
+        with snapshot(self._engine) as c, c.begin():
+            newest = ROUND.created_at.desc(), ROUND.id.desc()
+            ids = list(c.execute(select(ROUND.id).where(ROUND.slug == slug).order_by(*newest).limit(limit)).scalars())
+            return [self._round(c, i) for i in ids]
+
+    def round_slugs(self, ids: set[int]) -> dict[int, str]:
+        """The commitment each of the rounds `ids` reminds of, by round."""
+        if not ids:
+            return {}
+        with self._engine.connect() as c:
+            rows = c.execute(select(ROUND.id, ROUND.slug).where(ROUND.id.in_(sorted(ids)))).all()
+            c.rollback()
+        return {int(i): str(slug) for i, slug in rows}
+
+    @staticmethod
+    def _round_id(c: Connection, request: str) -> int | None:
+        found = c.execute(select(ROUND.id).where(ROUND.request == request)).scalar()
+        return None if found is None else int(found)
+
+    @staticmethod
+    def _round(c: Connection, round_id: int) -> ReminderRound:
+        row = c.execute(select(ROUND.id, ROUND.slug, ROUND.sent_by, ROUND.created_at).where(ROUND.id == round_id)).one()
+        notices = c.execute(select(*_COLUMNS).where(OUTBOX.reminder_id == round_id).order_by(OUTBOX.id))
+        return ReminderRound(row[0], row[1], row[2], as_utc(row[3]), tuple(_notice(n) for n in notices))
 
     def pending(self, limit: int = 20) -> Pending:
         """The notices not yet sent: their number and the `limit` oldest (for the admin pages)."""

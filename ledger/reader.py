@@ -21,11 +21,13 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, func, or_, select
 
 from .checkpoint import Checkpoint, TlogProof
-from .db import CHECKPOINT, COMMITMENT, ENTRY, KEY, MAX_SIZE, META, NODE, OFFICIAL, SIGNATURE, SIGNER
+from .db import CHECKPOINT, COMMITMENT, DECLINE, ENTRY, KEY, MAX_SIZE, META, NODE, OFFICIAL, SIGNATURE, SIGNER, UPDATE
 from .entries import Entry, entry_from_leaf
 from .errors import InvalidInput, LedgerError, NotFound
+from .identity import Identity
 from .merkle import Hash, Node, consistency_proof, inclusion_proof, root_hash
 from .note import VerifierKey
+from .statements import SIGNATURE_V1, SIGNATURE_V2
 from .stored import StoredCheckpoint, StoredEntry
 from .times import as_utc
 
@@ -65,6 +67,9 @@ class Enrolment:
     name: str
     title: str
     unit: str
+    rank: str | None = None  # rules version 4 on
+    acting: str | None = None
+    appointment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,17 +109,63 @@ class CommitmentRecord:
     published_index: int
     published_at: datetime
     signers: tuple[str, ...]
+    deadline: datetime | None = None  # rules version 4: as last extended; no answer after it
 
 
 @dataclass(frozen=True)
 class SignatureRecord:
-    """A `commitment.signed` entry, by what it signed and who signed it."""
+    """A `commitment.signed` entry, by what it signed and who signed it. `name`, `capacity`
+    and `unit` are what a rules-4 signature (`ikrar/signature/v2`) names; None for one made
+    earlier (`Reader.signed_in` gives every signature's)."""
 
     index: int
     slug: str
     nip: str
     key: str
     signed_at: datetime
+    name: str | None = None
+    capacity: str | None = None
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """Who a signature was made as: the name, capacity and unit it names (`ikrar/signature/v2`),
+    or for one made earlier (v1) those of the signer's identity in force at its entry (their
+    enrolment, or the latest `official.updated` before it). `identity` is that identity in
+    full (title, rank, acting, appointment)."""
+
+    index: int
+    name: str
+    capacity: str
+    unit: str
+    identity: Identity
+    statement: str  # ikrar/signature/v1 or ikrar/signature/v2
+
+
+@dataclass(frozen=True)
+class IdentityEvent:
+    """An entry that set an official's identity: their `key.enrolled`, or an `official.updated`
+    (with its `reason` and the admin who attested it, `attested_by`)."""
+
+    index: int
+    time: datetime
+    kind: str  # key.enrolled or official.updated
+    identity: Identity
+    reason: str | None = None
+    attested_by: str | None = None
+
+
+@dataclass(frozen=True)
+class DeclineRecord:
+    """A `commitment.declined` entry (rules version 4)."""
+
+    index: int
+    slug: str
+    nip: str
+    key: str
+    reason: str
+    declined_at: datetime
 
 
 @dataclass(frozen=True)
@@ -128,6 +179,14 @@ class OfficialRecord:
     role: str
     created_at: datetime
     email: str | None = None  # the official surel dinas, where notices are mailed
+    rank: str | None = None  # pangkat/golongan
+    acting: str | None = None  # Plt. or Plh.
+    appointment: str | None = None  # the acting appointment's letter number
+
+    @property
+    def identity(self) -> Identity:
+        """The identity the register holds (an enrolment records it on the ledger)."""
+        return Identity(self.name, self.title, self.unit, self.rank, self.acting, self.appointment)
 
 
 # -- the snapshot ------------------------------------------------------------------------
@@ -152,8 +211,32 @@ _COMMITMENT_COLUMNS = (
     COMMITMENT.text_sha256,
     COMMITMENT.published_index,
     COMMITMENT.published_at,
+    COMMITMENT.deadline,
 )
-_SIGNATURE_COLUMNS = (SIGNATURE.idx, SIGNATURE.slug, SIGNATURE.nip, SIGNATURE.key, SIGNATURE.signed_at)
+_SIGNATURE_COLUMNS = (
+    SIGNATURE.idx,
+    SIGNATURE.slug,
+    SIGNATURE.nip,
+    SIGNATURE.key,
+    SIGNATURE.signed_at,
+    SIGNATURE.name,
+    SIGNATURE.capacity,
+    SIGNATURE.unit,
+)
+_UPDATE_COLUMNS = (
+    UPDATE.idx,
+    UPDATE.nip,
+    UPDATE.updated_at,
+    UPDATE.name,
+    UPDATE.title,
+    UPDATE.unit,
+    UPDATE.rank,
+    UPDATE.acting,
+    UPDATE.appointment,
+    UPDATE.reason,
+    UPDATE.attested_by,
+)
+_DECLINE_COLUMNS = (DECLINE.idx, DECLINE.slug, DECLINE.nip, DECLINE.key, DECLINE.reason, DECLINE.declined_at)
 _OFFICIAL_COLUMNS = (
     OFFICIAL.nip,
     OFFICIAL.name,
@@ -162,6 +245,9 @@ _OFFICIAL_COLUMNS = (
     OFFICIAL.role,
     OFFICIAL.created_at,
     OFFICIAL.email,
+    OFFICIAL.rank,
+    OFFICIAL.acting,
+    OFFICIAL.appointment,
 )
 
 
@@ -312,9 +398,9 @@ class Reader:
             yield StoredCheckpoint(size, note)
 
     def stored_signature_rows(self) -> Iterator[tuple[Any, ...]]:
-        """(idx, slug, nip, key, signed_at) of every signature row, by index."""
-        for idx, slug, nip, key, signed_at in self._stream(_SIGNATURE_COLUMNS):
-            yield idx, slug, nip, key, as_utc(signed_at)
+        """(idx, slug, nip, key, signed_at, name, capacity, unit) of every signature row, by index."""
+        for idx, slug, nip, key, signed_at, name, capacity, unit in self._stream(_SIGNATURE_COLUMNS):
+            yield idx, slug, nip, key, as_utc(signed_at), name, capacity, unit
 
     def stored_node_rows(self, level: int) -> Iterator[tuple[int, bytes]]:
         """(idx, hash) of the cached Merkle nodes of `level`, by index."""
@@ -368,7 +454,17 @@ class Reader:
         found = {}
         for key, index, leaf in self._c.execute(q):
             f = entry_from_leaf(leaf).fields
-            found[key] = Enrolment(index, key, f["nip"], f["name"], f["title"], f["unit"])
+            found[key] = Enrolment(
+                index,
+                key,
+                f["nip"],
+                f["name"],
+                f["title"],
+                f["unit"],
+                f.get("rank"),
+                f.get("acting"),
+                f.get("appointment"),
+            )
         return found
 
     def latest_enrolments(self, nips: Iterable[str]) -> dict[str, Enrolment]:
@@ -438,7 +534,7 @@ class Reader:
 
     @staticmethod
     def _commitment(row: Any, signers: tuple[str, ...]) -> CommitmentRecord:
-        return CommitmentRecord(row[0], row[1], row[2], row[3], row[4], as_utc(row[5]), signers)
+        return CommitmentRecord(row[0], row[1], row[2], row[3], row[4], as_utc(row[5]), signers, _utc(row[6]))
 
     def commitment(self, slug: str) -> CommitmentRecord | None:
         """The published commitment `slug`, or None."""
@@ -453,6 +549,12 @@ class Reader:
         signers = self._signers([row[0] for row in rows]) if rows else {}
         return [self._commitment(row, signers[row[0]]) for row in rows]
 
+    def deadlines(self) -> list[datetime]:
+        """Every commitment's deadline in force (rules version 4), earliest first: what a
+        public page shows that changes, as one passes, without an entry."""
+        q = select(COMMITMENT.deadline).where(COMMITMENT.deadline.is_not(None)).order_by(COMMITMENT.deadline)
+        return [as_utc(d) for d in self._c.execute(q).scalars()]
+
     def commitments_for(self, nip: str) -> set[str]:
         """The slugs of the commitments that list `nip` as a required signatory."""
         return set(self._c.execute(select(SIGNER.slug).where(SIGNER.nip == nip)).scalars())
@@ -464,7 +566,7 @@ class Reader:
 
     @staticmethod
     def _signature(row: Any) -> SignatureRecord:
-        return SignatureRecord(row[0], row[1], row[2], row[3], as_utc(row[4]))
+        return SignatureRecord(row[0], row[1], row[2], row[3], as_utc(row[4]), row[5], row[6], row[7])
 
     def signatures(self, slug: str) -> list[SignatureRecord]:
         """The signatures of commitment `slug`, in ledger order."""
@@ -487,11 +589,109 @@ class Reader:
         q = select(*_SIGNATURE_COLUMNS).order_by(SIGNATURE.idx.desc()).limit(limit)
         return [self._signature(row) for row in self._c.execute(q)]
 
+    # -- identities, declines (rules version 4) -----------------------------------------
+
+    @staticmethod
+    def _update(row: Any) -> IdentityEvent:
+        return IdentityEvent(row[0], as_utc(row[2]), "official.updated", Identity(*row[3:9]), row[9], row[10])
+
+    def stored_update_rows(self) -> list[IdentityEvent]:
+        """Every `official_update` row as an event (with its NIP: `updated_nips`), by index."""
+        return [self._update(row) for row in self._c.execute(select(*_UPDATE_COLUMNS).order_by(UPDATE.idx))]
+
+    def updated_nips(self) -> dict[int, str]:
+        """The NIP of every `official_update` row, by index."""
+        return dict(self._c.execute(select(UPDATE.idx, UPDATE.nip)).all())
+
+    def identity_events(self, nip: str) -> list[IdentityEvent]:
+        """Every entry that set official `nip`'s identity (enrolments and updates), in ledger order."""
+        enrolled = self._c.execute(select(KEY.enrolled_index).where(KEY.nip == nip)).scalars().all()
+        events = [
+            IdentityEvent(e.index, e.time, e.kind, Identity.of_fields(e.fields))
+            for e in self._entries_at(sorted(enrolled))
+        ]
+        rows = self._c.execute(select(*_UPDATE_COLUMNS).where(UPDATE.nip == nip)).all()
+        events += [self._update(row) for row in rows]
+        return sorted(events, key=lambda event: event.index)
+
+    def _entries_at(self, indexes: Sequence[int]) -> list[Entry]:
+        if not indexes:
+            return []
+        q = select(ENTRY.leaf).where(ENTRY.idx.in_(list(indexes))).order_by(ENTRY.idx)
+        return [entry_from_leaf(leaf) for leaf in self._c.execute(q).scalars()]
+
+    def identities_at(self, wanted: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Identity]:
+        """For each (NIP, index), the official's identity in force at entry `index`: set by the
+        latest of their enrolments and updates before it. Pairs with none are left out."""
+        pairs = set(wanted)
+        nips = sorted({nip for nip, _ in pairs})
+        if not nips:
+            return {}
+        setters: dict[str, list[tuple[int, bool]]] = {nip: [] for nip in nips}  # (index, is an update)
+        for nip, index in self._c.execute(select(KEY.nip, KEY.enrolled_index).where(KEY.nip.in_(nips))):
+            setters[nip].append((index, False))
+        for nip, index in self._c.execute(select(UPDATE.nip, UPDATE.idx).where(UPDATE.nip.in_(nips))):
+            setters[nip].append((index, True))
+        chosen: dict[tuple[str, int], tuple[int, bool]] = {}
+        for nip, index in pairs:
+            before = [s for s in setters[nip] if s[0] < index]
+            if before:
+                chosen[(nip, index)] = max(before)
+        enrolments = {
+            e.index: Identity.of_fields(e.fields)
+            for e in self._entries_at(sorted({i for i, update in chosen.values() if not update}))
+        }
+        updated = sorted({i for i, update in chosen.values() if update})
+        updates = {}
+        if updated:
+            q = select(*_UPDATE_COLUMNS).where(UPDATE.idx.in_(updated))
+            updates = {row[0]: self._update(row).identity for row in self._c.execute(q)}
+        return {pair: (updates if update else enrolments)[i] for pair, (i, update) in chosen.items()}
+
+    def identities(self, nips: Iterable[str]) -> dict[str, Identity]:
+        """The identity in force now of each of `nips` who was ever enrolled."""
+        end = self.size()
+        return {nip: identity for (nip, _), identity in self.identities_at((n, end) for n in nips).items()}
+
+    def signed_in(self, signatures: Iterable[SignatureRecord]) -> dict[int, SignedIn]:
+        """Who each signature was made as (`SignedIn`), by its index."""
+        sigs = list(signatures)
+        at = self.identities_at((sig.nip, sig.index) for sig in sigs)
+        found = {}
+        for sig in sigs:
+            identity = at.get((sig.nip, sig.index))
+            if identity is None:
+                continue  # no enrolment before it: the audit names such a ledger broken
+            if sig.capacity is not None:
+                assert sig.name is not None and sig.unit is not None
+                found[sig.index] = SignedIn(sig.index, sig.name, sig.capacity, sig.unit, identity, SIGNATURE_V2)
+            else:
+                found[sig.index] = SignedIn(
+                    sig.index, identity.name, identity.capacity, identity.unit, identity, SIGNATURE_V1
+                )
+        return found
+
+    @staticmethod
+    def _decline(row: Any) -> DeclineRecord:
+        return DeclineRecord(row[0], row[1], row[2], row[3], row[4], as_utc(row[5]))
+
+    def declines(self, slug: str | None = None) -> list[DeclineRecord]:
+        """The declines of commitment `slug` (default: of every commitment), in ledger order."""
+        q = select(*_DECLINE_COLUMNS).order_by(DECLINE.idx)
+        if slug is not None:
+            q = q.where(DECLINE.slug == slug)
+        return [self._decline(row) for row in self._c.execute(q)]
+
+    def decline(self, slug: str, nip: str) -> DeclineRecord | None:
+        """The decline of `nip` of commitment `slug`, or None."""
+        row = self._c.execute(select(*_DECLINE_COLUMNS).where(DECLINE.slug == slug, DECLINE.nip == nip)).first()
+        return None if row is None else self._decline(row)
+
     # -- the register (people; not part of the ledger) ----------------------------------
 
     @staticmethod
     def _official(row: Any) -> OfficialRecord:
-        return OfficialRecord(row[0], row[1], row[2], row[3], row[4], as_utc(row[5]), row[6])
+        return OfficialRecord(row[0], row[1], row[2], row[3], row[4], as_utc(row[5]), *row[6:])
 
     def official(self, nip: str) -> OfficialRecord | None:
         row = self._c.execute(select(*_OFFICIAL_COLUMNS).where(OFFICIAL.nip == nip)).first()

@@ -33,6 +33,7 @@ from .db import (
     writer,
 )
 from .errors import Conflict, InvalidInput, NotFound
+from .identity import EXTRA, Identity
 from .models import Account, EnrolmentToken, Invitation, LockLift, LoginThrottle, Official, Throttle, WebSession
 from .reader import OfficialRecord, Reader
 from .times import as_utc
@@ -207,6 +208,15 @@ class Register:
         if done.rowcount != 1:
             raise NotFound(f"no official with NIP {nip} is registered", code="official.unknown", nip=nip)
         return email
+
+    def set_identity(self, nip: str, identity: Identity) -> None:
+        """Give official `nip` the name, position and unit an `official.updated` entry recorded
+        (the register follows the ledger). Raises NotFound (unknown NIP)."""
+        values = {**{k: None for k in EXTRA}, **identity.fields()}
+        with self._writer.begin() as c:
+            done = c.execute(update(TABLES[Official]).where(OFFICIAL.nip == nip).values(**values))
+        if done.rowcount != 1:
+            raise NotFound(f"no official with NIP {nip} is registered", code="official.unknown", nip=nip)
 
     # -- logins -----------------------------------------------------------------------
 

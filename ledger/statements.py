@@ -39,6 +39,43 @@ The last three are signed by an admin's own key (or, where the rules allow it, t
 ledger's key) and carried in `key.enrolled` and `key.revoked` entries from rules
 version 3 on (`kinds.ledger_rules`).
 
+From rules version 4 on (`ledger.identity`):
+
+    ikrar/signature/v2                        an official signs a commitment, in a capacity
+    origin kedirikota.go.id/ikrar
+    commitment <SHA-256 of the text, hex> <slug>
+    signer <NIP or identifier>
+    name <the signer's name>
+    capacity <the capacity they sign in>
+    key <the official's C2SP verifier key>
+    time <UTC>
+
+    ikrar/attestation/v2                      as v1, for a person with a rank or acting
+    ...                                       the lines of v1 up to `unit`, then
+    rank <pangkat/golongan>                   (only when the entry has `rank`)
+    acting <Plt. or Plh.>                     (only when the entry has `acting`)
+    appointment <the letter's number>         (only when the entry has `appointment`)
+    role <official or admin>
+    time <UTC>
+
+    ikrar/update/v1                           an admin records an official's new identity
+    origin kedirikota.go.id/ikrar
+    nip <NIP or identifier>
+    name <name>
+    title <title>
+    unit <unit>
+    rank / acting / appointment               (each only when the entry has it)
+    reason <reason>
+    time <UTC, the entry's>
+
+    ikrar/decline/v1                          an official declines to sign a commitment
+    origin kedirikota.go.id/ikrar
+    commitment <SHA-256 of the text, hex> <slug>
+    signer <NIP or identifier>
+    key <the official's C2SP verifier key>
+    reason <reason>
+    time <UTC, the entry's>
+
 The ledger checks an entry's statement at every append and in every audit; signing it
 (opening an official's key) is `signing`'s part.
 """
@@ -58,14 +95,19 @@ from .note import VerifierKey
 from .times import format_time
 
 SIGNATURE_V1 = "ikrar/signature/v1"
+SIGNATURE_V2 = "ikrar/signature/v2"
 ATTESTATION_V1 = "ikrar/attestation/v1"
+ATTESTATION_V2 = "ikrar/attestation/v2"
+UPDATE_V1 = "ikrar/update/v1"
+DECLINE_V1 = "ikrar/decline/v1"
 APPROVAL_V1 = "ikrar/approval/v1"
 REVOCATION_V1 = "ikrar/revocation/v1"
 
 
 @dataclass(frozen=True)
 class Statement:
-    """`ikrar/signature/v1`: an official's signature on a commitment's text."""
+    """`ikrar/signature/v1`: an official's signature on a commitment's text; with `name` and
+    `capacity` (rules version 4 on), `ikrar/signature/v2`, which names them."""
 
     origin: str
     slug: str
@@ -73,13 +115,24 @@ class Statement:
     nip: str
     key: VerifierKey
     time: datetime
+    name: str | None = None
+    capacity: str | None = None
+
+    @property
+    def version(self) -> str:
+        return SIGNATURE_V1 if self.capacity is None else SIGNATURE_V2
 
     def text(self) -> str:
+        signer = ""
+        if self.capacity is not None:
+            assert self.name is not None
+            signer = f"name {one_line(self.name, 'name')}\ncapacity {one_line(self.capacity, 'capacity')}\n"
         return (
-            f"{SIGNATURE_V1}\n"
+            f"{self.version}\n"
             f"origin {self.origin}\n"
             f"commitment {self.commitment_sha256} {self.slug}\n"
             f"signer {self.nip}\n"
+            f"{signer}"
             f"key {self.key}\n"
             f"time {format_time(self.time)}\n"
         )
@@ -100,7 +153,14 @@ class Statement:
     def of_fields(cls, origin: str, fields: Mapping[str, Any], time: datetime) -> Statement:
         """The statement a `commitment.signed` entry's fields claim was signed at `time`."""
         return cls(
-            origin, fields["slug"], fields["commitment_sha256"], fields["nip"], VerifierKey.parse(fields["key"]), time
+            origin,
+            fields["slug"],
+            fields["commitment_sha256"],
+            fields["nip"],
+            VerifierKey.parse(fields["key"]),
+            time,
+            fields.get("name") if "capacity" in fields else None,
+            fields.get("capacity"),
         )
 
 
@@ -137,7 +197,8 @@ def _verify(text: str, key: VerifierKey, signature: bytes, what: str, nip: str) 
 
 @dataclass(frozen=True)
 class Attestation:
-    """`ikrar/attestation/v1`: an admin has checked this person and invites them to enrol."""
+    """`ikrar/attestation/v1`: an admin has checked this person and invites them to enrol;
+    `ikrar/attestation/v2` when the person has a rank or acts (rules version 4 on)."""
 
     origin: str
     invitation: str
@@ -147,18 +208,23 @@ class Attestation:
     unit: str
     role: str
     time: datetime
+    rank: str | None = None
+    acting: str | None = None
+    appointment: str | None = None
 
     def text(self) -> str:
         for what in ("name", "title", "unit", "role"):
             one_line(getattr(self, what), what)
+        extra = _extra_lines(self.rank, self.acting, self.appointment)
         return (
-            f"{ATTESTATION_V1}\n"
+            f"{ATTESTATION_V2 if extra else ATTESTATION_V1}\n"
             f"origin {self.origin}\n"
             f"invitation {self.invitation}\n"
             f"nip {self.nip}\n"
             f"name {self.name}\n"
             f"title {self.title}\n"
             f"unit {self.unit}\n"
+            f"{extra}"
             f"role {self.role}\n"
             f"time {format_time(self.time)}\n"
         )
@@ -215,3 +281,97 @@ class Revocation:
 
     def verify(self, key: VerifierKey, signature: bytes) -> None:
         _verify(self.text(), key, signature, "revocation", self.nip)
+
+
+def _extra_lines(rank: str | None, acting: str | None, appointment: str | None) -> str:
+    """The `rank`, `acting` and `appointment` lines of a rules-4 statement, each when set."""
+    named = (("rank", rank), ("acting", acting), ("appointment", appointment))
+    return "".join(f"{what} {one_line(value, what)}\n" for what, value in named if value is not None)
+
+
+@dataclass(frozen=True)
+class Update:
+    """`ikrar/update/v1`: an admin records an official's new name, position or unit (a
+    mutasi, a promotion, a corrected name); `time` is the `official.updated` entry's."""
+
+    origin: str
+    nip: str
+    name: str
+    title: str
+    unit: str
+    rank: str | None
+    acting: str | None
+    appointment: str | None
+    reason: str
+    time: datetime
+
+    def text(self) -> str:
+        for what in ("name", "title", "unit", "reason"):
+            one_line(getattr(self, what), what)
+        return (
+            f"{UPDATE_V1}\n"
+            f"origin {self.origin}\n"
+            f"nip {self.nip}\n"
+            f"name {self.name}\n"
+            f"title {self.title}\n"
+            f"unit {self.unit}\n"
+            f"{_extra_lines(self.rank, self.acting, self.appointment)}"
+            f"reason {self.reason}\n"
+            f"time {format_time(self.time)}\n"
+        )
+
+    @classmethod
+    def of_fields(cls, origin: str, fields: Mapping[str, Any], time: datetime) -> Update:
+        f = fields
+        return cls(
+            origin,
+            f["nip"],
+            f["name"],
+            f["title"],
+            f["unit"],
+            f.get("rank"),
+            f.get("acting"),
+            f.get("appointment"),
+            f["reason"],
+            time,
+        )
+
+    def verify(self, key: VerifierKey, signature: bytes) -> None:
+        _verify(self.text(), key, signature, "update", self.nip)
+
+
+@dataclass(frozen=True)
+class Decline:
+    """`ikrar/decline/v1`: an official declines to sign a commitment, for a reason; `time` is
+    the `commitment.declined` entry's."""
+
+    origin: str
+    slug: str
+    commitment_sha256: str
+    nip: str
+    key: VerifierKey
+    reason: str
+    time: datetime
+
+    def text(self) -> str:
+        one_line(self.reason, "reason")
+        return (
+            f"{DECLINE_V1}\n"
+            f"origin {self.origin}\n"
+            f"commitment {self.commitment_sha256} {self.slug}\n"
+            f"signer {self.nip}\n"
+            f"key {self.key}\n"
+            f"reason {self.reason}\n"
+            f"time {format_time(self.time)}\n"
+        )
+
+    def message(self) -> bytes:
+        return self.text().encode()
+
+    @classmethod
+    def of_fields(cls, origin: str, fields: Mapping[str, Any], time: datetime) -> Decline:
+        f = fields
+        return cls(origin, f["slug"], f["commitment_sha256"], f["nip"], VerifierKey.parse(f["key"]), f["reason"], time)
+
+    def verify(self, signature: bytes) -> None:
+        _verify(self.text(), self.key, signature, "decline", self.nip)

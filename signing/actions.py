@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -19,15 +20,18 @@ from typing import Any
 from ledger import outbox
 from ledger.db import DriverError
 from ledger.errors import CodedError, Conflict, InvalidInput, LedgerError, NotFound
-from ledger.nip import validate_nip
+from ledger.identity import Identity, check_identity
+from ledger.nip import clean_identifier, is_nip, is_official_id, new_official_id, validate_identifier
 from ledger.note import NoteSigner, VerifierKey
 from ledger.reader import OfficialRecord
 from ledger.rules import SLUG, official_key_name
-from ledger.state import VOUCHING_RULES
-from ledger.statements import encode_signature
+from ledger.state import IDENTITY_RULES, VOUCHING_RULES
+from ledger.statements import Decline, Update, encode_signature
 from ledger.store import Appended, Ledger
+from ledger.times import format_time
 
 from . import vouching
+from .agencies import check_unit
 from .errors import NotAllowed, WeakPassphrase
 from .keystore import KeyStore
 from .statement import Statement
@@ -84,31 +88,94 @@ def _clean(value: str, what: str) -> str:
 
 def register_official(
     ledger: Ledger,
-    nip: str,
+    nip: str | None,
     name: str,
     title: str,
     unit: str,
     role: str,
     now: datetime,
     email: str | None = None,
+    *,
+    rank: str | None = None,
+    acting: str | None = None,
+    appointment: str | None = None,
+    agencies: Sequence[str] | None = None,
+    choose: Callable[[str], str] = secrets.choice,
 ) -> OfficialRecord:
     """Add a person to the register, with the address their notices are mailed to (the
-    official surel dinas, optional). Raises InvalidInput (bad NIP, role, address) or
-    Conflict (known NIP)."""
-    nip = validate_nip(nip, now.date())
+    official surel dinas, optional). Without a NIP (`nip` None or blank: the Wali Kota and
+    the Wakil Wali Kota have none) the person gets an identifier (`ledger.nip.new_official_id`,
+    drawn with `choose`), which the returned record carries: they log in and are named on the
+    ledger with it. `title` is the full position as written under a signature; `unit`, when
+    `agencies` is given, must be one of them; `rank` (pangkat/golongan) is optional, and
+    `acting` (Plt. or Plh.) comes with `appointment`, the appointment letter's number.
+
+    Raises InvalidInput (bad NIP, role, address, unit, acting) or Conflict (known NIP)."""
     if role not in ROLES:
         raise InvalidInput(f"role must be one of {', '.join(ROLES)}", code="official.role")
-    person = (_clean(name, "name"), _clean(title, "title"), _clean(unit, "unit"))
-    official = OfficialRecord(nip, *person, role, now, (email or "").strip() or None)
-    ledger.register.add_official(official)
-    return official
+    identity = clean_identity(name, title, unit, rank, acting, appointment, agencies)
+    given = (nip or "").strip()
+    for _attempt in range(5):  # a drawn identifier already taken (one chance in 10^8) is drawn again
+        identifier = validate_identifier(clean_identifier(given), now.date()) if given else new_official_id(choose)
+        official = OfficialRecord(
+            identifier,
+            identity.name,
+            identity.title,
+            identity.unit,
+            role,
+            now,
+            (email or "").strip() or None,
+            identity.rank,
+            identity.acting,
+            identity.appointment,
+        )
+        try:
+            ledger.register.add_official(official)
+        except Conflict:
+            if given:
+                raise
+            continue
+        return official
+    raise Conflict("no free identifier was found; try again", code="official.exists", nip="pn-")
+
+
+def clean_identity(
+    name: str,
+    title: str,
+    unit: str,
+    rank: str | None = None,
+    acting: str | None = None,
+    appointment: str | None = None,
+    agencies: Sequence[str] | None = None,
+) -> Identity:
+    """An identity as typed, tidied and checked (`ledger.identity.check_identity`): blank
+    optional parts are none; `unit` is one of `agencies` when they are given. Raises InvalidInput."""
+    extra = {
+        k: " ".join(v.split()) or None
+        for k, v in (("rank", rank), ("acting", acting), ("appointment", appointment))
+        if v is not None
+    }
+    name, title, unit = _clean(name, "name"), _clean(title, "title"), _clean(unit, "unit")  # what is typed first
+    if agencies is not None:
+        unit = check_unit(unit, agencies)
+    identity = Identity(name, title, unit, **extra)
+    for what in ("rank", "appointment"):
+        value = getattr(identity, what)
+        if value is not None:
+            _clean(value, what)
+    try:
+        check_identity(identity.fields(), "")
+    except Conflict as e:
+        raise InvalidInput(str(e), code=e.code, **e.params) from e
+    return identity
 
 
 def get_official(ledger: Ledger, nip: str) -> OfficialRecord:
-    """Raises NotFound for an unknown NIP."""
-    number = "".join(nip.split())
+    """The registered person of a NIP or identifier (spaces and case as typed are forgiven).
+    Raises NotFound for an unknown one."""
+    number = clean_identifier(nip)
     official = None
-    if len(number) == 18 and number.isascii() and number.isdigit():
+    if is_nip(number) or is_official_id(number):
         with ledger.read() as r:
             official = r.official(number)
     if official is None:
@@ -234,15 +301,27 @@ def commitment_text(text: str) -> str:
     return text.replace("\r\n", "\n").strip() + "\n"
 
 
-def publish(ctx: Context, slug: str, title: str, text: str, signers: Sequence[str], by: str, now: datetime) -> Appended:
-    """Append `commitment.published`. Every signatory must be a registered official.
+def publish(
+    ctx: Context,
+    slug: str,
+    title: str,
+    text: str,
+    signers: Sequence[str],
+    by: str,
+    now: datetime,
+    deadline: datetime | None = None,
+) -> Appended:
+    """Append `commitment.published`, its signatories in the order given (the protocol
+    order, kept and shown). Every signatory must be a registered official. `deadline` (rules
+    version 4 on, later than `now`): no one signs or declines after it.
 
-    Raises InvalidInput or Conflict (slug taken, unknown or repeated signatory, empty list).
+    Raises InvalidInput or Conflict (slug taken, unknown or repeated signatory, empty list,
+    a deadline not later).
     """
     text = commitment_text(text)
     if not signers:
         raise InvalidInput("a commitment needs at least one required signatory", code="commitment.no_signers")
-    nips = [validate_nip(n, now.date()) for n in signers]
+    nips = [validate_identifier(clean_identifier(n), now.date()) for n in signers]
     known = ctx.ledger.register.known_nips(nips)
     unknown = [n for n in nips if n not in known]
     if unknown:
@@ -257,7 +336,16 @@ def publish(ctx: Context, slug: str, title: str, text: str, signers: Sequence[st
         "signers": nips,
         "by": by,
     }
+    if deadline is not None:
+        fields["deadline"] = format_time(deadline)
     return ctx.ledger.append("commitment.published", fields, ctx.signer, now)
+
+
+def extend(ctx: Context, slug: str, deadline: datetime, by: str, reason: str, now: datetime) -> Appended:
+    """Append `commitment.extended`: the commitment's deadline moves to the later `deadline`.
+    Raises Conflict (no such commitment, no deadline, not later), InvalidInput (reason)."""
+    fields = {"slug": slug, "deadline": format_time(deadline), "by": by, "reason": _clean(reason, "reason")}
+    return ctx.ledger.append("commitment.extended", fields, ctx.signer, now)
 
 
 _NO_SIGNATURE = encode_signature(bytes(64))  # what `precheck` sees before the key has signed
@@ -285,6 +373,8 @@ def sign(
     with ctx.ledger.read() as r:
         commitment = r.commitment(slug) if SLUG.fullmatch(slug) else None
         key = r.active_key(nip)
+        rules = int(r.meta().get("rules", "1"))
+        identity = r.identities([nip]).get(nip) if rules >= IDENTITY_RULES else None
     if commitment is None:
         raise NotFound(f"there is no commitment {slug!r}", code="commitment.not_found", slug=slug)
     if key is None:
@@ -294,13 +384,15 @@ def sign(
             nip=nip,
         )
     vkey = VerifierKey.parse(key.key)
-    fields = {
+    fields: dict[str, Any] = {
         "slug": slug,
         "commitment_sha256": commitment.text_sha256,
         "commitment_index": commitment.published_index,
         "nip": nip,
         "key": key.key,
     }
+    if identity is not None:  # rules version 4: the statement names the capacity (ikrar/signature/v2)
+        fields |= {"name": identity.name, "capacity": identity.capacity, "unit": identity.unit}
     try:
         ctx.ledger.precheck(
             "commitment.signed", {**fields, "signature": _NO_SIGNATURE}, now() if callable(now) else now
@@ -312,7 +404,16 @@ def sign(
         authorize()
 
     def signed_at(moment: datetime) -> dict[str, Any]:
-        statement = Statement(ctx.ledger.origin, slug, commitment.text_sha256, nip, vkey, moment)
+        statement = Statement(
+            ctx.ledger.origin,
+            slug,
+            commitment.text_sha256,
+            nip,
+            vkey,
+            moment,
+            fields.get("name"),
+            fields.get("capacity"),
+        )
         signature = sign_with_key(statement.message())
         statement.verify(signature)
         return {**fields, "signature": encode_signature(signature)}
@@ -332,3 +433,122 @@ def revoke(
         raise NotAllowed(f"official {nip} has no active key to revoke", code="key.none_to_revoke", nip=nip)
     fields = vouching.revocation_fields(ctx, nip, str(vkey), _clean(reason, "reason"), by, passphrase)
     return ctx.ledger.append("key.revoked", fields, ctx.signer, now, ctx.notices(outbox.KEY_REVOKED, nip))
+
+
+def decline(
+    ctx: Context,
+    slug: str,
+    nip: str,
+    passphrase: str,
+    reason: str,
+    now: datetime | Callable[[], datetime],
+    authorize: Callable[[], None] | None = None,
+) -> Appended:
+    """The official declines the commitment, for `reason`, signing `ikrar/decline/v1` with
+    their key (rules version 4 on). Final: they cannot sign it afterwards. `now` and
+    `authorize` as for `sign`. Raises NotFound, NotAllowed (not a signatory, signed or
+    declined already, no active key, the deadline passed), WrongPassphrase, InvalidInput."""
+    nip = get_official(ctx.ledger, nip).nip
+    reason = _clean(reason, "reason")
+    with ctx.ledger.read() as r:
+        commitment = r.commitment(slug) if SLUG.fullmatch(slug) else None
+        key = r.active_key(nip)
+    if commitment is None:
+        raise NotFound(f"there is no commitment {slug!r}", code="commitment.not_found", slug=slug)
+    if key is None:
+        raise NotAllowed(f"official {nip} has no active key: enrol first", code="sign.no_key", nip=nip)
+    vkey = VerifierKey.parse(key.key)
+    fields = {
+        "slug": slug,
+        "commitment_sha256": commitment.text_sha256,
+        "commitment_index": commitment.published_index,
+        "nip": nip,
+        "key": key.key,
+        "reason": reason,
+    }
+    try:
+        ctx.ledger.precheck(
+            "commitment.declined", {**fields, "signature": _NO_SIGNATURE}, now() if callable(now) else now
+        )
+    except Conflict as e:
+        raise NotAllowed(str(e), code=e.code, **e.params) from e
+    sign_with_key = ctx.keys.signer(vkey, passphrase)
+    if authorize is not None:
+        authorize()
+
+    def declined_at(moment: datetime) -> dict[str, Any]:
+        statement = Decline(ctx.ledger.origin, slug, commitment.text_sha256, nip, vkey, reason, moment)
+        signature = sign_with_key(statement.message())
+        statement.verify(signature)
+        return {**fields, "signature": encode_signature(signature)}
+
+    return ctx.ledger.append("commitment.declined", declined_at, ctx.signer, now)
+
+
+_KEEP = None  # an identity part not given to `update_official`: kept as it is
+
+
+def update_official(
+    ctx: Context,
+    nip: str,
+    by: str,
+    passphrase: str | None,
+    reason: str,
+    now: datetime | Callable[[], datetime],
+    *,
+    name: str | None = _KEEP,
+    title: str | None = _KEEP,
+    unit: str | None = _KEEP,
+    rank: str | None = _KEEP,
+    acting: str | None = _KEEP,
+    appointment: str | None = _KEEP,
+    agencies: Sequence[str] | None = None,
+) -> Appended:
+    """Record an official's new identity (a mutasi, a promotion, a corrected name) as an
+    `official.updated` entry attested by the admin `by` with their own key (opened with
+    `passphrase`, as for an invitation), then the register follows. Each part not given
+    stays as the ledger has it; `rank` or `acting` given blank ("") is removed (ending an
+    acting position removes its appointment too). The official's key stays.
+
+    Raises NotFound, InvalidInput (a part, the unit not among `agencies`), NotAllowed (the
+    rules refuse: never enrolled, nothing changes, `by` is no admin or the official),
+    WrongPassphrase."""
+    official = get_official(ctx.ledger, nip)
+    with ctx.ledger.read() as r:
+        current = r.identities([official.nip]).get(official.nip)
+    if current is None:
+        raise NotAllowed(
+            f"official {official.nip} has never enrolled: correct the register instead",
+            code="update.unknown",
+            nip=official.nip,
+        )
+    if acting == "":
+        appointment = ""
+    identity = clean_identity(
+        current.name if name is None else name,
+        current.title if title is None else title,
+        current.unit if unit is None else unit,
+        current.rank if rank is None else rank,
+        current.acting if acting is None else acting,
+        current.appointment if appointment is None else appointment,
+        agencies if unit is not None else None,
+    )
+    reason = _clean(reason, "reason")
+    fields: dict[str, Any] = {"nip": official.nip, **identity.fields(), "reason": reason}
+    key = vouching.admin_key(ctx, by)
+    draft = {**fields, "attested_by": by, "attester": key, "attestation": _NO_SIGNATURE}
+    try:
+        ctx.ledger.precheck("official.updated", draft, now() if callable(now) else now)
+    except Conflict as e:
+        raise NotAllowed(str(e), code=e.code, **e.params) from e
+    acting_admin = vouching.voucher(ctx, by, passphrase)
+
+    def attested_at(moment: datetime) -> dict[str, Any]:
+        statement = Update.of_fields(ctx.ledger.origin, fields, moment)
+        signature = encode_signature(acting_admin.sign(statement.text().encode()))
+        return {**fields, "attested_by": by, "attester": key, "attestation": signature}
+
+    appended = ctx.ledger.append("official.updated", attested_at, ctx.signer, now)
+    ctx.ledger.register.set_identity(official.nip, identity)
+    logger.info("official updated nip=%s by=%s index=%d", official.nip, by, appended.entry.index)
+    return appended

@@ -1,9 +1,9 @@
 """The statement an official signs, from the signing side: what `sign` puts the key to.
 
-The format (``ikrar/signature/v1``, checkable with ``openssl pkeyutl -verify -rawin``)
-belongs to the ledger, whose rules verify it at every append and audit
-(`ledger.statements`); here it is wrapped so that a failure speaks of the signature in
-this package's error family.
+The format (``ikrar/signature/v1``, and from rules version 4 ``ikrar/signature/v2``,
+checkable with ``openssl pkeyutl -verify -rawin``) belongs to the ledger, whose rules
+verify it at every append and audit (`ledger.statements`); here it is wrapped so that a
+failure speaks of the signature in this package's error family.
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ class Statement(statements.Statement):
         """The statement a `commitment.signed` entry claims was signed."""
         f = entry.fields
         base = statements.Statement.of_fields(origin, f, entry.time)
-        return cls(base.origin, base.slug, base.commitment_sha256, base.nip, base.key, base.time)
+        return cls(
+            base.origin, base.slug, base.commitment_sha256, base.nip, base.key, base.time, base.name, base.capacity
+        )
 
 
 def decode_signature(text: str) -> bytes:

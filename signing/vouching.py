@@ -16,7 +16,7 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +25,7 @@ from ledger.invitations import InvitationRecord, approved
 from ledger.kinds.key_enrolled import attestation_of, official_key_name
 from ledger.note import VerifierKey
 from ledger.reader import OfficialRecord
-from ledger.state import LEDGER, VOUCHING_RULES
+from ledger.state import IDENTITY_RULES, LEDGER, VOUCHING_RULES
 from ledger.statements import Approval, Attestation, Revocation, encode_signature
 from ledger.times import format_time
 
@@ -115,7 +115,7 @@ def _stand_in_key(ctx: Context, nip: str) -> str:
 def _ask_rules(ctx: Context, official: OfficialRecord, fields: dict[str, Any], now: datetime, early: bool) -> None:
     """Ask the rules about the enrolment these vouching fields lead to; with `early`, before
     the approval is given (its absence is then no refusal). Raises NotAllowed."""
-    entry = {**_person(official), "key": _stand_in_key(ctx, official.nip), **fields}
+    entry = {**_person(ctx, official), "key": _stand_in_key(ctx, official.nip), **fields}
     try:
         ctx.ledger.precheck("key.enrolled", entry, now)
     except Conflict as e:
@@ -124,8 +124,20 @@ def _ask_rules(ctx: Context, official: OfficialRecord, fields: dict[str, Any], n
         raise NotAllowed(str(e), code=e.code, **e.params) from e
 
 
-def _person(official: OfficialRecord) -> dict[str, str]:
-    return {"nip": official.nip, "name": official.name, "title": official.title, "unit": official.unit}
+def _person(ctx: Context, official: OfficialRecord) -> dict[str, str]:
+    rank, acting, appointment = _extras(ctx, official)
+    return {
+        "nip": official.nip,
+        **replace(official.identity, rank=rank, acting=acting, appointment=appointment).fields(),
+    }
+
+
+def _extras(ctx: Context, official: OfficialRecord) -> tuple[str | None, str | None, str | None]:
+    """The official's rank and acting appointment, which an attestation names from rules
+    version 4 on (before, the register holds none: `actions.register_official`)."""
+    if rules_version(ctx) < IDENTITY_RULES:
+        return None, None, None
+    return official.rank, official.acting, official.appointment
 
 
 def invite(
@@ -155,6 +167,7 @@ def invite(
         official.unit,
         role,
         moment,
+        *_extras(ctx, official),
     )
     draft = {
         "role": role,
@@ -185,6 +198,9 @@ def invite(
         attestation=signature,
         needs_approval=needs_approval,
         expires_at=now + timedelta(hours=hours),
+        rank=statement.rank,
+        acting=statement.acting,
+        appointment=statement.appointment,
     )
     ctx.ledger.invitations.add(record, now)
     logger.info("invitation issued nip=%s role=%s by=%s approval=%s", official.nip, role, by, needs_approval)
@@ -223,7 +239,7 @@ def approve(
     }
     _ask_rules(ctx, official, fields, moment, early=False)
     acting = voucher(ctx, by, passphrase)
-    attestation = attestation_of(ctx.ledger.origin, {**_person(official), **fields})
+    attestation = attestation_of(ctx.ledger.origin, {**_person(ctx, official), **fields})
     statement = Approval(ctx.ledger.origin, attestation.sha256(), official.nip, moment)
     record = approved(pending, by, key, moment, encode_signature(acting.sign(statement.text().encode())))
     ctx.ledger.invitations.approve(record)
@@ -274,8 +290,10 @@ def _founding(ctx: Context, official: OfficialRecord, now: datetime) -> dict[str
         official.unit,
         "admin",
         moment,
+        *_extras(ctx, official),
     )
     fields = {
+        **{k: v for k in ("rank", "acting", "appointment") if (v := getattr(statement, k)) is not None},
         "role": "admin",
         "invitation": statement.invitation,
         "invited_at": format_time(moment),

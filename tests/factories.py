@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import Session
 
 from ledger.note import NoteSigner
-from ledger.state import VOUCHING_RULES
+from ledger.state import RULES, VOUCHING_RULES
 from ledger.store import Ledger
 from signing import actions, vouching
 from signing.actions import Context
@@ -27,6 +27,14 @@ def nip(n: int) -> str:
 
 def passphrase(n: int) -> str:
     return f"rahasia-tanda-{n}-tangan"
+
+
+def passphrase_of(identifier: str) -> str:
+    """The signing passphrase the factory gives the official of a NIP or identifier."""
+    for n in range(100):
+        if nip(n) == identifier:
+            return passphrase(n)
+    return f"rahasia-tanda-{identifier}-tangan"
 
 
 ADMIN, SECOND_ADMIN = 99, 98  # the factory's Diskominfo admins: nip(ADMIN), nip(SECOND_ADMIN)
@@ -50,9 +58,10 @@ class LedgerFactory:
         assert self.signer is not None, "call created() first"
         return Context(self.ledger, self.keys, self.signer)
 
-    def created(self) -> LedgerFactory:
+    def created(self, rules: int = RULES) -> LedgerFactory:
+        """The ledger, keeping `rules` from its start (default: the newest)."""
         self.signer = NoteSigner(ORIGIN, Ed25519PrivateKey.generate())
-        self.ledger.create("Pemerintah Kota Kediri (uji)", ORIGIN, self.signer, self.now())
+        self.ledger.create("Pemerintah Kota Kediri (uji)", ORIGIN, self.signer, self.now(), rules=rules)
         return self
 
     def admin(self) -> str:
@@ -101,14 +110,45 @@ class LedgerFactory:
         self.officials.append(nip(n))
         return nip(n)
 
-    def with_commitment(self, officials: int = 3, slug: str = "smart-city") -> LedgerFactory:
+    def without_nip(self, name: str = "Wali Kota Uji", title: str = "Wali Kota Kediri", enrol: bool = True) -> str:
+        """An official without a NIP (rules version 4): registered with the identifier the
+        system gives, invited and enrolled; returns the identifier. Their passphrase is
+        `passphrase_of(identifier)`."""
+        official = actions.register_official(
+            self.ledger, None, name, title, "Pemerintah Kota Kediri", "official", self.now()
+        )
+        if enrol:
+            self.admin()
+            vouching.invite(self.ctx, official, nip(ADMIN), passphrase(ADMIN), self.now(), hours=72)
+            actions.enrol(self.ctx, official.nip, passphrase_of(official.nip), self.now())
+        self.officials.append(official.nip)
+        return official.nip
+
+    def with_commitment(
+        self, officials: int = 3, slug: str = "smart-city", deadline: datetime | None = None
+    ) -> LedgerFactory:
         for n in range(1, officials + 1):
             self.official(n)
-        actions.publish(self.ctx, slug, "Komitmen Bersama", "Kami berkomitmen.\n", self.officials, "admin", self.now())
+        actions.publish(
+            self.ctx, slug, "Komitmen Bersama", "Kami berkomitmen.\n", self.officials, "admin", self.now(), deadline
+        )
         return self
 
-    def sign(self, n: int, slug: str = "smart-city"):
-        return actions.sign(self.ctx, slug, nip(n), passphrase(n), self.now())
+    def sign(self, n: int | str, slug: str = "smart-city"):
+        """Official `n` (a number of `nip`, or an identifier) signs."""
+        who = nip(n) if isinstance(n, int) else n
+        return actions.sign(self.ctx, slug, who, passphrase_of(who), self.now())
+
+    def decline(self, n: int | str, reason: str = "Sedang cuti di luar negeri", slug: str = "smart-city"):
+        """Official `n` declines the commitment (rules version 4)."""
+        who = nip(n) if isinstance(n, int) else n
+        return actions.decline(self.ctx, slug, who, passphrase_of(who), reason, self.now())
+
+    def update(self, n: int | str, reason: str = "Mutasi jabatan", by: int = ADMIN, **identity: str):
+        """The admin `by` records official `n`'s new identity (`actions.update_official` parts)."""
+        who = nip(n) if isinstance(n, int) else n
+        self.admin()
+        return actions.update_official(self.ctx, who, nip(by), passphrase(by), reason, self.now(), **identity)
 
 
 def tables(ledger: Ledger) -> Session:

@@ -228,3 +228,98 @@ def test_one_admin_cannot_replace_a_key_and_two_can(ikrar, tmp_path: Path) -> No
     assert f"attested by {nip(1)}, approved by {nip(3)}" in enrolled.output
     ikrar("sign", "--commitment", "smart-city", "--nip", nip(2), "--passphrase-file", str(tmp_path / "new2"))
     assert "OK: 8 entries, 1 signatures" in ikrar("audit").output
+
+
+# -- rules version 4: officials without a NIP, identities updated, declines, deadlines ------------
+
+
+def test_an_official_without_a_nip_is_added_updated_and_signs_by_id(ikrar, tmp_path: Path) -> None:
+    _setup(ikrar, tmp_path)
+    added = ikrar(
+        "official", "add", "--name", "Abdullah Abu Bakar, S.E.", "--position", "Wali Kota Kediri",
+        "--unit", "Pemerintah Kota Kediri",
+    ).output  # fmt: skip
+    identifier = added.split("the identifier of Abdullah Abu Bakar, S.E. is ")[1].split()[0]
+    assert identifier.startswith("pn-") and len(identifier) == 9 and "NIP" not in added.split("No NIP")[0]
+    ikrar("official", "invite", "--id", identifier, "--by", nip(1), "--passphrase-file", str(tmp_path / "pass1"))
+    (tmp_path / "pass-wali").write_text("sandi-wali-kota-panjang\n")
+    ikrar("official", "enrol", "--id", identifier, "--passphrase-file", str(tmp_path / "pass-wali"))
+    (tmp_path / "kedua.txt").write_text("Komitmen kedua.\n")
+    published = ikrar(
+        "commitment", "publish", str(tmp_path / "kedua.txt"), "--slug", "kedua", "--title", "Kedua",
+        "--signer", identifier, "--signer", nip(2), "--deadline", "2099-12-31T16:59:00Z",
+    ).output  # fmt: skip
+    assert "deadline 2099-12-31T16:59:00Z" in published
+    signed = ikrar(
+        "sign", "--commitment", "kedua", "--id", identifier.upper(), "--passphrase-file", str(tmp_path / "pass-wali")
+    )
+    assert "as Wali Kota Kediri" in signed.output
+    # a mutasi of official 2, attested by admin 1: the next signature names the new capacity
+    updated = ikrar(
+        "official", "update", "--id", nip(2), "--position", "Kepala Dinas Perhubungan Kota Kediri",
+        "--unit", "Dinas Perhubungan", "--acting", "Plt.", "--appointment", "800/5/419.022/2026",
+        "--reason", "Penunjukan Plt.", "--by", nip(1), "--passphrase-file", str(tmp_path / "pass1"),
+    ).output  # fmt: skip
+    assert "Plt. Kepala Dinas Perhubungan Kota Kediri (Nomor 800/5/419.022/2026)" in updated
+    assert "attested by " + nip(1) in updated
+    declined = ikrar(
+        "decline", "--commitment", "kedua", "--nip", nip(2), "--reason", "Sedang tugas luar",
+        "--passphrase-file", str(tmp_path / "pass2"),
+    )  # fmt: skip
+    assert "Declined by Pejabat 2" in declined.output
+    after = ikrar(
+        "sign", "--commitment", "kedua", "--nip", nip(2), "--passphrase-file", str(tmp_path / "pass2"), ok=False
+    )
+    assert "has declined 'kedua'" in after.output
+    extended = ikrar(
+        "commitment",
+        "extend",
+        "--commitment",
+        "kedua",
+        "--deadline",
+        "2100-01-31T16:59:00Z",
+        "--reason",
+        "Diperpanjang",
+    )
+    assert "Extended kedua to 2100-01-31T16:59:00Z" in extended.output
+    earlier = ikrar(
+        "commitment", "extend", "--commitment", "kedua", "--deadline", "2099-01-01T00:00:00Z", "--reason", "x", ok=False
+    )
+    assert "is not after" in earlier.output
+    assert (
+        "is not a time"
+        in ikrar(
+            "commitment", "extend", "--commitment", "kedua", "--deadline", "besok", "--reason", "x", ok=False
+        ).output
+    )
+    assert "OK" in ikrar("audit").output
+
+
+def test_a_unit_outside_the_citys_list_is_recorded_with_a_warning(ikrar, tmp_path: Path) -> None:
+    ikrar("init", "--org", ORG, "--origin", "kedirikota.go.id/ikrar")
+    listed = ikrar(
+        "official", "add", "--nip", nip(3), "--name", "A", "--title", "Kepala Dinas", "--unit", "Dinas Sosial"
+    )
+    assert "warning" not in listed.output
+    unlisted = ikrar("official", "add", "--nip", nip(4), "--name", "B", "--title", "Kepala", "--unit", "Dinas Khayalan")
+    assert "warning: 'Dinas Khayalan' is not one of the city's Perangkat Daerah" in unlisted.output
+    bad = ikrar("official", "add", "--name", "C", "--position", "Wali Kota", "--unit", "Pemerintah Kota Kediri",
+                "--acting", "Plt.", ok=False)  # fmt: skip
+    assert "come together" in bad.output
+
+
+def test_the_help_of_the_commands_of_rules_4(ikrar) -> None:
+    add = ikrar("official", "add", "--help").output
+    assert "--position" in add and "--title" in add and "--rank" in add and "identifier" in add
+    update = ikrar("official", "update", "--help").output
+    assert "--reason" in update and "--by" in update and "--acting" in update and "mutasi" in update
+    for command in (
+        ("sign",),
+        ("revoke",),
+        ("official", "enrol"),
+        ("official", "invite"),
+        ("official", "set-password"),
+    ):
+        assert "--id" in ikrar(*command, "--help").output, command
+    assert "--deadline" in ikrar("commitment", "publish", "--help").output
+    assert "--reason" in ikrar("decline", "--help").output

@@ -37,9 +37,16 @@ or the ledger's key (`ikrar/revocation/v1`); every NIP, key and time these entri
 `commitment.published`'s `signers`) write has one spelling. See `State._vouched` and
 `State._revoked_by_admin`. The entries are checked as Ikrar checks them, in the same order
 (the kind's rules, then the order of times, then the signatures), so that both name the
-same entry for the same reason. This verifier knows versions 1 to 3 (RULES); a ledger that
-names a later version breaks at that entry, with a message saying this verifier does not
-know it: get a newer verifier.
+same entry for the same reason. Version 4 adds identities: an official without a NIP is
+known by an identifier the system gave (`pn-` and six of `23456789abcdefghjkmnpqrstuvwxyz`);
+an enrolment may name a rank and an acting position (`ikrar/attestation/v2`);
+`official.updated` records an official's new identity, attested by an admin
+(`ikrar/update/v1`); a signature names the signer's name and capacity, which are their
+identity in force (`ikrar/signature/v2`); an official may decline (`commitment.declined`,
+`ikrar/decline/v1`), finally; a commitment may have a deadline (`deadline`, moved later by
+`commitment.extended`), after which nobody signs or declines. See `State._identity_in_force`.
+This verifier knows versions 1 to 4 (RULES); a ledger that names a later version breaks at
+that entry, with a message saying this verifier does not know it: get a newer verifier.
 
 `cert` checks a certificate PDF from its attachments: the checkpoint's signature, each
 entry's inclusion proof, the official's signature, that the entries belong together and
@@ -75,7 +82,7 @@ try:
 except ImportError:  # pragma: no cover - said plainly to the person running it
     sys.exit("ikrar_verify.py needs the `cryptography` package: pip install cryptography")
 
-VERSION = "3"  # 3: ledger rules versions 1 to 3 (vouching); 2: strict export lines, the file `checkpoint`
+VERSION = "4"  # 4: rules version 4 (identities, capacity, declines, deadlines); 3: vouching; 2: strict export lines
 
 
 class Broken(Exception):
@@ -401,6 +408,26 @@ KINDS: dict[str, dict[str, type[Any]]] = {
         "key": str,
         "signature": str,
     },
+    "official.updated": {
+        "nip": str,
+        "name": str,
+        "title": str,
+        "unit": str,
+        "reason": str,
+        "attested_by": str,
+        "attester": str,
+        "attestation": str,
+    },
+    "commitment.declined": {
+        "slug": str,
+        "commitment_sha256": str,
+        "commitment_index": int,
+        "nip": str,
+        "key": str,
+        "reason": str,
+        "signature": str,
+    },
+    "commitment.extended": {"slug": str, "deadline": str, "by": str, "reason": str},
 }
 # Fields a later version of a kind added: an entry holds them or not. From rules version 3
 # on, `key.enrolled` carries an admin's attestation (VOUCHED) and, where one is needed, a
@@ -415,10 +442,16 @@ VOUCHED: dict[str, type[Any]] = {
 }
 APPROVED: dict[str, type[Any]] = {"approved_by": str, "approver": str, "approved_at": str, "approval": str}
 REVOKER: dict[str, type[Any]] = {"revoker": str, "revocation": str}
+# From rules version 4: an identity's optional parts, what a signature names, a deadline.
+EXTRA: dict[str, type[Any]] = {"rank": str, "acting": str, "appointment": str}
+SIGNED_AS: dict[str, type[Any]] = {"name": str, "capacity": str, "unit": str}
 OPTIONAL: dict[str, dict[str, type[Any]]] = {
     "ledger.created": {"rules": int},
-    "key.enrolled": {**VOUCHED, **APPROVED},
+    "key.enrolled": {**VOUCHED, **APPROVED, **EXTRA},
     "key.revoked": REVOKER,
+    "commitment.published": {"deadline": str},
+    "commitment.signed": SIGNED_AS,
+    "official.updated": EXTRA,
 }
 # Versions of the ledger's rules. A ledger keeps version 1 unless its `ledger.created` names
 # another (`rules`) or a `ledger.rules` entry raises it; a rule applies from there on, never
@@ -426,9 +459,12 @@ OPTIONAL: dict[str, dict[str, type[Any]]] = {
 # Version 3: keys are vouched for by admins' signed statements (`State._vouched`), and NIPs,
 # keys and times in them are written in their one spelling.
 FIRST_RULES = 1
-RULES = 3  # the newest version this verifier knows
+RULES = 4  # the newest version this verifier knows
 TIME_ORDER_RULES = 2
 VOUCHING_RULES = 3
+IDENTITY_RULES = 4
+ACTING = ("Plt.", "Plh.")
+OFFICIAL_ID = re.compile(r"pn-[23456789abcdefghjkmnpqrstuvwxyz]{6}")
 LEDGER = "ledger"  # who attested, approved or revoked, when it was the ledger's own key
 ROLES = ("official", "admin")
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -528,6 +564,53 @@ def validate_nip(nip: str, today: date) -> str:
     return nip
 
 
+def validate_identifier(nip: str, today: date, ids: bool) -> str:
+    """A NIP (`validate_nip`), or with `ids` (rules version 4 on) an identifier the system
+    gave an official without a NIP, as written."""
+    if ids and OFFICIAL_ID.fullmatch(nip):
+        return nip
+    if ids and nip.strip().lower().startswith("pn-"):
+        raise Invalid(
+            f"an identifier without a NIP is pn- and 6 of 23456789abcdefghjkmnpqrstuvwxyz: {nip!r} is not one"
+        )
+    return validate_nip(nip, today)
+
+
+def capacity_of(fields: dict[str, Any]) -> str:
+    """The capacity an official signs in: the title, or `<acting> <title> (Nomor <appointment>)`."""
+    if fields.get("acting") is None:
+        return str(fields["title"])
+    return f"{fields['acting']} {fields['title']} (Nomor {fields['appointment']})"
+
+
+IDENTITY = ("name", "title", "unit", "rank", "acting", "appointment")
+
+
+def identity_of(fields: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(fields.get(what) for what in IDENTITY)
+
+
+def check_identity(fields: dict[str, Any], nip: str) -> None:
+    """Rules version 4 for the identity an entry records: name, title, unit (and rank) not
+    blank, no line break; acting Plt. or Plh., with an appointment, and an appointment only with it."""
+    for what in ("name", "title", "unit", "rank", "appointment"):
+        value = fields.get(what)
+        if value is None:
+            continue
+        if not value.strip():
+            raise Invalid(f"the {what} of official {nip} is blank")
+        _one_line(value, what)
+    acting = fields.get("acting")
+    if acting is not None and acting not in ACTING:
+        raise Invalid(f"acting {acting!r} is not one of {', '.join(ACTING)}")
+    if (acting is None) != (fields.get("appointment") is None):
+        raise Invalid(f"official {nip}'s acting position and the number of its appointment letter come together")
+
+
+def _extra_lines(fields: dict[str, Any]) -> str:
+    return "".join(f"{what} {_one_line(fields[what], what)}\n" for what in EXTRA if fields.get(what) is not None)
+
+
 def _signature(text: str) -> bytes:
     """The 64 raw bytes of a base64 Ed25519 signature."""
     signature = b64(text, "the signature")
@@ -537,12 +620,39 @@ def _signature(text: str) -> bytes:
 
 
 def statement_text(origin: str, entry: Entry) -> str:
-    """The exact text an official signs (ikrar/signature/v1)."""
+    """The exact text an official signs: ikrar/signature/v1, or ikrar/signature/v2 (rules
+    version 4 on: the entry names the signer's `capacity`), which adds their name and capacity."""
     f = entry.fields
     key = VKey.parse(f["key"])
+    version, signer = "v1", ""
+    if "capacity" in f:
+        version = "v2"
+        signer = f"name {_one_line(f['name'], 'name')}\ncapacity {_one_line(f['capacity'], 'capacity')}\n"
     return (
-        f"ikrar/signature/v1\norigin {origin}\ncommitment {f['commitment_sha256']} {f['slug']}\n"
-        f"signer {f['nip']}\nkey {key}\ntime {entry.time.strftime(TIME_FORMAT)}\n"
+        f"ikrar/signature/{version}\norigin {origin}\ncommitment {f['commitment_sha256']} {f['slug']}\n"
+        f"signer {f['nip']}\n{signer}key {key}\ntime {entry.time.strftime(TIME_FORMAT)}\n"
+    )
+
+
+def decline_text(origin: str, entry: Entry) -> str:
+    """The exact text an official signs to decline a commitment (ikrar/decline/v1)."""
+    f = entry.fields
+    _one_line(f["reason"], "reason")
+    return (
+        f"ikrar/decline/v1\norigin {origin}\ncommitment {f['commitment_sha256']} {f['slug']}\n"
+        f"signer {f['nip']}\nkey {VKey.parse(f['key'])}\nreason {f['reason']}\n"
+        f"time {entry.time.strftime(TIME_FORMAT)}\n"
+    )
+
+
+def update_text(origin: str, entry: Entry) -> str:
+    """The exact text an admin signs to record an official's new identity (ikrar/update/v1)."""
+    f = entry.fields
+    for what in ("name", "title", "unit", "reason"):
+        _one_line(f[what], what)
+    return (
+        f"ikrar/update/v1\norigin {origin}\nnip {f['nip']}\nname {f['name']}\ntitle {f['title']}\n"
+        f"unit {f['unit']}\n{_extra_lines(f)}reason {f['reason']}\ntime {entry.time.strftime(TIME_FORMAT)}\n"
     )
 
 
@@ -572,9 +682,10 @@ def attestation_text(origin: str, fields: dict[str, Any]) -> str:
     f = fields
     for what in ("name", "title", "unit", "role"):
         _one_line(f[what], what)
+    extra = _extra_lines(f)  # rules version 4: a rank or an acting position makes it ikrar/attestation/v2
     return (
-        f"ikrar/attestation/v1\norigin {origin}\ninvitation {f['invitation']}\nnip {f['nip']}\n"
-        f"name {f['name']}\ntitle {f['title']}\nunit {f['unit']}\nrole {f['role']}\n"
+        f"ikrar/attestation/{'v2' if extra else 'v1'}\norigin {origin}\ninvitation {f['invitation']}\n"
+        f"nip {f['nip']}\nname {f['name']}\ntitle {f['title']}\nunit {f['unit']}\n{extra}role {f['role']}\n"
         f"time {parse_time(f['invited_at']).strftime(TIME_FORMAT)}\n"
     )
 
@@ -615,6 +726,16 @@ def check_vouchers(entry: Entry, origin: str) -> None:
     both of its fields are. Fields in part check nothing here: the rules refuse them
     (`State._vouched`, `State._revoked_by_admin`), and they are asked first."""
     f = entry.fields
+    if entry.kind == "official.updated":
+        _check_signed(update_text(origin, entry), f["attester"], f["attestation"], "update", f["nip"])
+        return
+    if entry.kind == "commitment.declined":
+        key, signature = VKey.parse(f["key"]), _signature(f["signature"])
+        try:
+            key.verify(decline_text(origin, entry).encode(), signature)
+        except Invalid as e:
+            raise Invalid(f"the decline for official {f['nip']} does not verify") from e
+        return
     if entry.kind == "key.revoked":
         if f.keys() >= REVOKER.keys():
             _check_signed(revocation_text(origin, entry), f["revoker"], f["revocation"], "revocation", f["nip"])
@@ -644,6 +765,16 @@ def _one_spelling(key: str, what: str) -> str:
     if str(VKey.parse(key)) != key:
         raise Invalid(f"the {what} is not written in its one C2SP spelling")
     return key
+
+
+def _later_deadline(text: str, after: datetime) -> datetime:
+    """The deadline `text` names, written as Ikrar writes times and later than `after`."""
+    moment = parse_time(text)
+    if moment.year < 1000 or moment.strftime(TIME_FORMAT) != text:
+        raise Invalid("the deadline is not written YYYY-MM-DDTHH:MM:SSZ")
+    if moment <= after:
+        raise Invalid(f"the deadline {text} is not after {after.strftime(TIME_FORMAT)}")
+    return moment
 
 
 def _time_form(text: str, what: str) -> datetime:
@@ -681,6 +812,9 @@ class State:
         self.revokers: dict[str, str] = {}  # NIP -> `by` of the revocation of its last revoked key
         self.commitments: dict[str, tuple[int, str, tuple[str, ...]]] = {}
         self.signed: set[tuple[str, str]] = set()
+        self.identities: dict[str, dict[str, Any]] = {}  # NIP -> its identity in force (rules version 4)
+        self.deadlines: dict[str, datetime] = {}  # slug -> its deadline, as last extended
+        self.declined: set[tuple[str, str]] = set()
 
     def check(self, e: Entry) -> None:
         """Raise Invalid when `e` may not follow the entries before it."""
@@ -705,6 +839,12 @@ class State:
             self._published(e, rules)
         elif e.kind == "commitment.signed":
             self._signed(e)
+        elif e.kind == "official.updated":
+            self._updated(e)
+        elif e.kind == "commitment.declined":
+            self._declined(e)
+        elif e.kind == "commitment.extended":
+            self._extended(e)
         if rules >= TIME_ORDER_RULES and e.time < self.last_time:
             raise Invalid(
                 f"its time {e.time.strftime(TIME_FORMAT)} is before the time of entry {e.index - 1}, "
@@ -712,12 +852,12 @@ class State:
             )
         if e.kind == "commitment.signed":
             check_statement(e, self.origin)
-        elif e.kind in ("key.enrolled", "key.revoked"):
+        elif e.kind in ("key.enrolled", "key.revoked", "official.updated", "commitment.declined"):
             check_vouchers(e, self.origin)  # only what the rules above let through: version 3, all fields
 
     def _enrolled(self, e: Entry, rules: int) -> None:
         f = e.fields
-        nip = validate_nip(f["nip"], e.time.date())
+        nip = validate_identifier(f["nip"], e.time.date(), rules >= IDENTITY_RULES)
         name = VKey.parse(f["key"]).name
         expected = f"{self.origin}/official/{nip}"
         if name != expected:
@@ -726,10 +866,14 @@ class State:
             raise Invalid(f"official {nip} already has an active key; revoke it first")
         if f["key"] in self.keys:
             raise Invalid("this key was enrolled before; a key is enrolled once")
+        if rules < IDENTITY_RULES and f.keys() & EXTRA.keys():
+            raise Invalid("a rank or an acting position before rules version 4, which no statement would sign")
         if rules >= VOUCHING_RULES:
             if nip != f["nip"]:
                 raise Invalid(f"the NIP {f['nip']!r} is not written as 18 digits alone")
             _one_spelling(f["key"], "key")
+            if rules >= IDENTITY_RULES:
+                check_identity(f, nip)
             self._vouched(e)
         elif f.keys() & (VOUCHED.keys() | APPROVED.keys()):
             raise Invalid("an attestation or approval before rules version 3, which would check neither")
@@ -832,24 +976,109 @@ class State:
             raise Invalid("a commitment needs at least one required signatory")
         if len(set(signers)) != len(signers):
             raise Invalid("a signatory is listed twice")
+        ids = rules >= IDENTITY_RULES
         for nip in signers:
-            if validate_nip(nip, e.time.date()) != nip and rules >= VOUCHING_RULES:
+            if validate_identifier(nip, e.time.date(), ids) != nip and rules >= VOUCHING_RULES:
                 raise Invalid(f"the NIP {nip!r} is not written as 18 digits alone")
+        if "deadline" in f:
+            if not ids:
+                raise Invalid("a deadline before rules version 4")
+            _later_deadline(f["deadline"], e.time)
 
-    def _signed(self, e: Entry) -> None:
+    def _answer(self, e: Entry, what: str) -> None:
+        """What a signature and a decline share: the commitment and its text, the list, one
+        answer an official, the active key, and (rules version 4 on) the deadline."""
         f = e.fields
         slug, nip = f["slug"], f["nip"]
         c = self.commitments.get(slug)
         if c is None:
             raise Invalid(f"commitment {slug!r} is not published")
         if (c[0], c[1]) != (f["commitment_index"], f["commitment_sha256"]):
-            raise Invalid(f"signature names another text of commitment {slug!r}")
+            raise Invalid(f"{what} names another text of commitment {slug!r}")
         if nip not in c[2]:
             raise Invalid(f"official {nip} is not a required signatory of {slug!r}")
         if (slug, nip) in self.signed:
             raise Invalid(f"official {nip} has already signed {slug!r}")
+        if self.rules >= IDENTITY_RULES and (slug, nip) in self.declined:
+            raise Invalid(f"official {nip} has declined {slug!r}")
         if self.active.get(nip) != f["key"]:
             raise Invalid(f"the key is not the active key of official {nip} (revoked or never enrolled)")
+        deadline = self.deadlines.get(slug) if self.rules >= IDENTITY_RULES else None
+        if deadline is not None and e.time > deadline:
+            raise Invalid(f"the deadline of {slug!r} passed at {deadline.strftime(TIME_FORMAT)}")
+
+    def _signed(self, e: Entry) -> None:
+        """A signature; from rules version 4 it names the signer's name, capacity and unit,
+        which are their identity in force (`_identity_in_force`)."""
+        self._answer(e, "signature")
+        f, nip = e.fields, e.fields["nip"]
+        given = f.keys() & SIGNED_AS.keys()
+        if self.rules < IDENTITY_RULES:
+            if given:
+                raise Invalid("a signer's name and capacity before rules version 4")
+            return
+        if given != SIGNED_AS.keys():
+            raise Invalid(
+                f"the signature of official {nip} does not name their name, capacity and unit (rules version 4)"
+            )
+        identity = self._identity_in_force(nip)
+        if identity is None or (f["name"], f["capacity"], f["unit"]) != (
+            identity["name"],
+            capacity_of(identity),
+            identity["unit"],
+        ):
+            raise Invalid(f"the name, capacity or unit signed is not official {nip}'s identity in force")
+
+    def _identity_in_force(self, nip: str) -> dict[str, Any] | None:
+        """An official's identity: their last `key.enrolled`, or a later `official.updated`."""
+        return self.identities.get(nip)
+
+    def _updated(self, e: Entry) -> None:
+        """Rules version 4: an official's new identity, attested by an active admin who is not them."""
+        f = e.fields
+        if self.rules < IDENTITY_RULES:
+            raise Invalid("an official's identity is updated from rules version 4 on")
+        nip = f["nip"]
+        if validate_identifier(nip, e.time.date(), True) != nip:
+            raise Invalid(f"the NIP {nip!r} is not written as 18 digits alone")
+        current = self._identity_in_force(nip)
+        if current is None:
+            raise Invalid(f"official {nip} was never enrolled: nothing to update")
+        check_identity(f, nip)
+        if not f["reason"].strip():
+            raise Invalid("an update of an official needs a reason")
+        _one_line(f["reason"], "reason")
+        if identity_of(f) == identity_of(current):
+            raise Invalid(f"the update of official {nip} changes nothing")
+        attester = _one_spelling(f["attester"], "attester")
+        _named(f["attested_by"], self._admin(attester, nip), "attester")
+        if f["attested_by"] == nip:
+            raise Invalid(f"official {nip} attests their own update")
+
+    def _declined(self, e: Entry) -> None:
+        """Rules version 4: a required signatory declines, finally, with a reason."""
+        if self.rules < IDENTITY_RULES:
+            raise Invalid("a commitment is declined from rules version 4 on")
+        self._answer(e, "decline")
+        if not e.fields["reason"].strip():
+            raise Invalid("a decline needs a reason")
+        _one_line(e.fields["reason"], "reason")
+
+    def _extended(self, e: Entry) -> None:
+        """Rules version 4: a commitment's deadline moved later, with a reason."""
+        f = e.fields
+        if self.rules < IDENTITY_RULES:
+            raise Invalid("a deadline is extended from rules version 4 on")
+        slug = f["slug"]
+        if slug not in self.commitments:
+            raise Invalid(f"commitment {slug!r} is not published")
+        current = self.deadlines.get(slug)
+        if current is None:
+            raise Invalid(f"commitment {slug!r} has no deadline to extend")
+        _later_deadline(f["deadline"], max(current, e.time))
+        if not f["reason"].strip():
+            raise Invalid("an extension needs a reason")
+        _one_line(f["reason"], "reason")
 
     def apply(self, e: Entry) -> None:
         f = e.fields
@@ -857,6 +1086,7 @@ class State:
         if e.kind == "ledger.rules":
             self.rules = f["version"]
         elif e.kind == "key.enrolled":
+            self.identities[f["nip"]] = f
             self.active[f["nip"]] = f["key"]
             self.keys.add(f["key"])
             self.enrolled_at[f["nip"]] = e.time
@@ -871,8 +1101,16 @@ class State:
             self.revokers[f["nip"]] = f["by"]
         elif e.kind == "commitment.published":
             self.commitments[f["slug"]] = (e.index, f["text_sha256"], tuple(f["signers"]))
+            if "deadline" in f:
+                self.deadlines[f["slug"]] = parse_time(f["deadline"])
         elif e.kind == "commitment.signed":
             self.signed.add((f["slug"], f["nip"]))
+        elif e.kind == "official.updated":
+            self.identities[f["nip"]] = f
+        elif e.kind == "commitment.declined":
+            self.declined.add((f["slug"], f["nip"]))
+        elif e.kind == "commitment.extended":
+            self.deadlines[f["slug"]] = parse_time(f["deadline"])
 
 
 # -- an export folder -------------------------------------------------------------------
@@ -1698,9 +1936,11 @@ def check_certificate(data: bytes, trusted: VKey | None) -> tuple[list[Finding],
             "commitment_sha256": signed.fields["commitment_sha256"],
             "commitment_index": published.index,
             "nip": signed.fields["nip"],
-            "name": enrolled.fields["name"],
-            "position": enrolled.fields["title"],
-            "agency": enrolled.fields["unit"],
+            # who signed, as a rules-4 signature names them (ikrar/signature/v2); a v1 signature
+            # (made before rules version 4, so before any official.updated) as its key's enrolment
+            "name": signed.fields.get("name", enrolled.fields["name"]),
+            "position": signed.fields.get("capacity", enrolled.fields["title"]),
+            "agency": signed.fields.get("unit", enrolled.fields["unit"]),
             "key": signed.fields["key"],
             "key_fingerprint": VKey.parse(signed.fields["key"]).fingerprint,
             "enrolled_index": enrolled.index,

@@ -28,11 +28,16 @@ from ledger.backup import BackupError, audit_file, backup_sqlite, check_pg_dump,
 from ledger.db import DriverError, database_error
 from ledger.errors import ChainBroken, DerivedMismatch, LedgerError, NotInitialized
 from ledger.export import export_verifier, verify_export, write_export
+from ledger.identity import capacity_of
+from ledger.nip import clean_identifier
 from ledger.note import VerifierKey
+from ledger.times import parse_time
 from signing import actions, vouching
+from signing.agencies import load_agencies
 from signing.certificate import certificate_pdf, write_certificates
 from signing.checks import TITLES, Outcome
 from signing.errors import CertificateInvalid, SigningError
+from signing.naskah import naskah_pdf
 from signing.summary import render_summary
 from signing.verify_cert import MAX_PDF_BYTES, CertificateReport, KeyTrust, examine_certificate
 from signing.wording import format_wib
@@ -189,26 +194,135 @@ def init(
     typer.echo(appended.checkpoint.note, nl=False)
 
 
+def _agencies(runtime: Runtime, unit: str | None) -> None:
+    """Warn when `unit` is not one of the city's Perangkat Daerah (`signing.agencies`)."""
+    if unit is None:
+        return
+    known = load_agencies(runtime.settings.agencies_file)
+    if " ".join(unit.split()) not in known:
+        err.print(
+            f"warning: {unit!r} is not one of the city's Perangkat Daerah "
+            f"({runtime.settings.agencies_file or 'the list of Kota Kediri'}); recorded as given.",
+            highlight=False,
+        )
+
+
+IdOption = Annotated[
+    str,
+    typer.Option(
+        "--nip",
+        "--id",
+        help="The official's 18-digit NIP, or the identifier Ikrar gave an official without one (pn-…).",
+    ),
+]
+RankOption = Annotated[str | None, typer.Option(help="Pangkat/golongan, e.g. 'Pembina Utama Muda (IV/c)'.")]
+ActingOption = Annotated[
+    str | None, typer.Option(help="Plt. or Plh. when acting in the position (with --appointment).")
+]
+AppointmentOption = Annotated[str | None, typer.Option(help="The number of the letter appointing the Plt./Plh.")]
+
+
 @official_app.command("add")
 def official_add(
-    nip: Annotated[str, typer.Option(help="18-digit NIP.")],
-    name: Annotated[str, typer.Option(help="Full name with titles.")],
-    title: Annotated[str, typer.Option(help="Position (jabatan).")],
-    unit: Annotated[str, typer.Option(help="Agency (OPD / unit kerja).")],
+    name: Annotated[str, typer.Option(help="Full name with titles, as written under a signature.")],
+    position: Annotated[
+        str,
+        typer.Option(
+            "--position",
+            "--title",
+            help="The full position as written under a signature, e.g. 'Kepala Dinas Perhubungan Kota Kediri'.",
+        ),
+    ],
+    unit: Annotated[str, typer.Option(help="The agency (Perangkat Daerah), from the city's list.")],
+    nip: Annotated[
+        str | None,
+        typer.Option(help="18-digit NIP; leave out for an official without one (Ikrar gives an identifier)."),
+    ] = None,
     role: Annotated[str, typer.Option(help="official or admin.")] = "official",
     email: Annotated[
         str | None, typer.Option(help="The official surel dinas: key events and signatures are mailed there.")
     ] = None,
+    rank: RankOption = None,
+    acting: ActingOption = None,
+    appointment: AppointmentOption = None,
 ) -> None:
-    """Register an official (no key yet: see `official invite` and `official enrol`)."""
+    """Register an official (no key yet: see `official invite` and `official enrol`).
+
+    Without --nip (the Wali Kota and the Wakil Wali Kota are not civil servants and have no
+    NIP) Ikrar gives the person an identifier, printed here: they log in with it, and every
+    command that takes --nip takes it as --id."""
     runtime = _ready()
-    official = actions.register_official(runtime.ledger, nip, name, title, unit, role, _now(), email)
-    out.print(f"Registered {official.name} ({official.nip}) as {official.role}.")
+    _agencies(runtime, unit)
+    official = actions.register_official(
+        runtime.ledger,
+        nip,
+        name,
+        position,
+        unit,
+        role,
+        _now(),
+        email,
+        rank=rank,
+        acting=acting,
+        appointment=appointment,
+    )
+    out.print(f"Registered {official.name} ({official.nip}) as {official.role}.", highlight=False)
+    if nip is None:
+        typer.echo(f"No NIP: the identifier of {official.name} is {official.nip} (log in and use --id with it).")
+
+
+@official_app.command("update")
+def official_update(
+    nip: IdOption,
+    reason: Annotated[str, typer.Option(help="Why: the mutasi, promotion or correction (recorded in the ledger).")],
+    by: Annotated[
+        str, typer.Option(help="The attesting admin's NIP: they sign with their own key (not the official).")
+    ],
+    name: Annotated[str | None, typer.Option(help="The corrected or new name.")] = None,
+    position: Annotated[str | None, typer.Option("--position", "--title", help="The new full position.")] = None,
+    unit: Annotated[str | None, typer.Option(help="The new agency (Perangkat Daerah), from the city's list.")] = None,
+    rank: Annotated[str | None, typer.Option(help="The new pangkat/golongan; empty: none.")] = None,
+    acting: Annotated[
+        str | None, typer.Option(help="Plt. or Plh. (with --appointment); empty: no longer acting.")
+    ] = None,
+    appointment: AppointmentOption = None,
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """Record an official's new name, position or unit (mutasi, promotion, a corrected name):
+    appends official.updated, attested by the acting admin's own key (asked: their signing
+    passphrase). The official's key stays; their earlier signatures keep the capacity they
+    were made in, and their next ones name the new one."""
+    runtime = _runtime()
+    ctx = runtime.context()
+    official = actions.get_official(ctx.ledger, nip)
+    by = actions.get_official(ctx.ledger, by).nip
+    _agencies(runtime, unit)
+    passphrase = _admin_passphrase(by, passphrase_file)
+    appended = actions.update_official(
+        ctx,
+        official.nip,
+        by,
+        passphrase,
+        reason,
+        _now,
+        name=name,
+        title=position,
+        unit=unit,
+        rank=rank,
+        acting=acting,
+        appointment=appointment,
+    )
+    f = appended.entry.fields
+    out.print(
+        f"Updated {official.nip}: {f['name']}, {capacity_of(f['title'], f.get('acting'), f.get('appointment'))}, "
+        f"{f['unit']}: entry {appended.entry.index}, attested by {by}.",
+        highlight=False,
+    )
 
 
 @official_app.command("set-email")
 def official_set_email(
-    nip: Annotated[str, typer.Option(help="The person's NIP.")],
+    nip: IdOption,
     email: Annotated[str, typer.Option(help="The new address (the official surel dinas); empty: none.")],
 ) -> None:
     """Set or clear the address a person's notices are mailed to (the register, not the ledger)."""
@@ -219,9 +333,7 @@ def official_set_email(
 
 
 @official_app.command("enrol")
-def official_enrol(
-    nip: Annotated[str, typer.Option(help="The official's NIP.")], passphrase_file: PassphraseFile = None
-) -> None:
+def official_enrol(nip: IdOption, passphrase_file: PassphraseFile = None) -> None:
     """Make the official's signing key under a new passphrase and append key.enrolled.
 
     The key is vouched for by the official's pending invitation (`official invite`) and,
@@ -263,7 +375,7 @@ def official_list() -> None:
         k, state = o.key, o.key_state
         status = state if k is None else f"{state} (entry {k.enrolled_index if state == 'active' else k.revoked_index})"
         rows.append((o.person.nip, o.person.name, o.person.title, o.person.unit, o.person.role, status))
-    _table(("NIP", "Name", "Title", "Unit", "Role", "Key"), rows)
+    _table(("NIP / ID", "Name", "Position", "Unit", "Role", "Key"), rows)
 
 
 @commitment_app.command("publish")
@@ -271,8 +383,17 @@ def commitment_publish(
     file: Annotated[Path, typer.Argument(help="The commitment's text (UTF-8).", exists=True, dir_okay=False)],
     slug: Annotated[str, typer.Option(help="Short name in URLs: lowercase letters, digits, hyphens.")],
     title: Annotated[str, typer.Option(help="The commitment's title.")],
-    signer: Annotated[list[str], typer.Option("--signer", help="NIP of a required signatory (repeat).")],
+    signer: Annotated[
+        list[str],
+        typer.Option(
+            "--signer", help="NIP or identifier of a required signatory (repeat, in protocol order: kept and shown)."
+        ),
+    ],
     by: Annotated[str, typer.Option(help="Who publishes it (recorded in the entry).")] = "cli",
+    deadline: Annotated[
+        str | None,
+        typer.Option(help="No signing or declining after this time (UTC, YYYY-MM-DDTHH:MM:SSZ; WIB is UTC+7)."),
+    ] = None,
 ) -> None:
     """Append commitment.published with the text's SHA-256 and the required signatories."""
     ctx = _runtime().context()
@@ -280,12 +401,38 @@ def commitment_publish(
         text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
         raise typer.BadParameter(f"{file} is not UTF-8 text") from e
-    appended = actions.publish(ctx, slug, title, text, signer, by, _now())
+    appended = actions.publish(ctx, slug, title, text, signer, by, _now(), _deadline(deadline))
     f = appended.entry.fields
     out.print(
         f"Published {f['slug']} at entry {appended.entry.index}: "
-        f"sha256 {f['text_sha256']}, {len(f['signers'])} signatories."
+        f"sha256 {f['text_sha256']}, {len(f['signers'])} signatories"
+        + (f", deadline {f['deadline']}." if "deadline" in f else "."),
+        highlight=False,
     )
+
+
+def _deadline(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_time(text.strip())
+    except LedgerError as e:
+        raise typer.BadParameter(f"{text!r} is not a time YYYY-MM-DDTHH:MM:SSZ (UTC)", param_hint="--deadline") from e
+
+
+@commitment_app.command("extend")
+def commitment_extend(
+    commitment: Annotated[str, typer.Option(help="The commitment's slug.")],
+    deadline: Annotated[str, typer.Option(help="The new, later deadline (UTC, YYYY-MM-DDTHH:MM:SSZ).")],
+    reason: Annotated[str, typer.Option(help="Why (recorded in the ledger).")],
+    by: Annotated[str, typer.Option(help="Who extends it (recorded in the entry).")] = "cli",
+) -> None:
+    """Append commitment.extended: the commitment's deadline moves later."""
+    ctx = _runtime().context()
+    moment = _deadline(deadline)
+    assert moment is not None
+    appended = actions.extend(ctx, commitment, moment, by, reason, _now())
+    out.print(f"Extended {commitment} to {appended.entry.fields['deadline']}: entry {appended.entry.index}.")
 
 
 @commitment_app.command("list")
@@ -302,7 +449,7 @@ def commitment_list() -> None:
 @app.command()
 def sign(
     commitment: Annotated[str, typer.Option(help="The commitment's slug.")],
-    nip: Annotated[str, typer.Option(help="The signing official's NIP.")],
+    nip: IdOption,
     passphrase_file: PassphraseFile = None,
 ) -> None:
     """Sign a commitment as an official: unlock the key, sign, verify, append."""
@@ -310,12 +457,34 @@ def sign(
     official = actions.get_official(ctx.ledger, nip)
     passphrase = _read_secret("Signing passphrase", passphrase_file, confirm=False)
     appended = actions.sign(ctx, commitment, official.nip, passphrase, _now)  # the time is read in ledger order
-    out.print(f"Signed by {official.name}: entry {appended.entry.index}, checkpoint size {appended.checkpoint.size}.")
+    f = appended.entry.fields
+    capacity = f", as {f['capacity']}" if "capacity" in f else ""
+    out.print(
+        f"Signed by {official.name}{capacity}: entry {appended.entry.index}, "
+        f"checkpoint size {appended.checkpoint.size}.",
+        highlight=False,
+    )
+
+
+@app.command()
+def decline(
+    commitment: Annotated[str, typer.Option(help="The commitment's slug.")],
+    nip: IdOption,
+    reason: Annotated[str, typer.Option(help="Why the official declines (recorded in the ledger).")],
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """Decline a commitment as an official, for a reason, signed with the official's key:
+    appends commitment.declined. Final: the official cannot sign it afterwards."""
+    ctx = _runtime().context()
+    official = actions.get_official(ctx.ledger, nip)
+    passphrase = _read_secret("Signing passphrase", passphrase_file, confirm=False)
+    appended = actions.decline(ctx, commitment, official.nip, passphrase, reason, _now)
+    out.print(f"Declined by {official.name}: entry {appended.entry.index}.", highlight=False)
 
 
 @app.command()
 def revoke(
-    nip: Annotated[str, typer.Option(help="The official whose key is withdrawn.")],
+    nip: Annotated[str, typer.Option("--nip", "--id", help="The official whose key is withdrawn (NIP or identifier).")],
     reason: Annotated[str, typer.Option(help="Why (recorded in the ledger).")],
     by: ByOption,
     passphrase_file: PassphraseFile = None,
@@ -324,7 +493,7 @@ def revoke(
     (asked: their signing passphrase, or --passphrase-file), or with `--by ledger` by the
     ledger's key."""
     ctx = _runtime().context()
-    nip = "".join(nip.split())
+    nip = clean_identifier(nip)
     passphrase = _admin_passphrase(by, passphrase_file)
     appended = actions.revoke(ctx, nip, reason, by, _now, passphrase)
     out.print(f"Revoked the key of {nip}: entry {appended.entry.index}.")
@@ -565,22 +734,37 @@ def certificate_cmd(
     all_: Annotated[
         bool, typer.Option("--all", help="With --commitment: every signature certificate and the summary.")
     ] = False,
+    naskah: Annotated[
+        bool,
+        typer.Option("--naskah", help="With --commitment: the joint commitment document (naskah komitmen bersama)."),
+    ] = False,
 ) -> None:
-    """Write the PDF certificate of signature INDEX, or of a whole commitment (--commitment SLUG [--all])."""
+    """Write the PDF certificate of signature INDEX, or of a whole commitment (--commitment SLUG
+    [--all | --naskah]): its summary, every certificate of it, or the naskah komitmen bersama."""
     if (index is None) == (commitment is None):
         raise typer.BadParameter("give either INDEX or --commitment SLUG")
     if all_ and commitment is None:
         raise typer.BadParameter("--all needs --commitment SLUG")
+    if naskah and (commitment is None or all_):
+        raise typer.BadParameter("--naskah needs --commitment SLUG, without --all")
     runtime = _reading()
     ledger = runtime.ledger
     base_url, now = runtime.settings.base_url, _now()
+    letterhead = runtime.settings.letterhead()
     if index is not None:
-        _write_atomically(output, certificate_pdf(ledger, index, lang=lang, base_url=base_url, now=now))
+        pdf = certificate_pdf(ledger, index, lang=lang, base_url=base_url, now=now, letterhead=letterhead)
+        _write_atomically(output, pdf)
         out.print(f"Certificate of entry {index} written to {output}.", highlight=False)
         return
     assert commitment is not None
+    if naskah:
+        pdf = naskah_pdf(ledger, commitment, lang=lang, base_url=base_url, now=now, letterhead=letterhead)
+        _write_atomically(output, pdf)
+        out.print(f"Naskah komitmen bersama of {commitment} written to {output}.", highlight=False)
+        return
     if not all_:
-        _write_atomically(output, render_summary(ledger, commitment, lang=lang, base_url=base_url, now=now))
+        pdf = render_summary(ledger, commitment, lang=lang, base_url=base_url, now=now, letterhead=letterhead)
+        _write_atomically(output, pdf)
         out.print(f"Summary certificate of {commitment} written to {output}.", highlight=False)
         return
     progress = Progress(
@@ -601,6 +785,7 @@ def certificate_cmd(
             base_url=base_url,
             now=now,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
+            letterhead=letterhead,
         )
     out.print(f"{count} certificates of {commitment} and its summary written to {output}.", highlight=False)
 
@@ -655,7 +840,7 @@ def verify_cert_cmd(
 
 @official_app.command("invite")
 def official_invite(
-    nip: Annotated[str, typer.Option(help="The person's NIP (an official or an admin).")],
+    nip: IdOption,
     by: Annotated[
         str | None,
         typer.Option(
@@ -707,7 +892,7 @@ def official_invite(
 
 @official_app.command("approve")
 def official_approve(
-    nip: Annotated[str, typer.Option(help="The invited person's NIP.")],
+    nip: IdOption,
     by: ByOption,
     passphrase_file: PassphraseFile = None,
 ) -> None:
@@ -729,7 +914,7 @@ def official_approve(
 
 @official_app.command("set-password")
 def official_set_password(
-    nip: Annotated[str, typer.Option(help="The person's NIP (an official or an admin).")],
+    nip: IdOption,
     password_file: Annotated[
         Path | None, typer.Option("--password-file", help="Read the password from this file.")
     ] = None,
@@ -835,9 +1020,11 @@ def demo(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
     out.print(f"\nIkrar demo: [bold]http://{shown}:{port}/[/]", highlight=False)
     if ledger_org(runtime.ledger) == DEMO_ORG:
         out.print(
-            "Demo logins (data demo). Log in with the NIP and password; sign with the passphrase.", highlight=False
+            "Demo logins (data demo). Log in with the NIP (the Wali Kota and the Wakil Wali Kota, who have none: "
+            "the identifier Ikrar gave them) and password; sign with the passphrase.",
+            highlight=False,
         )
-        rows = [("role", "NIP", "password", "signing passphrase", "signed", "name")]
+        rows = [("role", "NIP / ID", "password", "signing passphrase", "signed", "name")]
         for person in sorted(PEOPLE, key=lambda p: (p.role != "admin", p.signs)):
             signed = "yes" if person.signs else "not yet" if person.asked else "-"
             rows.append((person.role, person.nip, person.password, person.passphrase, signed, person.name))

@@ -5,23 +5,31 @@
 and the certificates show what a real ledger looks like. What is demo data is marked:
 the organisation is "Pemerintah Kota Kediri (data demo)", the OPD heads carry placeholder
 names ending in "(data demo)", and every NIP is made up (a sequence number 9xx); no NIP
-here belongs to anyone.
+here belongs to anyone. The Wali Kota and the Wakil Wali Kota are pejabat negara with no
+NIP: they are registered without one and log in with the identifier Ikrar gives them
+(drawn from a fixed seed, so that the demo's logins stay the same). Positions are written
+in full as under a signature (naskah dinas), each unit one of Kota Kediri's Perangkat
+Daerah (`signing.agencies`).
 
 The ledger replays that day: it is created, the two Diskominfo admins and the officials
 enrol in the week before (each key vouched for by an admin; one official's lost key is
 revoked and replaced with a second admin's approval), the commitment is published at
-09.00 WIB on 23 September 2019 and ten officials sign it that morning; six OPD heads have
-not signed yet and can do so in the demo, at today's time.
+09.00 WIB on 23 September 2019, with a deadline at the end of 2030, and ten officials sign
+it that morning; three weeks later one of them is moved to another position (a mutasi,
+`official.updated`: the signature keeps the capacity it was made in). Six OPD heads — one of
+them acting (Plt.) — have not signed yet and can do so in the demo, at today's time.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ledger.errors import AlreadyInitialized
+from ledger.nip import is_official_id, new_official_id
 from signing import actions, vouching
 
 from . import accounts
@@ -32,6 +40,8 @@ logger = logging.getLogger(__name__)
 DEMO_ORG = "Pemerintah Kota Kediri (data demo)"
 CREATED = datetime(2019, 9, 16, 1, 0, tzinfo=UTC)  # 08.00 WIB
 PUBLISHED = datetime(2019, 9, 23, 2, 0, tzinfo=UTC)  # 09.00 WIB, the ceremony
+DEADLINE = datetime(2030, 12, 31, 16, 59, tzinfo=UTC)  # 23.59 WIB on 31 December 2030
+MUTASI = datetime(2019, 10, 14, 2, 0, tzinfo=UTC)  # three weeks after the ceremony
 SLUG = "smart-city-kediri-2019"
 TITLE = "Komitmen Bersama Gerakan Smart City Kota Kediri"
 # One paragraph a line, so that the text flows on any screen and in the certificate.
@@ -70,13 +80,20 @@ TEXT = "\n\n".join(_PARAGRAPHS) + "\n"
 
 @dataclass(frozen=True)
 class DemoPerson:
-    nip: str
+    nip: str  # a made-up NIP, or for a pejabat negara the identifier Ikrar gives (`demo_identifier`)
     name: str
-    title: str
-    unit: str
+    title: str  # the full position, as written under a signature
+    unit: str  # one of Kota Kediri's Perangkat Daerah
     role: str = "official"
     signs: bool = False  # signed at the ceremony
     asked: bool = True  # a required signatory of the commitment
+    rank: str | None = None  # pangkat/golongan
+    acting: str | None = None  # Plt. or Plh.
+    appointment: str | None = None
+
+    @property
+    def has_nip(self) -> bool:
+        return not is_official_id(self.nip)
 
     @property
     def password(self) -> str:
@@ -87,69 +104,118 @@ class DemoPerson:
         return f"tanda-tangan-{self.nip[-3:]}"
 
 
+def _seeded(name: str) -> Callable[[str], str]:
+    """The demo's fixed draw of a pejabat negara's identifier (the same at every build)."""
+    return random.Random(f"ikrar-demo {name}").choice
+
+
+def demo_identifier(name: str) -> str:
+    """The identifier Ikrar gives the demo's `name` when it registers them without a NIP."""
+    return new_official_id(_seeded(name))
+
+
 _SETDA = "Sekretariat Daerah Kota Kediri"
+_KOTA = "Pemerintah Kota Kediri"
+_MAYOR, _VICE = "Abdullah Abu Bakar, S.E.", "Hj. Lilik Muhibbah, S.Ag."
 PEOPLE: tuple[DemoPerson, ...] = (
+    DemoPerson(demo_identifier(_MAYOR), _MAYOR, "Wali Kota Kediri", _KOTA, signs=True),
+    DemoPerson(demo_identifier(_VICE), _VICE, "Wakil Wali Kota Kediri", _KOTA, signs=True),
     DemoPerson(
-        "197505122000031901", "Abdullah Abu Bakar, S.E.", "Wali Kota Kediri", "Pemerintah Kota Kediri", signs=True
-    ),
-    DemoPerson(
-        "196808141995032902",
-        "Hj. Lilik Muhibbah, S.Ag.",
-        "Wakil Wali Kota Kediri",
-        "Pemerintah Kota Kediri",
+        "196511201989031903",
+        "Budwi Sunu",
+        "Sekretaris Daerah Kota Kediri",
+        _SETDA,
         signs=True,
+        rank="Pembina Utama Madya (IV/d)",
     ),
-    DemoPerson("196511201989031903", "Budwi Sunu", "Sekretaris Daerah Kota Kediri", _SETDA, signs=True),
-    DemoPerson("196703221991032904", "Enny Endarjati", "Asisten Perekonomian dan Pembangunan", _SETDA, signs=True),
+    DemoPerson(
+        "196703221991032904",
+        "Enny Endarjati",
+        "Asisten Perekonomian dan Pembangunan Sekretariat Daerah Kota Kediri",
+        _SETDA,
+        signs=True,
+        rank="Pembina Utama Muda (IV/c)",
+    ),
     DemoPerson(
         "197102051996031905",
         "Hendra Wijaya (data demo)",
-        "Kepala Dinas",
+        "Kepala Dinas Komunikasi dan Informatika Kota Kediri",
         "Dinas Komunikasi dan Informatika",
         signs=True,
+        rank="Pembina Utama Muda (IV/c)",
     ),
-    DemoPerson("196906171994032906", "Sri Wahyuni (data demo)", "Kepala Dinas", "Dinas Pendidikan", signs=True),
-    DemoPerson("197209091999032907", "dr. Rina Kusumawati (data demo)", "Kepala Dinas", "Dinas Kesehatan", signs=True),
+    DemoPerson(
+        "196906171994032906",
+        "Sri Wahyuni (data demo)",
+        "Kepala Dinas Pendidikan Kota Kediri",
+        "Dinas Pendidikan",
+        signs=True,
+    ),
+    DemoPerson(
+        "197209091999032907",
+        "dr. Rina Kusumawati (data demo)",
+        "Kepala Dinas Kesehatan Kota Kediri",
+        "Dinas Kesehatan",
+        signs=True,
+    ),
     DemoPerson(
         "197003031995031908",
         "Agus Setiawan (data demo)",
-        "Kepala Dinas",
+        "Kepala Dinas Pekerjaan Umum dan Penataan Ruang Kota Kediri",
         "Dinas Pekerjaan Umum dan Penataan Ruang",
         signs=True,
     ),
     DemoPerson(
         "196801011993031909",
         "Bambang Prasetyo (data demo)",
-        "Kepala Dinas",
+        "Kepala Dinas Kependudukan dan Pencatatan Sipil Kota Kediri",
         "Dinas Kependudukan dan Pencatatan Sipil",
         signs=True,
     ),
     DemoPerson(
         "197404212000032910",
         "Dewi Lestari (data demo)",
-        "Kepala Dinas",
+        "Kepala Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu Kota Kediri",
         "Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu",
         signs=True,
     ),
-    DemoPerson("196607151990031911", "Joko Susilo (data demo)", "Kepala Dinas", "Dinas Perhubungan"),
+    DemoPerson(
+        "196607151990031911",
+        "Joko Susilo (data demo)",
+        "Kepala Dinas Perhubungan Kota Kediri",
+        "Dinas Perhubungan",
+    ),
     DemoPerson(
         "197108121997032912",
         "Siti Rahayu (data demo)",
-        "Kepala Dinas",
+        "Kepala Dinas Lingkungan Hidup, Kebersihan dan Pertamanan Kota Kediri",
         "Dinas Lingkungan Hidup, Kebersihan dan Pertamanan",
+        acting="Plt.",
+        appointment="800/1234/419.033/2019 (data demo)",
     ),
     DemoPerson(
-        "196909301994031913", "Teguh Santoso (data demo)", "Kepala Badan", "Badan Perencanaan Pembangunan Daerah"
+        "196909301994031913",
+        "Teguh Santoso (data demo)",
+        "Kepala Badan Perencanaan Pembangunan Daerah Kota Kediri",
+        "Badan Perencanaan Pembangunan Daerah",
     ),
     DemoPerson(
-        "197301271998032914", "Yuni Astuti (data demo)", "Kepala Badan", "Badan Pengelolaan Keuangan dan Aset Daerah"
+        "197301271998032914",
+        "Yuni Astuti (data demo)",
+        "Kepala Badan Pengelolaan Keuangan dan Aset Daerah Kota Kediri",
+        "Badan Pengelolaan Keuangan dan Aset Daerah",
     ),
-    DemoPerson("196706081992031915", "Eko Purnomo (data demo)", "Kepala Dinas", "Dinas Sosial"),
-    DemoPerson("197511032001032916", "Nur Hidayati (data demo)", "Kepala Dinas", "Dinas Koperasi dan Usaha Mikro"),
+    DemoPerson("196706081992031915", "Eko Purnomo (data demo)", "Kepala Dinas Sosial Kota Kediri", "Dinas Sosial"),
+    DemoPerson(
+        "197511032001032916",
+        "Nur Hidayati (data demo)",
+        "Kepala Dinas Koperasi dan Usaha Mikro Kota Kediri",
+        "Dinas Koperasi dan Usaha Mikro",
+    ),
     DemoPerson(
         "198802192011011917",
         "Operator Diskominfo (data demo)",
-        "Pranata Komputer Ahli Muda",
+        "Pranata Komputer Ahli Muda pada Dinas Komunikasi dan Informatika Kota Kediri",
         "Dinas Komunikasi dan Informatika",
         role="admin",
         asked=False,
@@ -157,7 +223,7 @@ PEOPLE: tuple[DemoPerson, ...] = (
     DemoPerson(
         "199005242014022918",
         "Rahmat Hidayat (data demo)",
-        "Pranata Komputer Ahli Pertama",
+        "Pranata Komputer Ahli Pertama pada Dinas Komunikasi dan Informatika Kota Kediri",
         "Dinas Komunikasi dan Informatika",
         role="admin",
         asked=False,
@@ -165,6 +231,8 @@ PEOPLE: tuple[DemoPerson, ...] = (
 )
 ADMIN, SECOND_ADMIN = (p for p in PEOPLE if p.role == "admin")
 REPLACED = PEOPLE[10]  # lost the laptop holding the first key: revoked, then a vouched replacement
+MOVED = PEOPLE[8]  # signed at the ceremony, then moved to another position (a mutasi)
+MOVED_TO = ("Asisten Administrasi Umum Sekretariat Daerah Kota Kediri", _SETDA)
 
 
 def is_empty(runtime: Runtime) -> bool:
@@ -187,8 +255,20 @@ def build_demo(runtime: Runtime, progress: Callable[[str], None] = lambda _: Non
     # approved with the ledger's key; every official by an admin (rules version 3).
     for person in (ADMIN, SECOND_ADMIN, *(p for p in PEOPLE if p.role != "admin")):
         moment += timedelta(minutes=20)
-        actions.register_official(ledger, person.nip, person.name, person.title, person.unit, person.role, moment)
-        official = actions.get_official(ledger, person.nip)
+        official = actions.register_official(
+            ledger,
+            person.nip if person.has_nip else None,  # a pejabat negara has none: Ikrar gives an identifier
+            person.name,
+            person.title,
+            person.unit,
+            person.role,
+            moment,
+            rank=person.rank,
+            acting=person.acting,
+            appointment=person.appointment,
+            choose=_seeded(person.name),
+        )
+        assert official.nip == person.nip, "the demo's identifiers are drawn from a fixed seed"
         if person is not ADMIN:
             vouching.invite(ctx, official, ADMIN.nip, ADMIN.passphrase, moment, runtime.settings.enrol_hours)
         if person is SECOND_ADMIN:
@@ -198,8 +278,8 @@ def build_demo(runtime: Runtime, progress: Callable[[str], None] = lambda _: Non
         accounts.set_password(ledger, person.nip, person.password, moment + timedelta(minutes=5))
         progress(f"enrolled {person.name}")
     _replace_key(runtime, REPLACED, moment + timedelta(hours=2))
-    signers = [p.nip for p in PEOPLE if p.asked]
-    actions.publish(ctx, SLUG, TITLE, TEXT, signers, ADMIN.nip, PUBLISHED)
+    signers = [p.nip for p in PEOPLE if p.asked]  # in protocol order
+    actions.publish(ctx, SLUG, TITLE, TEXT, signers, ADMIN.nip, PUBLISHED, DEADLINE)
     progress("commitment published")
     moment = PUBLISHED + timedelta(minutes=30)
     for person in PEOPLE:
@@ -207,6 +287,10 @@ def build_demo(runtime: Runtime, progress: Callable[[str], None] = lambda _: Non
             moment += timedelta(minutes=3)
             actions.sign(ctx, SLUG, person.nip, person.passphrase, moment)
             progress(f"signed by {person.name}")
+    title, unit = MOVED_TO
+    reason = "Mutasi: Keputusan Wali Kota Kediri (data demo)"
+    actions.update_official(ctx, MOVED.nip, ADMIN.nip, ADMIN.passphrase, reason, MUTASI, title=title, unit=unit)
+    progress(f"{MOVED.name} moved to another position")
     logger.info("demo built: %d officials, %d signatures", len(PEOPLE), sum(p.signs for p in PEOPLE))
 
 

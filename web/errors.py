@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from ledger import errors as le
+from ledger.nip import is_official_id
 from signing import errors as se
 
 
@@ -138,6 +139,7 @@ CODES: dict[str, Shown] = {
     "cert.not_pdf": Shown("err.cert.not_pdf", 415),
     "cert.damaged": Shown("err.cert.damaged"),
     "cert.not_certificate": Shown("err.cert.not_certificate"),
+    "cert.summary": Shown("verdict.summary_pdf", 422),  # a summary PDF: checked row by row, by its QR codes
     "cert.attachment_missing": Shown("err.cert.attachment_missing"),
     "cert.edited": Shown("err.cert.edited"),
     "cert.foreign": Shown("err.cert.foreign"),
@@ -208,6 +210,33 @@ CODES: dict[str, Shown] = {
     "key.revoke_unsigned": Shown("vouching.err.key.revoke_unsigned"),
     "key.vouching_early": Shown("vouching.err.key.vouching_early"),
     "statement.line_break": Shown("vouching.err.statement.line_break"),
+    # rules version 4: identities, the capacity signed, declines, deadlines (web/locales/*/ledger4.json)
+    "nip.identifier": Shown("ledger4.err.nip.identifier"),
+    "identity.blank": Shown("ledger4.err.identity.blank"),
+    "identity.acting": Shown("ledger4.err.identity.acting"),
+    "identity.appointment": Shown("ledger4.err.identity.appointment"),
+    "identity.early": Shown("ledger4.err.identity.early"),
+    "update.early": Shown("ledger4.err.update.early"),
+    "update.unknown": Shown("ledger4.err.update.unknown"),
+    "update.reason": Shown("ledger4.err.update.reason"),
+    "update.unchanged": Shown("ledger4.err.update.unchanged"),
+    "sign.declined": Shown("ledger4.err.sign.declined"),
+    "sign.deadline_passed": Shown("ledger4.err.sign.deadline_passed"),
+    "sign.capacity_early": Shown("ledger4.err.sign.capacity_early"),
+    "sign.capacity_missing": Shown("ledger4.err.sign.capacity_missing"),
+    "sign.capacity_differs": Shown("ledger4.err.sign.capacity_differs"),
+    "decline.early": Shown("ledger4.err.decline.early"),
+    "decline.reason": Shown("ledger4.err.decline.reason"),
+    "deadline.early": Shown("ledger4.err.deadline.early"),
+    "deadline.not_later": Shown("ledger4.err.deadline.not_later"),
+    "deadline.none": Shown("ledger4.err.deadline.none"),
+    "deadline.reason": Shown("ledger4.err.deadline.reason"),
+    "official.unit_unknown": Shown("ledger4.err.official.unit_unknown"),
+    "agencies.unreadable": Shown("ledger4.err.agencies.unreadable"),
+    "text.long.rank": Shown("ledger4.err.long.rank"),
+    "text.long.appointment": Shown("ledger4.err.long.appointment"),
+    "text.empty.rank": Shown("ledger4.err.empty.rank"),
+    "text.empty.appointment": Shown("ledger4.err.empty.appointment"),
     "statement.signature": Shown("vouching.err.statement.signature"),
     "key.nip_form": Shown("vouching.err.key.nip_form"),
     "key.invitation_used": Shown("vouching.err.key.invitation_used"),
@@ -387,7 +416,7 @@ def message_of(exc: Exception, t: Callable[..., str]) -> str:
     """
     known = message_key(exc)
     if known is not None:
-        return t(known[0], **known[1])
+        return said(t, *known)
     if getattr(t, "lang", "id") == "en" and isinstance(exc, _SAYS_WHAT_INPUT) and str(exc):
         return str(exc)
     for code in _class_codes(exc) if isinstance(exc, le.CodedError) else []:
@@ -401,4 +430,15 @@ def detail_of(exc: Exception, t: Callable[..., str]) -> str:
     language of `t` when its code is known, else its English text (which is more precise
     than its class's message)."""
     known = message_key(exc)
-    return t(known[0], **known[1]) if known is not None else str(exc)
+    return said(t, *known) if known is not None else str(exc)
+
+
+def said(t: Callable[..., str], key: str, params: dict[str, Any]) -> str:
+    """The catalogue message `key` with `params`, in the language of `t`. An official without a
+    NIP (rules version 4) is named by their identifier, never as a NIP: "NIP pn-7kq3xa" in a
+    message becomes "pengenal pn-7kq3xa" / "identifier pn-7kq3xa" (`ledger4.identifier`)."""
+    text = t(key, **params)
+    nip = params.get("nip")
+    if isinstance(nip, str) and is_official_id(nip):
+        text = text.replace(f"NIP {nip}", t("ledger4.identifier", id=nip))
+    return text

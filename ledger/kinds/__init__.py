@@ -51,15 +51,28 @@ class Kind:
 
 
 from . import (  # noqa: E402 - the kinds' modules build on `Kind`
+    commitment_declined,
+    commitment_extended,
     commitment_published,
     commitment_signed,
     key_enrolled,
     key_revoked,
     ledger_created,
     ledger_rules,
+    official_updated,
 )
 
 KINDS: dict[str, Kind] = {
     module.KIND.name: module.KIND
-    for module in (ledger_created, ledger_rules, key_enrolled, key_revoked, commitment_published, commitment_signed)
+    for module in (
+        ledger_created,
+        ledger_rules,
+        key_enrolled,
+        key_revoked,
+        commitment_published,
+        commitment_signed,
+        official_updated,
+        commitment_declined,
+        commitment_extended,
+    )
 }

@@ -23,6 +23,12 @@ attestation, so keep two admins or more: a ledger whose admin keys are all lost 
 no one again. The approver is another active admin (or, for an admin key only, the
 ledger's key), who is neither the attester, nor the person enrolled, nor whoever revoked
 the official's previous key (an admin, or the ledger's key).
+
+From rules version 4 on (`ledger.identity`) `nip` may be an identifier the system gave an
+official without a NIP (`ledger.nip.is_official_id`); `name`, `title` and `unit` are not
+blank, and the entry may carry `rank`, and `acting` with `appointment`; the attestation
+is then `ikrar/attestation/v2`, which names them. The entry sets the official's identity in
+force.
 """
 
 from __future__ import annotations
@@ -33,9 +39,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Conflict
-from ..nip import validate_nip
+from ..identity import EXTRA, Identity, check_identity
+from ..nip import validate_identifier
 from ..note import VerifierKey
-from ..state import LEDGER, VOUCHING_RULES
+from ..state import IDENTITY_RULES, LEDGER, VOUCHING_RULES
 from ..statements import Approval, Attestation, decode_signature, one_line
 from ..times import format_time, parse_time
 from . import Kind
@@ -66,13 +73,23 @@ def attestation_of(origin: str, fields: Mapping[str, Any]) -> Attestation:
     """The attestation statement a vouched `key.enrolled` entry's fields claim was signed."""
     f = fields
     return Attestation(
-        origin, f["invitation"], f["nip"], f["name"], f["title"], f["unit"], f["role"], parse_time(f["invited_at"])
+        origin,
+        f["invitation"],
+        f["nip"],
+        f["name"],
+        f["title"],
+        f["unit"],
+        f["role"],
+        parse_time(f["invited_at"]),
+        f.get("rank"),
+        f.get("acting"),
+        f.get("appointment"),
     )
 
 
 def check(entry: Entry, state: State) -> None:
     f = entry.fields
-    nip = validate_nip(f["nip"], entry.time.date())
+    nip = validate_identifier(f["nip"], entry.time.date(), ids=state.rules >= IDENTITY_RULES)
     vkey = VerifierKey.parse(f["key"])
     expected = official_key_name(state.origin, nip)
     if vkey.name != expected:
@@ -83,10 +100,18 @@ def check(entry: Entry, state: State) -> None:
         raise Conflict(f"official {nip} already has an active key; revoke it first", code="key.active_exists", nip=nip)
     if state.key_known(f["key"]):
         raise Conflict("this key was enrolled before; a key is enrolled once", code="key.reused")
+    if state.rules < IDENTITY_RULES and f.keys() & EXTRA.keys():
+        raise Conflict(
+            "a rank or an acting position before rules version 4, which no statement would sign",
+            code="identity.early",
+            nip=nip,
+        )
     if state.rules >= VOUCHING_RULES:
         if nip != f["nip"]:
             raise Conflict(f"the NIP {f['nip']!r} is not written as 18 digits alone", code="key.nip_form")
         _canonical(f["key"], "key")
+        if state.rules >= IDENTITY_RULES:
+            check_identity(f, nip)
         _check_vouching(entry, state)
     elif f.keys() & (VOUCHED.keys() | APPROVED.keys()):
         raise Conflict(
@@ -216,6 +241,7 @@ def verify(entry: Entry, origin: str) -> None:
 def apply(entry: Entry, state: State) -> None:
     f = entry.fields
     state.add_key(f["nip"], f["key"], entry.index, entry.time)
+    state.note_identity(f["nip"], Identity.of_fields(f))
     if f.get("role") == "admin":
         state.add_admin(f["nip"], f["key"])
     if "invitation" in f:
@@ -228,5 +254,5 @@ KIND = Kind(
     check,
     apply,
     verify,
-    optional={**VOUCHED, **APPROVED},
+    optional={**VOUCHED, **APPROVED, **EXTRA},
 )

@@ -8,7 +8,11 @@ from which the new rules hold (this entry included). Versions:
 2. an entry's time is never before the time of the entry before it;
 3. keys are vouched for: a `key.enrolled` carries an admin's signed attestation and, for a
    replacement or an admin's key, a second admin's signed approval; a `key.revoked` is
-   signed by an admin (`kinds.key_enrolled`, `kinds.key_revoked`).
+   signed by an admin (`kinds.key_enrolled`, `kinds.key_revoked`);
+4. officials without a NIP (an identifier the system gives), identities updated by an
+   admin's attestation (`kinds.official_updated`), the capacity signed
+   (`ikrar/signature/v2`, `kinds.commitment_signed`), declines (`kinds.commitment_declined`)
+   and deadlines (`kinds.commitment_published`, `kinds.commitment_extended`).
 """
 
 from __future__ import annotations

@@ -23,15 +23,33 @@ def _signed(world: LedgerFactory) -> tuple[Statement, bytes]:
 
 
 def test_statement_text_is_exact(world: LedgerFactory) -> None:
+    """From rules version 4 on an official signs `ikrar/signature/v2`, naming their name and
+    the capacity they sign in."""
     statement, signature = _signed(world)
+    entry = world.ledger.entry(world.ledger.size() - 1)
     lines = statement.text().split("\n")
-    assert lines[0] == "ikrar/signature/v1"
+    assert lines[0] == "ikrar/signature/v2"
     assert lines[1] == f"origin {ORIGIN}"
     assert lines[2].startswith("commitment ") and lines[2].endswith(" smart-city") and len(lines[2].split()[1]) == 64
     assert lines[3] == f"signer {world.officials[0]}"
+    assert lines[4] == f"name {entry.fields['name']}"
+    assert lines[5] == f"capacity {entry.fields['capacity']}"
+    assert lines[6] == f"key {statement.key}"
+    assert lines[7].startswith("time 2026-01-05T") and lines[7].endswith("Z")
+    assert lines[8] == ""
+    statement.verify(signature)
+
+
+def test_a_signature_before_rules_version_4_is_v1(ledger_factory: LedgerFactory) -> None:
+    """A ledger that keeps rules version 3 signs, and verifies, `ikrar/signature/v1` as before."""
+    world = ledger_factory.created(rules=3).with_commitment(officials=2)
+    statement, signature = _signed(world)
+    lines = statement.text().split("\n")
+    assert lines[0] == "ikrar/signature/v1"
+    assert lines[3] == f"signer {world.officials[0]}"
     assert lines[4] == f"key {statement.key}"
-    assert lines[5].startswith("time 2026-01-05T") and lines[5].endswith("Z")
-    assert lines[6] == ""
+    assert lines[5].startswith("time ") and lines[6] == ""
+    assert "name" not in world.ledger.entry(world.ledger.size() - 1).fields
     statement.verify(signature)
 
 

@@ -72,9 +72,12 @@ def set_up(
     text: str,
     signers: list[str],
     passphrases: dict[str, str] | None = None,
+    deadline: datetime | None = None,
 ) -> Runtime:
     """A created ledger, the `people` (NIP -> name, role, password, passphrase or ""), and a
-    commitment `slug` that `signers` are asked to sign. Keys are made for those with a passphrase."""
+    commitment `slug` that `signers` are asked to sign, by `deadline` if given. Keys are made for
+    those with a passphrase. A person's NIP may be an identifier of an official without one
+    (``pn-`` and six of `ledger.nip.OFFICIAL_ID_ALPHABET`, e.g. ``pn-wa1ik0`` is not, ``pn-wa2kt3`` is)."""
     runtime = runtime_for(env)
     now = datetime.now(UTC)
     runtime.create_ledger("Pemerintah Kota Kediri (uji)", "test.kedirikota.go.id/ikrar", now)
@@ -97,7 +100,7 @@ def set_up(
             if role == "admin":
                 vouching.approve(ctx, official, vouching.LEDGER, None, now)
         actions.enrol(ctx, number, passphrase, now)
-    actions.publish(ctx, slug, "Komitmen Bersama Smart City", text, signers, "uji", now)
+    actions.publish(ctx, slug, "Komitmen Bersama Smart City", text, signers, "uji", now, deadline)
     return runtime
 
 

@@ -112,10 +112,11 @@ def kinds_and_fields(folder: Path) -> list[tuple[str, dict[str, Any]]]:
     return [(e.kind, e.fields) for e in entries]
 
 
-def test_a_ledger_of_rules_3_from_its_start_verifies(world: LedgerFactory, tmp_path: Path) -> None:
+def test_a_ledger_of_rules_3_from_its_start_verifies(ledger_factory: LedgerFactory, tmp_path: Path) -> None:
     """Every kind of vouching Ikrar writes: the founding admin attested by the ledger's key,
     officials attested by an admin, a second admin approved by the ledger's key, replacement
     keys approved by a second admin, revocations signed by an admin and by the ledger's key."""
+    world = ledger_factory.created(rules=3).with_commitment(officials=3)
     world.sign(1)
     second_admin(world)
     replace_key(world, 1, ADMIN_NIP, ADMIN_PASSPHRASE)  # revoked and attested by the same admin
@@ -167,7 +168,7 @@ def test_an_older_ledger_keeps_its_rules_and_vouching_starts_at_the_raise(
     world.official(3)
     actions.revoke(world.ctx, nip(2), "pindah", ADMIN_NIP, world.now(), ADMIN_PASSPHRASE)
     report = accepted(world, exported(world, tmp_path / "export"))
-    assert report.rules == 3
+    assert report.rules == 4
     entries = kinds_and_fields(tmp_path / "export")
     assert [kind for kind, _ in entries[:5]] == [
         "ledger.created",
@@ -177,7 +178,7 @@ def test_an_older_ledger_keeps_its_rules_and_vouching_starts_at_the_raise(
         "ledger.rules",
     ]
     assert "revoker" not in entries[3][1] and "attestation" not in entries[1][1]
-    assert entries[4][1]["version"] == 3  # from 1 or 2 straight to 3
+    assert entries[4][1]["version"] == 4  # from 1 or 2 straight to the newest
     # From the raise on, an unvouched key is refused as in a ledger made under version 3.
     words = f"official {nip(5)}'s key comes without an admin's signed attestation (rules version 3)"
     reason = refused_by_both(world, forge(world, tmp_path / "forged", enrolment(world, 5, {}, words)))
@@ -897,7 +898,7 @@ def _readme_version_3() -> list[str]:
     """The fenced blocks of the README's section on rules version 3, in order."""
     text = README.read_text(encoding="utf-8")
     section = text[text.index("#### Version 3: keys vouched for by admins") :]
-    section = section[: section.index("\n### ")]
+    section = section[: min(section.index("\n### "), section.index("\n#### ", 1))]  # up to the next heading
     return [block.split("\n", 1)[1] for block in section.split("```")[1::2]]
 
 
