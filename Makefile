@@ -3,17 +3,23 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test check lint format bench clean chromium nginx wrk
+.PHONY: run test check a11y lint format bench clean chromium nginx wrk fonts
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed fonts
 	$(BIN)/ikrar demo
 
-test: $(VENV)/.installed chromium nginx
+test: $(VENV)/.installed chromium nginx fonts
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 # The fast loop before every commit: everything but the slow, browser and PostgreSQL tests.
-check: $(VENV)/.installed
+check: $(VENV)/.installed fonts
 	$(BIN)/pytest -n 2 --dist loadgroup -q -m "not slow and not browser and not postgres"
+
+# The accessibility checks alone: axe-core (from the pinned axe-playwright-python test package)
+# on every page at 360 and 1366 px in both languages; screenshots in test-artifacts/ (or
+# $$IKRAR_TEST_ARTIFACTS). `make test` runs them too.
+a11y: $(VENV)/.installed chromium
+	$(BIN)/pytest -n 2 --dist loadgroup tests/web/test_a11y.py
 
 # ruff (lint and format) and mypy (strict for ledger/ and signing/), as CI runs them.
 lint: $(VENV)/.installed
@@ -46,6 +52,13 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
+
+# The documents embed DejaVu (Debian's fonts-dejavu-core); without it they use the PDF
+# standard fonts and say so (docs/DOCUMENTS.md). Install it when it is missing and we may.
+fonts:
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null; \
+	  else echo "The documents embed DejaVu: sudo apt-get install fonts-dejavu-core" >&2; fi; }
 
 # Browser tests drive Debian's Chromium; install it when it is missing and we may.
 chromium:

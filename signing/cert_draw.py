@@ -44,18 +44,21 @@ def new_canvas(buf: io.BytesIO) -> Canvas:
     return Canvas(buf, pagesize=A4, invariant=True, pageCompression=True)
 
 
-def qr_matrix(data: str) -> list[list[bool]]:
-    """The QR symbol of `data` (error correction Q: survives a crease or a stamp), no quiet zone."""
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_Q, border=0)
+def qr_matrix(data: str, mask: int | None = None) -> list[list[bool]]:
+    """The QR symbol of `data` (error correction Q: survives a crease or a stamp), no quiet zone.
+
+    `mask`: the mask pattern (0-7); None lets the encoder try all eight and keep the best,
+    which costs some 50 ms a symbol (a document of 60 QR codes fixes it)."""
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_Q, border=0, mask_pattern=mask)
     qr.add_data(data)
     qr.make(fit=True)
     matrix: list[list[bool]] = qr.get_matrix()
     return matrix
 
 
-def draw_qr(c: Canvas, data: str, x: float, y: float, size: float) -> None:
+def draw_qr(c: Canvas, data: str, x: float, y: float, size: float, mask: int | None = None) -> None:
     """Draw a QR code as vector squares with its four-module white quiet zone around it."""
-    matrix = qr_matrix(data)
+    matrix = qr_matrix(data, mask)
     n = len(matrix)
     m = size / n
     c.saveState()

@@ -18,6 +18,7 @@ from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from ledger.entries import format_time
+from ledger.nip import is_nip
 
 from .cert_words import Presentation, format_nip, verify_url, vouching_words, words
 from .facts import SignatureFacts
@@ -122,7 +123,8 @@ def _title_block(facts: SignatureFacts, w: dict[str, Any], lang: str, scale: flo
         for line in wrap(value, "Times-Roman", size, 460):
             t.append(Text(line, "Times-Roman", size, top))
             top += size + 3 * scale
-    t.append(Text(f"NIP {format_nip(facts.nip)}", "Helvetica", 10, top + 1, color=GREY))
+    if is_nip(facts.nip):  # every identifier was a NIP before rules version 4; one that is none is not printed
+        t.append(Text(f"NIP {format_nip(facts.nip)}", "Helvetica", 10, top + 1, color=GREY))
     top += 36 * max(scale, 0.7)
     t.append(Text(w["signed"], "Times-Roman", 12, top, color=GREY))
     top += 28 * max(scale, 0.7)

@@ -9,6 +9,7 @@ Dates and times in WIB are `signing.wording`'s.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,8 @@ from ledger.entries import format_time, parse_time
 from ledger.errors import InvalidInput
 from ledger.state import LEDGER
 
+from .doc_fonts import DEJAVU, STANDARD
+from .doc_kop import Letterhead
 from .facts import SignatureFacts
 from .wording import check_lang, format_short_wib
 
@@ -143,22 +146,59 @@ def verify_url(base_url: str, facts: SignatureFacts) -> str:
     return f"{base_url.rstrip('/')}/v/{facts.index}?h={facts.short_hash}"
 
 
+PRESENTATIONS = (1, 2)
+"""The presentations a certificate is printed in: 1, the first page of Ikrar 0.1 ("SERTIFIKAT",
+one page, the standard fonts), which old certificates keep and are drawn in byte for byte;
+2, the government document ("BUKTI PENANDATANGANAN ELEKTRONIK", `signing.cert_formal`)."""
+LATEST = PRESENTATIONS[-1]
+
+
 @dataclass(frozen=True)
 class Presentation:
-    """How a certificate was printed: not ledger facts, but printed on the page too."""
+    """How a certificate was printed: not ledger facts, but printed on the page too.
+
+    `version` 1 carries the language, the site's address and the moment of printing; from
+    version 2 also the letterhead (the settings of the city's documents) and the fonts.
+    A certificate states its presentation in its `certificate.json` (``presentation``, absent
+    for version 1, so that the first certificates keep their exact manifest)."""
 
     lang: str
     base_url: str
     printed_at: datetime
+    version: int = 1
+    letterhead: Letterhead | None = None  # from version 2
+    fonts: str = ""  # from version 2: dejavu or standard (signing.doc_fonts)
 
-    def to_json(self) -> dict[str, str]:
-        return {"lang": self.lang, "base_url": self.base_url, "printed_at": format_time(self.printed_at)}
+    def to_json(self) -> dict[str, Any]:
+        value: dict[str, Any] = {
+            "lang": self.lang,
+            "base_url": self.base_url,
+            "printed_at": format_time(self.printed_at),
+        }
+        if self.version > 1:
+            assert self.letterhead is not None
+            value |= {"presentation": self.version, "letterhead": self.letterhead.to_json(), "fonts": self.fonts}
+        return value
+
+    def attachments(self) -> dict[str, bytes]:
+        """What the presentation needs attached besides the evidence (the emblem image)."""
+        return {} if self.letterhead is None else self.letterhead.attachments()
 
     @classmethod
-    def from_json(cls, value: dict[str, Any]) -> Presentation:
-        """Raises InvalidInput when a field is missing or malformed."""
+    def from_json(cls, value: dict[str, Any], attachments: Mapping[str, bytes] | None = None) -> Presentation:
+        """Raises InvalidInput when a field is missing or malformed, or the version is not one
+        Ikrar prints."""
         lang, base_url = value.get("lang"), value.get("base_url")
         printed_at: Any = value.get("printed_at")  # parse_time refuses anything but its format
         if not isinstance(lang, str) or not isinstance(base_url, str):
             raise InvalidInput("the certificate's layout fields are missing")
-        return cls(check_lang(lang), base_url, parse_time(printed_at))
+        version = value.get("presentation", 1)
+        if type(version) is not int or version not in PRESENTATIONS:
+            raise InvalidInput(f"presentation {str(version)[:20]!r} is not one Ikrar prints")
+        if version == 1:
+            return cls(check_lang(lang), base_url, parse_time(printed_at))
+        fonts = value.get("fonts")
+        if fonts not in (DEJAVU, STANDARD):
+            raise InvalidInput("the certificate's fonts are not ones Ikrar prints with")
+        letterhead = Letterhead.from_json(value.get("letterhead"), dict(attachments or {}))
+        return cls(check_lang(lang), base_url, parse_time(printed_at), version, letterhead, str(fonts))

@@ -25,6 +25,7 @@ from typing import Any, TypeAlias, TypeVar
 from ledger.errors import CodedError, LedgerError
 
 from .errors import Reason, SigningError
+from .facts import Difference
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -50,6 +51,7 @@ class Check:
     detail: str
     reason: Reason | None = None  # why a failed check refuses a certificate
     error: CodedError | None = field(default=None, compare=False)
+    difference: Difference | None = field(default=None, compare=False)  # what differs from the ledger, when known
 
     @property
     def passed(self) -> bool:
@@ -71,11 +73,13 @@ class Check:
 
 
 class Failed(Exception):
-    """Raised by a step to fail its check with a message (and, for certificates, a reason)."""
+    """Raised by a step to fail its check with a message (and, for certificates, a reason, and
+    how the copy differs from the ledger when the step knows it)."""
 
-    def __init__(self, detail: str, reason: Reason | None = None) -> None:
+    def __init__(self, detail: str, reason: Reason | None = None, difference: Difference | None = None) -> None:
         self.detail = detail
         self.reason = reason
+        self.difference = difference
         super().__init__(detail)
 
 
@@ -110,7 +114,7 @@ def establish(
     try:
         detail, value = step(subject)
     except Failed as e:
-        return Check(name, Outcome.FAILED, e.detail, e.reason or reason), None
+        return Check(name, Outcome.FAILED, e.detail, e.reason or reason, difference=e.difference), None
     except NotChecked as e:
         return Check(name, Outcome.NOT_CHECKED, e.detail), None
     except (LedgerError, SigningError) as e:

@@ -1,11 +1,14 @@
 """What a signature certificate states, and the ledger entries it is read from.
 
 A certificate prints facts from four entries: the ledger's first entry (who keeps it),
-the official's `key.enrolled` (name, position, agency, NIP, key; from rules version 3 also
-when the key was enrolled, the admin who attested it and the one who approved it), the
-`commitment.published` (title, text hash) and the `commitment.signed` itself (time,
-index, leaf hash). The PDF carries all four leaves with their proofs against one
-checkpoint, so every printed fact can be checked offline, not only the signature.
+the official's `key.enrolled` (key; from rules version 3 also when the key was enrolled,
+the admin who attested it and the one who approved it), the `commitment.published` (title,
+text hash) and the `commitment.signed` itself (time, index, leaf hash, NIP). Who signed
+(name, position, agency) is what a rules-4 signature names (`name`, `capacity`, `unit`),
+else the key's enrolment: the identity in force at a signature made before rules version 4.
+The PDF carries all four leaves with their proofs against one checkpoint, so every printed
+fact can be checked offline, not only the signature; and, when the signer's key was revoked
+after the signature and before that checkpoint, the `key.revoked` entry too (`Evidence`).
 
 Evidence and facts are read through a `ledger.reader.Reader`, so from one snapshot of
 the ledger: the entries and the proofs always belong to the same tree.
@@ -25,6 +28,7 @@ from ledger.note import VerifierKey
 from ledger.reader import Reader
 
 from .errors import EvidenceMismatch, NoCertificate
+from .wording import LANGS, format_wib
 
 KINDS = ("ledger.created", "key.enrolled", "commitment.published", "commitment.signed")
 
@@ -121,8 +125,126 @@ STATED = tuple(f.name for f in fields(SignatureFacts) if f.name != "vouching")
 
 
 @dataclass(frozen=True)
+class Difference:
+    """How a copy of a certificate differs from the ledger, said for a reader: `fact` names
+    the fact that differs (one of `STATED`; None when the text shows no one fact), `printed`
+    is what the copy shows (None: the ledger's text is missing from it), `ledger` what the
+    ledger says (None: the copy shows text the ledger does not); `place` is where the copy
+    shows it: ``page`` (the printed page) or ``data`` (the facts its certificate.json states)."""
+
+    fact: str | None
+    printed: str | None
+    ledger: str | None
+    place: str = "page"
+
+
+def _plain(text: str) -> str:
+    return "".join(text.split()).casefold()
+
+
+def fact_shown(facts: SignatureFacts, line: str) -> str | None:
+    """The fact a line of a certificate's page shows (a `STATED` name): the line is its value,
+    or, for the longer ones (a time, a hash, a key, the origin), holds it; None when the line
+    shows none, or text of its own (a heading, the label)."""
+    plain = _plain(line)
+    if not plain:
+        return None
+    for name in ("name", "position", "agency", "commitment_title", "org", "slug", "index", "nip", "origin"):
+        if plain == _plain(str(getattr(facts, name))):
+            return name
+    held = {
+        "time": [format_wib(facts.time, lang) for lang in LANGS] + [format_time(facts.time)],
+        "nip": [facts.nip],
+        "leaf_hash": [facts.leaf_hash],
+        "commitment_sha256": [facts.commitment_sha256],
+        "key_fingerprint": [facts.key_fingerprint],
+        "checkpoint_root": [facts.checkpoint_root],
+        "origin": [facts.origin],
+    }
+    for name, values in held.items():
+        if any(_plain(v) in plain for v in values):
+            return name
+    return None
+
+
+def narrowed(printed: str, ledger: str) -> tuple[str, str]:
+    """The words in which two versions of a line differ, without the words they share at
+    either end ("pukul 09.00.00 WIB" and "pukul 07.58.13 WIB" give "09.00.00" and
+    "07.58.13"); the whole lines when one holds no word the other lacks."""
+    a, b = printed.split(), ledger.split()
+    shortest = min(len(a), len(b))
+    head = 0
+    while head < shortest and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < shortest - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    ours, theirs = a[head : len(a) - tail], b[head : len(b) - tail]
+    if not ours or not theirs:
+        return printed, ledger
+    return " ".join(ours), " ".join(theirs)
+
+
+def line_difference(facts: SignatureFacts, printed: str | None, ledger: str | None) -> Difference:
+    """The `Difference` of a page whose line `printed` stands where the ledger's line
+    `ledger` belongs (either None: a line added or missing). A line that is one fact's
+    value is given whole; a longer line that holds a fact, narrowed to the words that differ."""
+    fact = fact_shown(facts, ledger) if ledger is not None else None
+    if fact is None or printed is None or ledger is None:
+        return Difference(fact, printed, ledger)
+    if _plain(ledger) == _plain(str(getattr(facts, fact))):
+        return Difference(fact, printed, ledger)
+    return Difference(fact, *narrowed(printed, ledger))
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """The `key.revoked` entry of a key: from then on it signs nothing."""
+
+    index: int
+    time: datetime
+    reason: str
+
+    def after(self, signature: int) -> bool:
+        """Whether the key was revoked after signature entry `signature` (so the signature holds)."""
+        return self.index > signature
+
+
+def revocation_of(r: Reader, key: str) -> Revocation | None:
+    """The revocation of an official's key, read from its `key.revoked` entry; None if still
+    active (or unknown). Raises NotFound when that entry is missing (a damaged database)."""
+    record = r.key(key)
+    if record is None or record.revoked_index is None:
+        return None
+    return revocation_in(r.entry(record.revoked_index))
+
+
+def revocation_in(entry: Entry) -> Revocation:
+    """The revocation a `key.revoked` entry records."""
+    return Revocation(entry.index, entry.time, entry.fields["reason"])
+
+
+def revoked_later(revoked: Entry, signed: Entry, checkpoint: Checkpoint) -> Revocation:
+    """The revocation `revoked` records, after checking that it revokes the key that made the
+    signature `signed`, after it, inside `checkpoint`. Raises EvidenceMismatch naming what does not fit."""
+    f = revoked.fields
+    if revoked.kind != "key.revoked":
+        raise EvidenceMismatch(f"entry {revoked.index} is {revoked.kind}, where key.revoked was expected")
+    if (f["key"], f["nip"]) != (signed.fields["key"], signed.fields["nip"]):
+        raise EvidenceMismatch(f"entry {revoked.index} revokes another key than the one that signed")
+    if not signed.index < revoked.index < checkpoint.size:
+        raise EvidenceMismatch(
+            f"entry {revoked.index} is not a revocation after the signature inside the checkpoint of size "
+            f"{checkpoint.size}"
+        )
+    return revocation_in(revoked)
+
+
+@dataclass(frozen=True)
 class Evidence:
-    """The four entries behind one signature, each with its proof against one checkpoint."""
+    """The four entries behind one signature, each with its proof against one checkpoint; and,
+    when the signer's key was revoked after the signature and before that checkpoint, its
+    `key.revoked` entry and proof (a certificate of presentation 2 prints the revocation)."""
 
     created: Entry
     enrolled: Entry
@@ -131,12 +253,19 @@ class Evidence:
     proofs: tuple[TlogProof, ...]  # in the order of `entries()`
     checkpoint: Checkpoint
     vkey: VerifierKey
+    revoked: Entry | None = None
+    revoked_proof: TlogProof | None = None
 
     def entries(self) -> Behind:
         return (self.created, self.enrolled, self.published, self.signed)
 
     def facts(self) -> SignatureFacts:
         return signature_facts(self.created, self.enrolled, self.published, self.signed, self.checkpoint)
+
+    def revocation(self) -> Revocation | None:
+        """The revocation of the signer's key after the signature, inside the checkpoint; None
+        when there is none. Raises EvidenceMismatch when the entry is not that."""
+        return None if self.revoked is None else revoked_later(self.revoked, self.signed, self.checkpoint)
 
 
 def signature_facts(
@@ -174,9 +303,12 @@ def signature_facts(
         commitment_sha256=s["commitment_sha256"],
         commitment_index=published.index,
         nip=s["nip"],
-        name=e["name"],
-        position=e["title"],
-        agency=e["unit"],
+        # who signed: as a rules-4 signature names them (`ikrar/signature/v2`); as the key's
+        # enrolment for one made before (v1), which is the identity in force at it (no
+        # `official.updated` comes before rules version 4, and an official has one active key)
+        name=s.get("name", e["name"]),
+        position=s.get("capacity", e["title"]),
+        agency=s.get("unit", e["unit"]),
         key=s["key"],
         key_fingerprint=key.fingerprint,
         enrolled_index=enrolled.index,
@@ -233,9 +365,23 @@ def gather_evidence(r: Reader, index: int, checkpoint: Checkpoint | None = None)
     database).
     """
     entries, checkpoint = _entries_behind(r, index, checkpoint)
-    proofs = tuple(
-        TlogProof(e.index, tuple(r.inclusion_proof(e.index, checkpoint.size)), checkpoint.note) for e in entries
+
+    def proof(e: Entry) -> TlogProof:
+        return TlogProof(e.index, tuple(r.inclusion_proof(e.index, checkpoint.size)), checkpoint.note)
+
+    signed = entries[3]
+    record = r.key(signed.fields["key"])
+    revoked = None
+    if record is not None and record.revoked_index is not None and index < record.revoked_index < checkpoint.size:
+        revoked = r.entry(record.revoked_index)
+    evidence = Evidence(
+        *entries,
+        proofs=tuple(proof(e) for e in entries),
+        checkpoint=checkpoint,
+        vkey=r.verifier,
+        revoked=revoked,
+        revoked_proof=proof(revoked) if revoked is not None else None,
     )
-    evidence = Evidence(*entries, proofs=proofs, checkpoint=checkpoint, vkey=r.verifier)
     evidence.facts()  # refuse evidence that does not belong together
+    evidence.revocation()
     return evidence

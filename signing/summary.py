@@ -1,33 +1,39 @@
 """The summary of a commitment: one document listing every signatory, each with a small QR code.
 
-Signatories who signed come first, in ledger order, with the time, the entry and the
-verify link of their signature; those yet to sign follow in the order the commitment
-names them. Everything a summary prints is read from one snapshot of the ledger
-(`gather_summary`), then drawn (`draw_summary`); `render_summary` does both.
+Every required signatory in the order the commitment was published (protocol order): the
+time, the entry and the verify link of a signature, numbered beside its QR code, or
+"Belum menandatangani" in dark bold type (it survives a black-and-white office printer); a
+signature whose key was revoked later (before the summary's checkpoint) says "SAH" and the
+revocation, in the words of the verify page.
+It has the letterhead and the fonts of the naskah (`signing.doc_draw`). Everything a
+summary prints is read from one snapshot of the ledger (`gather_summary`), then drawn
+(`draw_summary`); `render_summary` does both. A summary carries no evidence: each row's
+QR code opens that signature's verify page; it is marked by the attachment `SUMMARY_MARK`,
+so that a check of it (`signing.verify_cert`) says it is a summary.
 """
 
 from __future__ import annotations
 
-import io
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from reportlab.lib.colors import white
-from reportlab.lib.units import cm
-from reportlab.pdfgen.canvas import Canvas
-
 from ledger.checkpoint import Checkpoint
+from ledger.entries import format_time
 from ledger.errors import NotFound
+from ledger.nip import is_nip
 from ledger.reader import CommitmentRecord, Reader
 from ledger.store import Ledger
 
-from .cert_draw import draw_frame, draw_qr, draw_rule, draw_texts, new_canvas
-from .cert_layout import AMBER, GREY, LEFT, NAVY, RIGHT, ROW_RULE, H, Text, drawable, fit, wrap
 from .cert_words import format_nip, verify_url, words
-from .facts import SignatureFacts, gather_facts
-from .wording import format_short_wib
+from .doc_draw import KOP_BOTTOM, LEFT, RIGHT, Document, Op, Qr, Rule, Txt, finish, fit, footed, kop, render_pages, wrap
+from .doc_fonts import fonts as document_fonts
+from .doc_kop import DEFAULT_OFFICE, Letterhead
+from .doc_words import doc_words, revoked_later_words
+from .facts import Revocation, SignatureFacts, gather_facts, revocation_in
+from .wording import check_lang, format_short_wib
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,7 @@ class SummaryRow:
     name: str
     position: str
     agency: str
+    revoked: Revocation | None = None  # the signer's key revoked after the signature, before the checkpoint
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,7 @@ class Summary:
 
     org: str
     origin: str
+    slug: str
     title: str
     text_sha256: str
     rows: tuple[SummaryRow, ...]
@@ -64,19 +72,29 @@ def signed_indexes(r: Reader, slug: str, checkpoint: Checkpoint) -> list[int]:
     return [s.index for s in r.signatures(slug) if s.index < checkpoint.size]
 
 
-def summary_rows(r: Reader, commitment: CommitmentRecord, signed: Sequence[SignatureFacts]) -> list[SummaryRow]:
-    """Each required signatory: those in `signed` in ledger order, then the others in the published order."""
+def revoked_before(r: Reader, facts: SignatureFacts, checkpoint: Checkpoint) -> Revocation | None:
+    """The revocation of the key of the signature `facts` after it and inside `checkpoint`; None when none."""
+    record = r.key(facts.key)
+    if record is None or record.revoked_index is None or not facts.index < record.revoked_index < checkpoint.size:
+        return None
+    return revocation_in(r.entry(record.revoked_index))
+
+
+def summary_rows(
+    r: Reader, commitment: CommitmentRecord, signed: Sequence[SignatureFacts], checkpoint: Checkpoint
+) -> list[SummaryRow]:
+    """Each required signatory, in the published order, with the facts of their signature in
+    `signed` (and the revocation of its key later, inside `checkpoint`)."""
     by_nip = {f.nip: f for f in signed}
     people = {o.nip: o for o in r.officials(commitment.signers)}
     rows = []
     for nip in commitment.signers:
         f = by_nip.get(nip)
         if f is not None:
-            rows.append(SummaryRow(f, nip, f.name, f.position, f.agency))
+            rows.append(SummaryRow(f, nip, f.name, f.position, f.agency, revoked_before(r, f, checkpoint)))
         else:
             o = people.get(nip)
             rows.append(SummaryRow(None, nip, o.name if o else nip, o.title if o else "", o.unit if o else ""))
-    rows.sort(key=lambda row: (row.facts is None, row.facts.index if row.facts else 0))
     return rows
 
 
@@ -87,9 +105,10 @@ def summary_of(
     return Summary(
         org=r.entry(0).fields["org"],
         origin=r.origin,
+        slug=commitment.slug,
         title=commitment.title,
         text_sha256=commitment.text_sha256,
-        rows=tuple(summary_rows(r, commitment, signed)),
+        rows=tuple(summary_rows(r, commitment, signed, checkpoint)),
         checkpoint=checkpoint,
     )
 
@@ -105,131 +124,147 @@ def gather_summary(r: Reader, slug: str) -> Summary:
     return summary_of(r, commitment, signed, checkpoint)
 
 
-def render_summary(ledger: Ledger, slug: str, *, lang: str = "id", base_url: str, now: datetime) -> bytes:
+def render_summary(
+    ledger: Ledger, slug: str, *, lang: str = "id", base_url: str, now: datetime, letterhead: Letterhead | None = None
+) -> bytes:
     """One document per commitment: every signatory with position, time, entry and a small QR code.
 
     Raises NotFound (unknown commitment), InvalidInput (language).
     """
-    words(lang)
+    check_lang(lang)
     with ledger.read() as r:
         summary = gather_summary(r, slug)
-    return draw_summary(summary, lang=lang, base_url=base_url, now=now)
+    return draw_summary(summary, lang=lang, base_url=base_url, now=now, letterhead=letterhead)
 
 
-_COLS = (LEFT, LEFT + 22, LEFT + 240, LEFT + 335, RIGHT)
-_ROW_H = 2.0 * cm + 14
-_QR = 2.0 * cm
+_COLS = (LEFT, LEFT + 22, LEFT + 196, LEFT + 310, RIGHT)
+_ROW_H = 76.0
+_QR = 56.0  # 2 cm
+_BOTTOM = 770.0  # the last row ends above the footer
 
 
-def _header(c: Canvas, s: Summary, w: dict[str, Any], first: bool) -> float:
-    """Draw a page's head (and, on the first page, the commitment); return where the rows start."""
-    d = drawable
-    org = d(s.org.upper())
-    draw_frame(c)
-    draw_texts(
-        c,
-        [
-            Text(org, "Times-Bold", fit(org, "Times-Bold", 14, 460, 9), 70, color=NAVY),
-            Text(d(f"{w['ledger']} · {s.origin}"), "Helvetica", 8, 84, color=GREY),
-        ],
-    )
-    draw_rule(c, 92, 150)
-    top = 92.0
-    if first:
-        top = 122.0
-        draw_texts(c, [Text(w["summary_title"], "Times-Bold", 20, top, color=NAVY)])
-        top += 22
-        for line in wrap(d(s.title), "Times-Bold", 14, 440):
-            draw_texts(c, [Text(line, "Times-Bold", 14, top)])
-            top += 17
-        signed = sum(1 for row in s.rows if row.facts)
-        status = w["summary_status"].format(signed=signed, required=len(s.rows))
-        draw_texts(
-            c,
-            [
-                Text(w["summary_sub"], "Times-Italic", 10.5, top + 2, color=GREY),
-                Text(f"SHA-256 {s.text_sha256}", "Courier", 7.2, top + 16, color=GREY),
-                Text(status, "Helvetica-Bold", 10, top + 34, color=NAVY),
-            ],
-        )
-        top += 44
+def _table_head(w: dict[str, Any], top: float) -> list[Op]:
     cols = w["summary_cols"]
-    top += 10
-    c.saveState()
-    c.setFillColor(NAVY)
-    c.rect(LEFT - 4, H - top - 16, RIGHT - LEFT + 8, 16, stroke=0, fill=1)
-    c.restoreState()
-    draw_texts(
-        c,
-        [Text(cols[i], "Helvetica-Bold", 7.5, top + 11, _COLS[i], "r" if i == 4 else "l", white) for i in range(5)],
-    )
-    return top + 22
+    ops: list[Op] = [Rule(LEFT - 4, RIGHT + 4, top - 11, 0.8), Rule(LEFT - 4, RIGHT + 4, top + 5, 0.8)]
+    ops += [Txt(cols[i], "sans-bold", 7.5, _COLS[i], top, "r" if i == 4 else "l") for i in range(5)]
+    return ops
 
 
-def _row_texts(n: int, row: SummaryRow, top: float) -> list[Text]:
-    d = drawable
-    return [
-        Text(f"{n}.", "Helvetica", 9, top + 12, _COLS[0], "l"),
-        Text(d(row.name), "Helvetica-Bold", fit(d(row.name), "Helvetica-Bold", 9.5, 210, 6), top + 12, _COLS[1], "l"),
-        Text(d(row.position), "Helvetica", fit(d(row.position), "Helvetica", 8, 210, 5.5), top + 23, _COLS[1], "l"),
-        Text(d(row.agency), "Helvetica", fit(d(row.agency), "Helvetica", 8, 210, 5.5), top + 33, _COLS[1], "l", GREY),
-        Text(f"NIP {format_nip(row.nip)}", "Helvetica", 7, top + 43, _COLS[1], "l", GREY),
-    ]
+_NOTE_SIZE = 7.5
+_NOTE_STEP = 9.5
 
 
-def draw_summary(s: Summary, *, lang: str = "id", base_url: str, now: datetime) -> bytes:
-    """The summary PDF of `s`, printed at `now`. Raises InvalidInput for an unknown language."""
+def _note(row: SummaryRow, lang: str, f: Any) -> list[str]:
+    """The lines under a row whose signer's key was revoked later: SAH, and the revocation."""
+    if row.revoked is None:
+        return []
+    text = f"{doc_words(lang)['valid']}. {revoked_later_words(row.revoked, lang)}"
+    return wrap(f, text, "sans", _NOTE_SIZE, RIGHT - _COLS[1])
+
+
+def _row_height(row: SummaryRow, lang: str, f: Any) -> float:
+    lines = _note(row, lang, f)
+    return _ROW_H + (_NOTE_STEP * len(lines) + 6 if lines else 0)
+
+
+def _row(n: int, row: SummaryRow, top: float, w: dict[str, Any], lang: str, base_url: str, f: Any) -> list[Op]:
+    ops: list[Op] = [Txt(f"{n}.", "sans", 9, _COLS[0], top + 12)]
+    width = _COLS[2] - _COLS[1] - 10
+    ops.append(Txt(row.name, "sans-bold", fit(f, row.name, "sans-bold", 9.5, width, 6), _COLS[1], top + 12))
+    ops.append(Txt(row.position, "sans", fit(f, row.position, "sans", 8, width, 5.5), _COLS[1], top + 23))
+    ops.append(Txt(row.agency, "sans", fit(f, row.agency, "sans", 8, width, 5.5), _COLS[1], top + 33))
+    if is_nip(row.nip):
+        ops.append(Txt(f"NIP {format_nip(row.nip)}", "sans", 7.5, _COLS[1], top + 43))
+    if row.facts is None:
+        ops.append(Txt(w["summary_pending"], "sans-bold", 8.5, _COLS[2], top + 12))
+    else:
+        url = verify_url(base_url, row.facts)
+        ops += [
+            Txt(format_short_wib(row.facts.time, lang), "sans", 8, _COLS[2], top + 12),
+            Txt(str(row.facts.index), "sans-bold", 9, _COLS[3], top + 12),
+            Txt(row.facts.short_hash, "mono", 6.5, _COLS[3], top + 23),
+            # the row's number beside its QR code: a code scanned off paper is matched to its row
+            Txt(f"{n}.", "sans-bold", 10, RIGHT - _QR - 8, top + 16, "r"),
+            Txt(url, "sans", fit(f, url, "sans", 6, 250, 4.5), RIGHT - _QR - 8, top + _QR, "r"),
+            Qr(url, RIGHT - _QR, top + 2, _QR),
+        ]
+    note = _note(row, lang, f)
+    for k, line in enumerate(note):
+        ops.append(Txt(line, "sans", _NOTE_SIZE, _COLS[1], top + _ROW_H - 2 + _NOTE_STEP * k))
+    ops.append(Rule(LEFT - 4, RIGHT + 4, top + _row_height(row, lang, f) - 8, 0.4))
+    return ops
+
+
+def draw_summary(
+    s: Summary, *, lang: str = "id", base_url: str, now: datetime, letterhead: Letterhead | None = None
+) -> bytes:
+    """The summary PDF of `s`, printed at `now` with `letterhead` (None: the default one).
+    Raises InvalidInput for an unknown language."""
     w = words(lang)
-    d = drawable
-    buf = io.BytesIO()
-    c = new_canvas(buf)
-    c.setTitle(f"{w['summary_title'].title()}: {s.title}")
-    c.setAuthor(s.org)
-    c.setCreator("Ikrar")
-    page = 1
-    top = _header(c, s, w, True)
-    for n, row in enumerate(s.rows, 1):
-        if top + _ROW_H > H - 70:
-            draw_texts(c, [Text(w["page"].format(n=page), "Helvetica", 7, H - 40, color=GREY)])
-            c.showPage()
-            page += 1
-            top = _header(c, s, w, False)
-        texts = _row_texts(n, row, top)
-        if row.facts is None:
-            texts.append(Text(w["summary_pending"], "Helvetica-Oblique", 8.5, top + 12, _COLS[2], "l", AMBER))
-        else:
-            url = verify_url(base_url, row.facts)
-            texts += [
-                Text(format_short_wib(row.facts.time, lang), "Helvetica", 8.5, top + 12, _COLS[2], "l"),
-                Text(str(row.facts.index), "Helvetica-Bold", 9, top + 12, _COLS[3], "l"),
-                Text(row.facts.short_hash, "Courier", 6.5, top + 23, _COLS[3], "l", GREY),
-                Text(d(url), "Helvetica", fit(d(url), "Helvetica", 6, 250, 4.5), top + 55, RIGHT - _QR - 8, "r", NAVY),
-            ]
-            draw_qr(c, url, RIGHT - _QR, H - top - 4 - _QR, _QR)
-            c.linkURL(url, (RIGHT - _QR, H - top - 4 - _QR, RIGHT, H - top - 4), relative=0)
-        draw_texts(c, texts)
-        c.saveState()
-        c.setStrokeColor(ROW_RULE)
-        c.setLineWidth(0.5)
-        c.line(LEFT - 4, H - top - _ROW_H + 6, RIGHT + 4, H - top - _ROW_H + 6)
-        c.restoreState()
-        top += _ROW_H
-    root = s.checkpoint.body().split("\n")[2]
-    foot = [
-        Text(w["summary_checkpoint"].format(size=s.checkpoint.size, root=root), "Courier", 6.8, H - 62, color=GREY),
-        *[
-            Text(line, "Helvetica", 6.8, H - 52 + 8.5 * i, color=GREY)
-            for i, line in enumerate(wrap(w["summary_foot"], "Helvetica", 6.8, 460))
-        ],
-        Text(
-            w["printed"].split(" · ")[0].format(when=format_short_wib(now, lang)) + " · " + w["page"].format(n=page),
-            "Helvetica",
-            6.8,
-            H - 34,
-            color=GREY,
-        ),
+    dw = doc_words(lang)
+    f = document_fonts()
+    head = letterhead or Letterhead(DEFAULT_OFFICE)
+    pages: list[list[Op]] = []
+    page: list[Op] = kop(f, head, s.org, dw["ledger_line"].format(origin=s.origin), lang)
+    cx = (LEFT + RIGHT) / 2
+    top = KOP_BOTTOM + 32
+    page.append(Txt(w["summary_title"], "serif-bold", 16, cx, top, "c"))
+    top += 20
+    for line in wrap(f, s.title, "serif-bold", 13, RIGHT - LEFT - 40):
+        page.append(Txt(line, "serif-bold", 13, cx, top, "c"))
+        top += 17
+    signed = sum(1 for row in s.rows if row.facts)
+    page += [
+        Txt(w["summary_sub"], "serif-italic", 10, cx, top + 2, "c"),
+        Txt(f"SHA-256 {s.text_sha256}", "mono", 7.2, cx, top + 16, "c"),
+        Txt(w["summary_status"].format(signed=signed, required=len(s.rows)), "sans-bold", 10, LEFT, top + 38),
     ]
-    draw_texts(c, foot)
-    c.showPage()
-    c.save()
-    return buf.getvalue()
+    top += 62
+    page += _table_head(w, top)
+    top += 10
+    for n, row in enumerate(s.rows, 1):
+        height = _row_height(row, lang, f)
+        if top + height > _BOTTOM:
+            pages.append(page)
+            page, top = _table_head(w, 60), 70.0
+        page += _row(n, row, top, w, lang, base_url, f)
+        top += height
+    root = s.checkpoint.body().split("\n")[2]
+    foot = [w["summary_checkpoint"].format(size=s.checkpoint.size, root=root)]
+    foot_lines = wrap(f, w["summary_foot"], "sans", 7, RIGHT - LEFT)
+    if top + 12 * (len(foot_lines) + 1) > 792:
+        pages.append(page)
+        page, top = [], 60.0
+    page.append(Txt(foot[0], "mono", 6.8, LEFT, top + 10))
+    for k, line in enumerate(foot_lines):
+        page.append(Txt(line, "sans", 7, LEFT, top + 22 + 9 * k))
+    pages.append(page)
+    printed = w["printed"].split(" · ")[0].format(when=format_short_wib(now, lang))
+    doc = Document(
+        footed(pages, printed, lang),
+        f,
+        title=f"{w['summary_title'].title()}: {s.title}",
+        author=s.org,
+        subject=s.title,
+        lang=lang,
+        created=now,
+        emblem=head.emblem,
+    )
+    return finish(render_pages(doc), doc, {SUMMARY_MARK: summary_mark(s, lang, now)}, {})
+
+
+SUMMARY_MARK = "ikrar-summary.json"
+"""The attachment that marks a summary, so that a check of it says it is one (a summary carries no evidence)."""
+SUMMARY_FORMAT = "ikrar-summary/v1"
+
+
+def summary_mark(s: Summary, lang: str, now: datetime) -> bytes:
+    """What `SUMMARY_MARK` holds: that this is a summary, of which commitment and checkpoint."""
+    value = {
+        "format": SUMMARY_FORMAT,
+        "slug": s.slug,
+        "checkpoint_size": s.checkpoint.size,
+        "lang": lang,
+        "printed_at": format_time(now),
+    }
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True).encode() + b"\n"

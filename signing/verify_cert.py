@@ -39,10 +39,11 @@ import difflib
 import io
 import json
 import logging
+import re
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import partial
 from types import MappingProxyType
@@ -60,11 +61,13 @@ from ledger.reader import Reader
 from ledger.rules import verify as verify_signatures
 from ledger.store import Ledger
 
-from .cert_draw import render_page
+from .cert_formal import certificate_document
 from .cert_layout import page_lines
 from .cert_words import Presentation
-from .certificate import FORMAT, MANIFEST, VKEY_FILE, entry_file, proof_file
-from .checks import Check, Failed, NotChecked, Read, attempt, establish, got, run
+from .certificate import FORMAT, MANIFEST, REVOCATION, VKEY_FILE, draw_certificate, entry_file, proof_file
+from .checks import Check, Failed, NotChecked, Outcome, Read, attempt, establish, got, run
+from .doc_draw import page_texts
+from .doc_fonts import STANDARD, FontMissing
 from .errors import (
     AttachmentMissing,
     CertificateDamaged,
@@ -74,14 +77,29 @@ from .errors import (
     NotACertificate,
     NotAPdf,
     Reason,
+    SigningError,
 )
-from .facts import KINDS, STATED, Behind, SignatureFacts, signature_facts
-from .verify_entry import Revocation, revocation_of
+from .facts import (
+    KINDS,
+    STATED,
+    Behind,
+    Difference,
+    Revocation,
+    SignatureFacts,
+    revocation_of,
+    revoked_later,
+    signature_facts,
+)
+from .naskah import Block
+from .summary import SUMMARY_MARK
 
 logger = logging.getLogger(__name__)
 
 MAX_PDF_BYTES = 10 * 1024 * 1024
-MAX_ATTACHMENTS = 32  # a certificate carries ten
+MAX_ATTACHMENTS = 32  # a certificate carries ten or eleven
+MAX_NASKAH_ATTACHMENTS = 640  # a naskah some four for each signature: 150 signatories
+NASKAH_MANIFEST = "naskah.json"  # signing.naskah's; a PDF that carries it may carry more attachments
+MAX_PAGES = 48  # a certificate has one or two pages; a naskah of 150 signatories some 30
 MAX_ATTACHMENT_BYTES = 1024 * 1024  # decoded; a certificate's largest is some 3 kB
 MAX_DECODED_BYTES = 4 * 1024 * 1024  # decoded, all attachments and the page's drawing together
 MAX_NAME_TREE = 8  # levels of the attachments' name tree
@@ -197,12 +215,8 @@ def _attachment_specs(reader: PdfReader) -> list[tuple[str, Any]]:
                     continue
                 stream = ef.get("/F") or ef.get("/UF")
                 found.append((str(pairs[k].get_object()), stream.get_object() if stream is not None else None))
-                if len(found) > MAX_ATTACHMENTS:
-                    raise CertificateDamaged(
-                        f"the PDF has more than {MAX_ATTACHMENTS} attachments: not a certificate",
-                        code="cert.too_many_attachments",
-                        n=MAX_ATTACHMENTS,
-                    )
+                if len(found) > MAX_NASKAH_ATTACHMENTS:
+                    raise _too_many(found)
         kids = node.get("/Kids")
         kids = kids.get_object() if kids is not None else None
         if isinstance(kids, ArrayObject):
@@ -210,7 +224,17 @@ def _attachment_specs(reader: PdfReader) -> list[tuple[str, Any]]:
                 walk(kid, depth + 1)
 
     walk(tree, 0)
+    if len(found) > MAX_ATTACHMENTS and all(name != NASKAH_MANIFEST for name, _ in found):
+        raise _too_many(found)
     return found
+
+
+def _too_many(found: list[tuple[str, Any]]) -> CertificateDamaged:
+    """More attachments than a certificate carries, or than a naskah (one that names its manifest)."""
+    n = MAX_NASKAH_ATTACHMENTS if any(name == NASKAH_MANIFEST for name, _ in found) else MAX_ATTACHMENTS
+    return CertificateDamaged(
+        f"the PDF has more than {n} attachments: not a certificate", code="cert.too_many_attachments", n=n
+    )
 
 
 @dataclass(frozen=True)
@@ -252,6 +276,26 @@ def _drawing(page: PageObject, budget: _Budget) -> PageDrawing:
     return PageDrawing(content, tuple(sorted(resources)), tuple(annotations), box)
 
 
+class SummaryNotCertificate(NotACertificate):
+    """The PDF is a commitment's summary (`signing.summary`): it carries no evidence; each of
+    its rows is checked by its QR code."""
+
+    code = "cert.summary"
+
+
+SUMMARY_TITLES = ("Rekapitulasi Penandatanganan", "Signature Summary")  # of summaries printed before the mark
+
+
+def is_summary(attachments: Mapping[str, bytes], metadata: Mapping[str, Any] | None) -> bool:
+    """Whether a PDF is an Ikrar summary: by its mark, or (printed before the summary had one)
+    by its document information: creator Ikrar, a summary's title."""
+    if SUMMARY_MARK in attachments:
+        return True
+    info = metadata or {}
+    title = str(info.get("/Title", ""))
+    return str(info.get("/Creator", "")) == "Ikrar" and title.startswith(tuple(f"{t}:" for t in SUMMARY_TITLES))
+
+
 @dataclass(frozen=True)
 class PdfContents:
     """What a PDF holds that a certificate check reads: its attachments and its page.
@@ -264,14 +308,16 @@ class PdfContents:
     pages: int
     drawing: PageDrawing | None  # of the first page; None when there is none
     source: bytes = field(repr=False, compare=False)
+    drawings: tuple[PageDrawing, ...] = ()  # of every page (at most MAX_PAGES are read)
+    summary: bool = False  # a commitment's summary (`is_summary`)
 
-    def page_text(self) -> str:
-        """The first page's text. Raises CertificateDamaged when it cannot be extracted."""
-        if not self.pages:
+    def page_text(self, page: int = 0) -> str:
+        """A page's text. Raises CertificateDamaged when it cannot be extracted."""
+        if page >= self.pages:
             return ""
         with _reading():
             reader = PdfReader(io.BytesIO(self.source), strict=False)
-            return reader.pages[0].extract_text()
+            return reader.pages[page].extract_text()
 
 
 @contextmanager
@@ -317,18 +363,34 @@ def read_pdf(data: bytes, *, page: bool = True) -> PdfContents:
             if name in found:
                 raise CertificateEdited(f"the attachment {name} is there twice")
             found[name] = budget.decode(stream, f"the attachment {name:.80}", MAX_ATTACHMENT_BYTES)
-        if not page or MANIFEST not in found:
-            return PdfContents(MappingProxyType(found), 0, None, data)
+        if not page or (MANIFEST not in found and NASKAH_MANIFEST not in found):
+            summary = MANIFEST not in found and is_summary(found, _information(reader))
+            return PdfContents(MappingProxyType(found), 0, None, data, summary=summary)
         pages = len(reader.pages)
-        drawing = _drawing(reader.pages[0], budget) if pages else None
-    return PdfContents(MappingProxyType(found), pages, drawing, data)
+        drawings = tuple(_drawing(reader.pages[k], budget) for k in range(min(pages, MAX_PAGES)))
+    return PdfContents(MappingProxyType(found), pages, drawings[0] if drawings else None, data, drawings)
+
+
+def _information(reader: PdfReader) -> Mapping[str, Any] | None:
+    """A PDF's document information; None when it has none that reads."""
+    try:
+        info = reader.metadata
+    except Exception:  # pypdf raises many kinds of errors on a damaged dictionary; each means none here
+        return None
+    return info if isinstance(info, Mapping) else None
 
 
 def page_drawing(pdf: bytes) -> PageDrawing:
     """What the first page of a PDF Ikrar rendered draws. Raises CertificateDamaged."""
+    return page_drawings(pdf)[0]
+
+
+def page_drawings(pdf: bytes) -> tuple[PageDrawing, ...]:
+    """What each page of a PDF Ikrar rendered draws. Raises CertificateDamaged."""
     with _reading():
         reader = PdfReader(io.BytesIO(pdf), strict=False)
-        return _drawing(reader.pages[0], _Budget())
+        budget = _Budget()
+        return tuple(_drawing(page, budget) for page in reader.pages)
 
 
 @dataclass(frozen=True)
@@ -343,6 +405,7 @@ class Embedded:
     proofs: Mapping[int, bytes]
     vkey: VerifierKey  # the ledger key the certificate claims
     pdf: PdfContents = field(repr=False, compare=False)  # its page, to compare with what Ikrar draws
+    revoked: int | None = None  # the key.revoked entry it carries and prints (presentation 2 on)
 
 
 MAX_INT_DIGITS = 20  # as ledger.canonical: every number a certificate holds fits
@@ -382,10 +445,18 @@ def read_embedded(data: bytes) -> Embedded:
 
     Raises a CertificateInvalid child saying what is wrong.
     """
-    pdf = read_pdf(data)
+    return embedded_of(read_pdf(data))
+
+
+def embedded_of(pdf: PdfContents) -> Embedded:
+    """The certificate evidence of a PDF read by `read_pdf`. Raises like `read_embedded`."""
     files = pdf.attachments
     if MANIFEST not in files:
         ours = [n for n in files if n == VKEY_FILE or n.startswith("entry-")]
+        if pdf.summary and not ours:
+            raise SummaryNotCertificate(
+                "the PDF is a commitment's summary, which carries no evidence: check each row by its QR code"
+            )
         if not ours:
             raise NotACertificate(
                 "the PDF carries no Ikrar evidence: it is not an Ikrar certificate, or a copy "
@@ -403,13 +474,16 @@ def read_embedded(data: bytes) -> Embedded:
     ):
         raise CertificateEdited(f"{MANIFEST} does not name the four entries behind the signature")
     try:
-        presentation = Presentation.from_json(m)
+        presentation = Presentation.from_json(m, files)
         claimed = SignatureFacts.from_json(m.get("facts"))
     except LedgerError as e:
         raise CertificateEdited(f"{MANIFEST} is malformed: {e}") from e
+    revoked = m.get(REVOCATION)
+    if revoked is not None and (type(revoked) is not int or revoked < 0 or presentation.version < 2):
+        raise CertificateEdited(f"{MANIFEST} names a revocation a certificate of this presentation does not carry")
     leaves: dict[int, bytes] = {}
     proofs: dict[int, bytes] = {}
-    for i in indexes:
+    for i in [*indexes, *([revoked] if revoked is not None else [])]:
         for name, into in ((entry_file(i), leaves), (proof_file(i), proofs)):
             if name not in files:
                 raise AttachmentMissing(f"the certificate lacks its attachment {name}")
@@ -429,6 +503,7 @@ def read_embedded(data: bytes) -> Embedded:
         MappingProxyType(proofs),
         vkey,
         pdf,
+        revoked,
     )
 
 
@@ -453,6 +528,7 @@ class CertificateReport:
     vkey: VerifierKey  # the embedded ledger key
     key_trust: KeyTrust
     revocation: Revocation | None = None  # set by `examine_upload` when the key has been revoked since
+    blocks: tuple[BlockVerdict, ...] | None = None  # a naskah's blocks (`index` is then its commitment's)
 
     @property
     def intact(self) -> bool:
@@ -498,12 +574,72 @@ def check_page(expected: list[str], page_text: str) -> None:
     have = [_squash(line) for line in raw]
     for op, i1, _i2, j1, _j2 in difflib.SequenceMatcher(None, want, have, autojunk=False).get_opcodes():
         if op == "insert":
-            raise Failed(f"the page shows text that is not the ledger's: {raw[j1]!r}", Reason.EDITED)
+            added = Difference(None, raw[j1], None)
+            raise Failed(f"the page shows text that is not the ledger's: {raw[j1]!r}", Reason.EDITED, added)
         if op == "delete":
-            raise Failed(f"the page lacks the ledger's text {wanted[i1]!r}", Reason.EDITED)
+            missing = Difference(None, None, wanted[i1])
+            raise Failed(f"the page lacks the ledger's text {wanted[i1]!r}", Reason.EDITED, missing)
         if op == "replace":
-            raise Failed(f"the page says {raw[j1]!r} where the ledger says {wanted[i1]!r}", Reason.EDITED)
+            replaced = Difference(None, raw[j1], wanted[i1])
+            raise Failed(f"the page says {raw[j1]!r} where the ledger says {wanted[i1]!r}", Reason.EDITED, replaced)
     raise Failed("the page's text is not the ledger's", Reason.EDITED)
+
+
+_SHOWN = re.compile(rb"/([A-Za-z0-9+]{1,40}) [0-9.]{1,12} Tf[^()]{0,80}\(((?:[^()\\]|\\.){0,4000})\) ?Tj")
+_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
+
+
+def _unescaped(literal: bytes) -> bytes:
+    """The bytes a PDF string literal (without its parentheses) spells."""
+    out = bytearray()
+    k = 0
+    while k < len(literal):
+        c = literal[k : k + 1]
+        k += 1
+        if c != b"\\" or k >= len(literal):
+            out += c
+            continue
+        octal = re.match(rb"[0-7]{1,3}", literal[k : k + 3])
+        if octal:
+            out.append(int(octal[0], 8) & 0xFF)
+            k += len(octal[0])
+        else:
+            out += _ESCAPES.get(literal[k : k + 1], literal[k : k + 1])
+            k += 1
+    return bytes(out)
+
+
+def _shown(content: bytes) -> list[tuple[bytes, bytes]]:
+    """The strings a page's content shows (ReportLab's ``/F Tf … (…) Tj``), with their fonts, in order."""
+    return [(m[1], _unescaped(m[2])) for m in _SHOWN.finditer(content)]
+
+
+def drawn_difference(theirs: bytes, ours: bytes, lines: list[str]) -> Difference | None:
+    """How a page's drawing differs from Ikrar's in the text it shows, read from the drawings
+    themselves (for a page whose text cannot be extracted, or is extracted alike): the first
+    string shown otherwise, read with the codes of Ikrar's own drawing (each of its strings is
+    one of `lines`, one code a character); None when the drawings do not tell."""
+    mine, their = _shown(ours), _shown(theirs)
+    if len(mine) != len(lines):
+        return None
+    codes: dict[tuple[bytes, int], str] = {}
+    for (font, raw), line in zip(mine, lines, strict=True):
+        if len(raw) == len(line):
+            codes.update(((font, b), ch) for b, ch in zip(raw, line, strict=True))
+
+    def read(shown: tuple[bytes, bytes]) -> str:
+        font, raw = shown
+        return "".join(codes.get((font, b), "?") for b in raw)
+
+    matcher = difflib.SequenceMatcher(None, mine, their, autojunk=False)
+    for op, i1, _i2, j1, _j2 in matcher.get_opcodes():
+        if op == "replace":
+            return Difference(None, read(their[j1]), lines[i1])
+        if op == "insert":
+            return Difference(None, read(their[j1]), None)
+        if op == "delete":
+            return Difference(None, None, lines[i1])
+    return None
 
 
 def check_facts(claimed: SignatureFacts, actual: SignatureFacts) -> None:
@@ -512,7 +648,11 @@ def check_facts(claimed: SignatureFacts, actual: SignatureFacts) -> None:
     for name in STATED:
         a, b = getattr(claimed, name), getattr(actual, name)
         if a != b:
-            raise Failed(f"{MANIFEST} says {name} is {a!s:.80} where the ledger says {b!s:.80}", Reason.EDITED)
+            raise Failed(
+                f"{MANIFEST} says {name} is {a!s:.80} where the ledger says {b!s:.80}",
+                Reason.EDITED,
+                Difference(name, str(a), str(b), "data"),
+            )
 
 
 # -- the certificate against its own evidence: steps 1-9 --------------------------------------
@@ -529,16 +669,16 @@ class Opened:
     proofs: Mapping[int, TlogProof]
 
 
-def _key(em: Embedded, trusted: VerifierKey | None) -> str:
+def _key(vkey: VerifierKey, trusted: VerifierKey | None) -> str:
     """1. The embedded ledger key is the key the caller trusts."""
     if trusted is None:
         raise NotChecked(
-            f"only the key embedded in the PDF was used ({em.vkey}): trust must come from a key "
+            f"only the key embedded in the PDF was used ({vkey}): trust must come from a key "
             "published elsewhere, such as the city's website; compare it, or give it with --vkey"
         )
-    if em.vkey != trusted:
+    if vkey != trusted:
         raise Failed(
-            f"the certificate's ledger key {em.vkey} is not the trusted key {trusted}: it comes from another ledger",
+            f"the certificate's ledger key {vkey} is not the trusted key {trusted}: it comes from another ledger",
             Reason.FOREIGN,
         )
     return f"the embedded ledger key is the trusted key {trusted}"
@@ -562,27 +702,35 @@ def _entries(em: Embedded) -> tuple[str, Behind]:
     return found, (created, enrolled, published, signed)
 
 
-def _checkpoint(em: Embedded) -> tuple[str, tuple[Checkpoint, Mapping[int, TlogProof]]]:
-    """3. Every proof is against one checkpoint, and the embedded key signed it."""
-    proofs: dict[int, TlogProof] = {}
+def proven_checkpoint(
+    proofs: Mapping[int, bytes], indexes: Iterable[int], vkey: VerifierKey
+) -> tuple[Checkpoint, Mapping[int, TlogProof]]:
+    """The one checkpoint the proofs of `indexes` are against, signed by `vkey`, and the
+    proofs parsed. Raises Failed saying which proof is not one, or that they differ."""
+    parsed: dict[int, TlogProof] = {}
     notes: set[str] = set()
-    for i in em.indexes:
+    for i in indexes:
         try:
-            proof = TlogProof.parse(em.proofs[i])
+            proof = TlogProof.parse(proofs[i])
         except NoteInvalid as e:
             raise Failed(f"{proof_file(i)} is not a tlog-proof: {e}") from e
         if proof.index != i:
             raise Failed(f"{proof_file(i)} proves entry {proof.index}, not {i}")
-        proofs[i] = proof
+        parsed[i] = proof
         notes.add(proof.checkpoint_note)
     if len(notes) != 1:
         raise Failed("the proofs are against different checkpoints")
     try:
-        checkpoint = Checkpoint.open(notes.pop(), em.vkey)
+        checkpoint = Checkpoint.open(notes.pop(), vkey)
     except NoteInvalid as e:
         raise Failed(f"the checkpoint is not signed by the ledger key: {e}") from e
-    found = f"the checkpoint of size {checkpoint.size} is signed by {em.vkey.name}"
-    return found, (checkpoint, MappingProxyType(proofs))
+    return checkpoint, MappingProxyType(parsed)
+
+
+def _checkpoint(em: Embedded) -> tuple[str, tuple[Checkpoint, Mapping[int, TlogProof]]]:
+    """3. Every proof is against one checkpoint, and the embedded key signed it."""
+    checkpoint, proofs = proven_checkpoint(em.proofs, em.indexes, em.vkey)
+    return f"the checkpoint of size {checkpoint.size} is signed by {em.vkey.name}", (checkpoint, proofs)
 
 
 def _inclusion(o: Opened) -> str:
@@ -634,37 +782,108 @@ def _facts(em: Embedded, facts: SignatureFacts) -> str:
     return f"{MANIFEST} states exactly the ledger's facts"
 
 
-def _ikrar_drawing(em: Embedded, facts: SignatureFacts) -> PageDrawing:
-    """What Ikrar draws for these facts, printed as certificate.json says (the renderer is
-    deterministic: the same facts and presentation give the same page)."""
+def _printed_revocation(o: Opened) -> Revocation | None:
+    """The revocation a certificate carries and prints: its `key.revoked` entry, in the
+    checkpoint, signed, revoking the key that signed after the signature. Raises Failed."""
+    i = o.em.revoked
+    if i is None:
+        return None
+    cp = o.checkpoint
     try:
-        return page_drawing(render_page(facts, em.vkey.fingerprint, em.presentation))
+        entry = entry_from_leaf(o.em.leaves[i])
+        proof = TlogProof.parse(o.em.proofs[i])
+        if (entry.index, proof.index) != (i, i):
+            raise Failed(f"{entry_file(i)} does not hold entry {i} and its proof")
+        verify_inclusion(entry.leaf_hash, i, cp.size, proof.hashes, cp.root)
+        verify_signatures(entry, cp.origin)
+        return revoked_later(entry, o.entries[3], cp)
+    except (LedgerError, SigningError, NoteInvalid) as e:
+        raise Failed(f"the revocation the certificate prints (entry {i}) is not proven by the ledger: {e}") from e
+
+
+def _ikrar_drawings(em: Embedded, facts: SignatureFacts, revoked: Revocation | None) -> tuple[PageDrawing, ...]:
+    """What Ikrar draws for these facts, printed as certificate.json says (the renderer is
+    deterministic: the same facts and presentation give the same pages)."""
+    try:
+        return page_drawings(draw_certificate(facts, em.vkey.fingerprint, em.presentation, revoked))
+    except FontMissing:
+        raise
     except Exception as e:  # the presentation comes from the file: what Ikrar cannot draw, it did not draw
         raise Failed(f"Ikrar cannot draw this certificate's page as {MANIFEST} says it was printed ({e})") from e
 
 
-def _page(em: Embedded, facts: SignatureFacts) -> str:
-    """9. The page draws exactly what Ikrar draws for the ledger's facts, as certificate.json
-    says it was printed: the same content, resources and annotations (none).
+def compare_pages(pdf: PdfContents, ours: tuple[PageDrawing, ...], lines: list[list[str]], what: str) -> None:
+    """Raise Failed unless the PDF's pages draw exactly `ours`: the same content, resources
+    and annotations (ours has links only where QR codes are), page by page. The text of a
+    page is extracted only when its drawing differs, to name the line that does."""
+    if pdf.pages != len(ours) or len(pdf.drawings) != len(ours):
+        raise Failed(f"{what} has {len(ours)} page(s), this PDF has {pdf.pages}")
+    for k, (theirs, mine) in enumerate(zip(pdf.drawings, ours, strict=True)):
+        where = "" if len(ours) == 1 else f" (page {k + 1})"
+        if theirs.annotations != mine.annotations:
+            kinds = ", ".join(a.lstrip("/") for a in theirs.annotations)
+            raise Failed(
+                f"something is laid over the page{where}: {len(theirs.annotations)} annotation(s) ({kinds:.80})"
+            )
+        if theirs.content != mine.content:
+            drawn = drawn_difference(theirs.content, mine.content, lines[k])
+            try:
+                text = pdf.page_text(k)
+            except CertificateDamaged as e:
+                raise Failed(f"the page's drawing{where} is not what Ikrar draws for this {what}", None, drawn) from e
+            check_page(lines[k], text)
+            raise Failed(
+                f"the page's drawing{where} is not what Ikrar draws for this {what}, though its text is", None, drawn
+            )
+        if theirs.resources != mine.resources:
+            extra = sorted(set(theirs.resources) ^ set(mine.resources))
+            raise Failed(f"the page{where} carries resources Ikrar does not draw with: {', '.join(extra):.120}")
+        if theirs.box != mine.box:
+            raise Failed(f"the page{where} is not of a {what}'s size")
 
-    The page's text is extracted only when its drawing differs, to name the line that does.
-    """
+
+def compare_text_only(pdf: PdfContents, lines: list[list[str]], what: str) -> str:
+    """The fallback when the fonts a document names are not installed here: its text alone."""
+    if pdf.pages != len(lines):
+        raise Failed(f"{what} has {len(lines)} page(s), this PDF has {pdf.pages}")
+    for k, expected in enumerate(lines):
+        check_page(expected, pdf.page_text(k))
+    return (
+        f"the pages show exactly the ledger's text (their drawing was not compared: the fonts they name "
+        f"are not installed here; {FONT_HINT})"
+    )
+
+
+FONT_HINT = "install Debian's fonts-dejavu-core to compare it"
+
+
+def _page(em: Embedded, opened: Opened | None, facts: SignatureFacts) -> str:
+    """9. The pages draw exactly what Ikrar draws for the ledger's facts (and the revocation
+    the certificate carries, proven), as certificate.json says they were printed: the same
+    content, resources and annotations (none in presentation 1; the QR code's link in
+    presentation 2)."""
     pdf = em.pdf
-    if pdf.pages != 1 or pdf.drawing is None:
-        raise Failed(f"a certificate has one page, this PDF has {pdf.pages}")
-    theirs, ours = pdf.drawing, _ikrar_drawing(em, facts)
-    if theirs.annotations != ours.annotations:
-        kinds = ", ".join(a.lstrip("/") for a in theirs.annotations)
-        raise Failed(f"something is laid over the page: {len(theirs.annotations)} annotation(s) ({kinds:.80})")
-    if theirs.content != ours.content:
-        check_page(page_lines(facts, em.vkey.fingerprint, em.presentation), pdf.page_text())
-        raise Failed("the page's drawing is not what Ikrar draws for this signature, though its text is")
-    if theirs.resources != ours.resources:
-        extra = sorted(set(theirs.resources) ^ set(ours.resources))
-        raise Failed(f"the page carries resources Ikrar does not draw with: {', '.join(extra):.120}")
-    if theirs.box != ours.box:
-        raise Failed("the page is not of a certificate's size")
-    return "the page draws exactly what Ikrar draws for the ledger's facts"
+    pres = em.presentation
+    revoked = _printed_revocation(opened) if opened is not None else None
+    if pres.version == 1:
+        if pdf.pages != 1 or pdf.drawing is None:
+            raise Failed(f"a certificate has one page, this PDF has {pdf.pages}")
+        lines = [page_lines(facts, em.vkey.fingerprint, pres)]
+    else:
+        try:
+            lines = page_texts(certificate_document(facts, em.vkey.fingerprint, pres, revoked))
+        except FontMissing:
+            standard = replace(pres, fonts=STANDARD)
+            lines = page_texts(certificate_document(facts, em.vkey.fingerprint, standard, revoked))
+            return compare_text_only(pdf, lines, "certificate")
+        except Exception as e:  # the presentation comes from the file: what Ikrar cannot draw, it did not draw
+            raise Failed(f"Ikrar cannot draw this certificate as {MANIFEST} says it was printed ({e})") from e
+    compare_pages(pdf, _ikrar_drawings(em, facts, revoked), lines, "certificate")
+    return (
+        "the page draws exactly what Ikrar draws for the ledger's facts"
+        if pres.version == 1
+        else (f"the {pdf.pages} pages draw exactly what Ikrar draws for the ledger's facts")
+    )
 
 
 @dataclass(frozen=True)
@@ -684,10 +903,18 @@ class Examined:
         return KeyTrust.MISMATCH if self.key.failed else KeyTrust.EMBEDDED_ONLY
 
 
-def examine_embedded(em: Embedded, trusted: VerifierKey | None) -> Examined:
-    """Steps 1-9: the certificate against its own evidence and the key the caller trusts."""
+@dataclass(frozen=True)
+class SignatureSteps:
+    """Steps 2-8 of one signature's evidence: their checks, and what they established."""
+
+    checks: tuple[Check, ...]  # entries, checkpoint, inclusion, origin, statement, belongs, facts
+    opened: Opened | None
+    facts: SignatureFacts | None
+
+
+def signature_steps(em: Embedded) -> SignatureSteps:
+    """Steps 2-8: one signature's evidence against itself (a certificate's, or a naskah's)."""
     edited = Reason.EDITED
-    key = run("key", partial(_key, trusted=trusted), em, reason=Reason.FOREIGN)
     entries, parsed = establish("entries", _entries, em, reason=edited)
     checkpoint, signed = establish("checkpoint", _checkpoint, em, reason=edited)
     opened = None if parsed is None or signed is None else Opened(em, parsed, *signed)
@@ -696,10 +923,44 @@ def examine_embedded(em: Embedded, trusted: VerifierKey | None) -> Examined:
     statement = run("statement", _statement, opened, needs=(inclusion, origin), reason=edited)
     belongs, facts = establish("belongs", _belongs, opened, needs=(inclusion, origin), reason=edited)
     stated = run("facts", partial(_facts, em), facts, needs=(belongs,), reason=edited)
-    page = run("page", partial(_page, em), facts, needs=(belongs,), reason=edited)
-    checks = (key, entries, checkpoint, inclusion, origin, statement, belongs, stated, page)
-    proven = opened.checkpoint if opened is not None and inclusion.passed else None
-    return Examined(checks, key, inclusion, proven, facts)
+    checks = (entries, checkpoint, inclusion, origin, statement, belongs, stated)
+    return SignatureSteps(checks, opened if inclusion.passed else None, facts)
+
+
+def key_step(vkey: VerifierKey, trusted: VerifierKey | None) -> Check:
+    """Step 1: the embedded ledger key is the trusted one."""
+    return run("key", partial(_key, trusted=trusted), vkey, reason=Reason.FOREIGN)
+
+
+def examine_embedded(em: Embedded, trusted: VerifierKey | None) -> Examined:
+    """Steps 1-9: the certificate against its own evidence and the key the caller trusts."""
+    key = key_step(em.vkey, trusted)
+    steps = signature_steps(em)
+    belongs = steps.checks[5]
+    page = run("page", partial(_page, em, steps.opened), steps.facts, needs=(belongs,), reason=Reason.EDITED)
+    checks = (key, *steps.checks, page)
+    proven = steps.opened.checkpoint if steps.opened is not None else None
+    return Examined(checks, key, steps.checks[2], proven, steps.facts)
+
+
+@dataclass(frozen=True)
+class BlockVerdict:
+    """One signatory's block of a naskah (`signing.naskah`) and what its own check found: a
+    signature's steps 2-8, a decline's signature; none for a block not signed (yet). Who it
+    names is the ledger's for a signature whose entries belong together, else as naskah.json
+    states it."""
+
+    block: Block
+    checks: tuple[Check, ...] = ()
+
+    @property
+    def outcome(self) -> Outcome | None:
+        """Failed when a check failed, passed when every one passed; None when there are none."""
+        if not self.checks:
+            return None
+        if any(c.failed for c in self.checks):
+            return Outcome.FAILED
+        return Outcome.PASSED if all(c.passed for c in self.checks) else Outcome.NOT_CHECKED
 
 
 @dataclass(frozen=True)
@@ -712,21 +973,28 @@ class Examination:
     vkey: VerifierKey
     leaves: tuple[tuple[int, bytes], ...]  # the certificate's entries, by index
     found: Examined
+    blocks: tuple[BlockVerdict, ...] | None = None  # a naskah's, in its published order; None for a certificate
 
     def report(self, extra: tuple[Check, ...] = (), revocation: Revocation | None = None) -> CertificateReport:
         found = self.found
         checks = (*found.checks, *extra)
         return CertificateReport(
-            self.index, checks, found.facts, self.presentation, self.vkey, found.key_trust, revocation
+            self.index, checks, found.facts, self.presentation, self.vkey, found.key_trust, revocation, self.blocks
         )
 
 
 def examine_file(data: bytes, trusted: VerifierKey | None) -> Examination:
     """Steps 1-9 on a certificate file: all the PDF work of a check, none of the ledger's.
 
-    Raises what `examine_certificate` raises.
+    A naskah komitmen bersama (`signing.naskah`) is examined by the same steps, signature by
+    signature (`signing.doc_verify`). Raises what `examine_certificate` raises.
     """
-    em = read_embedded(data)
+    pdf = read_pdf(data)
+    if NASKAH_MANIFEST in pdf.attachments:
+        from .doc_verify import examine_naskah  # it builds on this module's steps
+
+        return examine_naskah(pdf, trusted)
+    em = embedded_of(pdf)
     return Examination(em.index, em.presentation, em.vkey, tuple(em.leaves.items()), examine_embedded(em, trusted))
 
 
@@ -794,7 +1062,12 @@ def _in_ledger(o: Ours) -> str:
             raise Failed(f"this ledger has no entry {i}: the certificate is from another ledger") from ours
         if got(ours).leaf != leaf:
             raise Failed(f"entry {i} in the certificate is not entry {i} of this ledger")
-    return "the four entries are this ledger's, byte for byte"
+    n = len(o.leaves)
+    return (
+        "the four entries are this ledger's, byte for byte"
+        if n == 4
+        else f"the {n} entries are this ledger's, byte for byte"
+    )
 
 
 def _consistency(o: Ours) -> str:

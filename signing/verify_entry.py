@@ -1,10 +1,15 @@
 """Online verification of one signature entry, for the page a certificate's QR code opens.
 
-`examine_entry` answers VALID, INVALID or KEY REVOKED (since when) for entry `index`. It
-reads what the checks need from one snapshot of the ledger (`load_entry`: the entry, the
-key's record and revocation, the checkpoint signed when the entry was appended and the
-latest one, the proofs, the entry before it and the facts of the signature), then runs
-each check as a step over it, in the order the page lists them:
+`examine_entry` answers VALID or INVALID for entry `index`. A signature made while its key
+was active stays VALID when the key is revoked later: the report then carries the
+revocation (when, why) for the page to say so under the verdict; a signature made with a
+key already revoked is INVALID (step 2). `what_is_at` says what stands at an index that is
+not a signature, for the page a QR code of no signature opens.
+
+`examine_entry` reads what the checks need from one snapshot of the ledger (`load_entry`:
+the entry, the key's record and revocation, the checkpoint signed when the entry was
+appended and the latest one, the proofs, the entry before it and the facts of the
+signature), then runs each check as a step over it, in the order the page lists them:
 
     1. statement    the official's Ed25519 signature over the entry verifies
     2. active_key   the key was enrolled before it signed, and not revoked before
@@ -19,7 +24,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 
 from ledger.checkpoint import Checkpoint
@@ -30,34 +34,19 @@ from ledger.rules import verify as verify_signatures
 from ledger.store import Ledger
 
 from .checks import Check, Failed, NotChecked, Read, attempt, got, read_or_none, run
-from .facts import SignatureFacts, enrolment_index, gather_evidence, signature_entry
+from .errors import NoCertificate
+from .facts import Revocation, SignatureFacts, enrolment_index, gather_evidence, revocation_of, signature_entry
 
 _HEX = re.compile(r"[0-9a-f]{8,64}")
 
 
 class Verdict(StrEnum):
+    """A signature's verdict. Until 6 December 2026 a third one, ``key_revoked``, was given for
+    a valid signature whose key was revoked later; such a signature is VALID, with the
+    revocation beside it (`EntryReport.revoked_later`)."""
+
     VALID = "valid"
     INVALID = "invalid"
-    KEY_REVOKED = "key_revoked"  # the signature holds, but the key has been revoked since
-
-
-@dataclass(frozen=True)
-class Revocation:
-    """The `key.revoked` entry of a key: from then on it signs nothing."""
-
-    index: int
-    time: datetime
-    reason: str
-
-
-def revocation_of(r: Reader, key: str) -> Revocation | None:
-    """The revocation of an official's key, read from its `key.revoked` entry; None if still
-    active (or unknown). Raises NotFound when that entry is missing (a damaged database)."""
-    record = r.key(key)
-    if record is None or record.revoked_index is None:
-        return None
-    entry = r.entry(record.revoked_index)
-    return Revocation(entry.index, entry.time, entry.fields["reason"])
 
 
 @dataclass(frozen=True)
@@ -70,6 +59,16 @@ class EntryReport:
     facts: SignatureFacts | None
     revocation: Revocation | None
     latest: Checkpoint
+
+    @property
+    def revoked_later(self) -> Revocation | None:
+        """The revocation of the signer's key when it came after this signature; None otherwise."""
+        return self.revocation if self.revocation is not None and self.revocation.after(self.index) else None
+
+    @property
+    def revoked_before(self) -> Revocation | None:
+        """The revocation of the signer's key when it came before this signature (which is then INVALID)."""
+        return self.revocation if self.revocation is not None and not self.revocation.after(self.index) else None
 
     @property
     def printed_mismatch(self) -> bool:
@@ -200,14 +199,8 @@ def _examine(s: EntrySubject) -> EntryReport:
     belongs = run("belongs", _belongs, s)
     printed = run("printed", _printed, s)
     checks = (statement, active_key, inclusion, consistency, chain, belongs, printed)
-    revocation = read_or_none(s.revocation)
-    if any(c.failed for c in checks):
-        verdict = Verdict.INVALID
-    elif revocation is not None:
-        verdict = Verdict.KEY_REVOKED
-    else:
-        verdict = Verdict.VALID
-    return EntryReport(s.index, verdict, checks, read_or_none(s.facts), revocation, s.latest)
+    verdict = Verdict.INVALID if any(c.failed for c in checks) else Verdict.VALID
+    return EntryReport(s.index, verdict, checks, read_or_none(s.facts), read_or_none(s.revocation), s.latest)
 
 
 def examine_entry(ledger: Ledger, index: int, h: str | None = None) -> EntryReport:
@@ -219,3 +212,32 @@ def examine_entry(ledger: Ledger, index: int, h: str | None = None) -> EntryRepo
     with ledger.read() as r:
         subject = load_entry(r, index, h)
     return _examine(subject)
+
+
+@dataclass(frozen=True)
+class NoSignature:
+    """What stands at an index that is not a signature: an entry of another `kind`, or
+    nothing (`kind` None) in a ledger of `size` entries."""
+
+    index: int
+    size: int
+    kind: str | None
+
+
+def what_is_at(ledger: Ledger, index: int) -> NoSignature:
+    """What stands at `index`, which `examine_entry` refused as no signature.
+
+    Raises ValueError when it is a signature after all: then the refusal had another cause
+    (a damaged ledger), which the caller must not hide.
+    """
+    if index < 0:
+        raise ValueError(f"no entry has the index {index}")
+    with ledger.read() as r:
+        size = r.size()
+        if index >= size:
+            return NoSignature(index, size, None)
+        try:
+            signature_entry(r, index)
+        except NoCertificate:
+            return NoSignature(index, size, r.entry(index).kind)
+    raise ValueError(f"entry {index} is a signature")

@@ -20,9 +20,10 @@ PRINTED = datetime(2026, 1, 6, 3, 0, tzinfo=UTC)
 
 
 def signed_certificate(world: LedgerFactory, n: int = 1, lang: str = "id") -> tuple[int, bytes]:
-    """Official `n` signs; return the entry index and its certificate."""
+    """Official `n` signs; return the entry index and its certificate (presentation 1, whose
+    page text the callers edit)."""
     index = world.sign(n).entry.index
-    return index, certificate_pdf(world.ledger, index, lang=lang, base_url=BASE_URL, now=PRINTED)
+    return index, certificate_pdf(world.ledger, index, lang=lang, base_url=BASE_URL, now=PRINTED, presentation=1)
 
 
 def attachments(pdf: bytes) -> dict[str, bytes]:

@@ -2,20 +2,29 @@
 
     GET  /v/{index}?h=…                    the page a certificate's QR code opens
     GET  /api/v1/verify/{index}?h=…        its JSON twin
-    GET  /verify/upload, POST /verify/upload   check an uploaded certificate PDF (page)
+    GET  /verify/upload, POST /verify/upload   check an uploaded certificate or naskah PDF (page)
     POST /api/v1/verify                    the same for programs (multipart, field `file`)
-    GET  /certificates/{index}.pdf         the certificate of a signature
-    GET  /commitments/{slug}/certificate.pdf   the summary certificate of a commitment
+    GET  /certificates/{index}.pdf         the certificate of a signature (presentation 2)
+    GET  /commitments/{slug}/certificate.pdf   the summary of a commitment
     GET  /verifier/ikrar_verify.py         the standalone verifier, to download
 
 A thin shell over `signing.verify_entry`, `signing.verify_cert` and `signing.certificate`.
 The upload form changes nothing, so it carries no CSRF token (and starts no session).
+
+Every answer to a QR code is a verdict in one form (`VerdictView`): SAH or TIDAK SAH as the
+headline, the line that says why under it, and notes (the key revoked later, what changed in
+an edited certificate); an index that holds no signature is a TIDAK SAH verdict that says
+what stands there. Failed checks are listed first; a check's technical detail is shown only
+in the page's language (the JSON answers keep the English detail of every check). An
+uploaded naskah lists its blocks, one per signatory, each with its own check.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
@@ -24,21 +33,30 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
 from ledger.entries import format_time
+from ledger.errors import LedgerError, NotFound
+from ledger.nip import is_nip
 from ledger.store import Ledger
+from signing.cert_words import format_nip
 from signing.certificate import certificate_pdf
 from signing.checks import Check
-from signing.errors import CertificateInvalid
-from signing.facts import SignatureFacts
+from signing.errors import CertificateInvalid, NoCertificate
+from signing.facts import Difference, Revocation, SignatureFacts, line_difference
+from signing.naskah import DECLINE, PENDING, SIGNED
 from signing.sandbox import Busy as SandboxBusy
 from signing.sandbox import Sandbox
 from signing.summary import render_summary
-from signing.verify_cert import CertificateReport, examine_file, examine_in_ledger
-from signing.verify_entry import EntryReport, Revocation, examine_entry
+from signing.verify_cert import (
+    BlockVerdict,
+    CertificateReport,
+    examine_file,
+    examine_in_ledger,
+)
+from signing.verify_entry import EntryReport, NoSignature, Verdict, examine_entry, what_is_at
 
 from . import key_history
 from .cache import cached
-from .errors import Busy, TooLarge, UploadMissing, message_of
-from .i18n import LANGS, Translator, language_of
+from .errors import Busy, TooLarge, UploadMissing, message_key, message_of
+from .i18n import LANGS, Translator, catalogue, language_of
 from .metrics import count_refused_upload
 from .pages import HERE, AnyPage, Page, ledger_of
 from .routes_api import Index, errors
@@ -106,8 +124,13 @@ def _facts(f: SignatureFacts | None) -> dict[str, Any] | None:
     }
 
 
-def _revocation(r: Revocation | None) -> dict[str, Any] | None:
-    return None if r is None else {"index": r.index, "time": format_time(r.time), "reason": r.reason}
+def _revocation(r: Revocation | None, signature: int | None) -> dict[str, Any] | None:
+    """The revocation of the signer's key; `after_signature` says whether it came after the
+    signature (which then stays valid) or before it (which makes it invalid)."""
+    if r is None:
+        return None
+    after = None if signature is None else r.after(signature)
+    return {"index": r.index, "time": format_time(r.time), "reason": r.reason, "after_signature": after}
 
 
 def verify_json(report: EntryReport) -> dict[str, Any]:
@@ -116,7 +139,7 @@ def verify_json(report: EntryReport) -> dict[str, Any]:
         "index": report.index,
         "verdict": report.verdict.value,
         "printed_matches": None if printed is None or not (printed.passed or printed.failed) else printed.passed,
-        "revoked": _revocation(report.revocation),
+        "revoked": _revocation(report.revocation, report.index),
         **(_facts(report.facts) or {}),
         "latest_checkpoint": {"size": report.latest.size, "note": report.latest.note},
         "checks": _checks(report.checks),
@@ -125,26 +148,264 @@ def verify_json(report: EntryReport) -> dict[str, Any]:
 
 
 def upload_json(report: CertificateReport) -> dict[str, Any]:
+    """`valid` is false, with the reason `key_revoked`, for a certificate whose signature was
+    made with a key already revoked; a key revoked after the signature leaves it valid."""
+    revoked_before = _revoked_before(report)
     return {
-        "valid": report.valid,
+        "valid": report.valid and revoked_before is None,
         "intact": report.intact,
-        "reason": report.reason.value if report.reason else None,
+        "reason": report.reason.value if report.reason else "key_revoked" if revoked_before else None,
         "index": report.index,
-        "revoked": _revocation(report.revocation),
+        "revoked": _revocation(report.revocation, report.facts.index if report.facts else None),
         "facts": _facts(report.facts),
         "checks": _checks(report.checks),
+        "difference": _difference_json(difference_of(report)),
+        "kind": "certificate" if report.blocks is None else "naskah",
+        **({} if report.blocks is None else {"blocks": [_block_json(b) for b in report.blocks]}),
     }
+
+
+def _block_json(v: BlockVerdict) -> dict[str, Any]:
+    """A naskah's block: who, signed or not, and its own check (`outcome` null for a block not signed)."""
+    b = v.block
+    return {
+        "nip": b.nip,
+        "status": b.status,
+        "name": b.name,
+        "capacity": b.capacity,
+        "unit": b.unit,
+        "index": b.index,
+        **({"reason": b.reason} if b.reason is not None else {}),
+        "outcome": v.outcome.value if v.outcome else None,
+        "checks": _checks(v.checks),
+    }
+
+
+def nosig_json(found: NoSignature, t: Translator) -> dict[str, Any]:
+    """A 404's body for an index that holds no signature: the error's `detail`, and the verdict."""
+    return {
+        "detail": _nosig_help(found, t),
+        "index": found.index,
+        "verdict": Verdict.INVALID.value,
+        "found": found.kind,
+        "size": found.size,
+    }
+
+
+def _difference_json(d: Difference | None) -> dict[str, Any] | None:
+    return None if d is None else {"fact": d.fact, "printed": d.printed, "ledger": d.ledger, "place": d.place}
+
+
+# -- what a page shows ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerdictView:
+    """A verdict as every verify page shows it: `verdict` (valid or invalid) gives the
+    headline, `help` the line under it, `notes` what else the reader must know at once."""
+
+    verdict: str
+    help: str
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CheckView:
+    """One check as a page lists it; `detail` is its technical detail in the page's
+    language, None when it exists only in English and the page is not English."""
+
+    name: str
+    outcome: str
+    detail: str | None
+
+
+def check_views(checks: tuple[Check, ...], t: Translator) -> list[CheckView]:
+    """The checks, failed ones first (otherwise in their order)."""
+    ordered = sorted(checks, key=lambda c: not c.failed)
+    return [CheckView(c.name, c.outcome.value, _detail(c, t)) for c in ordered]
+
+
+def _detail(c: Check, t: Translator) -> str | None:
+    known = message_key(c.error) if c.error is not None else None
+    if known is not None:
+        return t(known[0], **known[1])
+    return c.detail if t.lang == "en" else None
+
+
+def _revoked_later(t: Translator, r: Revocation) -> str:
+    return t("verdict.revoked_later", when=r.time, index=r.index, reason=r.reason)
+
+
+def entry_verdict(report: EntryReport, t: Translator) -> VerdictView:
+    """SAH, with a note when the key was revoked after the signature; TIDAK SAH otherwise,
+    saying so when the key was revoked before it."""
+    if report.verdict is Verdict.VALID:
+        later = report.revoked_later
+        return VerdictView("valid", t("verify.help.valid"), (_revoked_later(t, later),) if later else ())
+    before = report.revoked_before
+    if before is not None and any(c.name == "active_key" and c.failed for c in report.checks):
+        return VerdictView(
+            "invalid", t("verdict.revoked_before", when=before.time, index=before.index, reason=before.reason)
+        )
+    return VerdictView("invalid", t("verify.help.invalid"))
+
+
+def _nosig_help(found: NoSignature, t: Translator) -> str:
+    if found.kind is None:
+        return t("verdict.nosig.missing", index=found.index, size=found.size, last=max(found.size - 1, 0))
+    key = f"verdict.kind.{found.kind}"
+    kind = t(key) if key in catalogue(t.lang) else t("verdict.kind.other", kind=found.kind)
+    return t("verdict.nosig.kind", index=found.index, kind=kind)
+
+
+def nosig_verdict(found: NoSignature, t: Translator) -> VerdictView:
+    return VerdictView("invalid", _nosig_help(found, t), (t("verdict.nosig.help"),))
+
+
+def _revoked_before(report: CertificateReport) -> Revocation | None:
+    r, facts = report.revocation, report.facts
+    return r if r is not None and facts is not None and not r.after(facts.index) else None
+
+
+def upload_verdict(report: CertificateReport, t: Translator) -> VerdictView:
+    """The verdict of an uploaded certificate, in the same words as its QR code's page; an
+    edited one says what changed right under the verdict."""
+    before = _revoked_before(report)
+    if report.valid and before is not None:
+        return VerdictView(
+            "invalid", t("verdict.revoked_before", when=before.time, index=before.index, reason=before.reason)
+        )
+    naskah = "naskah." if report.blocks is not None else ""
+    if report.valid:
+        r = report.revocation
+        return VerdictView("valid", t(f"upload.{naskah}valid_help"), (_revoked_later(t, r),) if r else ())
+    reason = report.reason.value if report.reason else "edited"
+    d = difference_of(report)
+    return VerdictView("invalid", t(f"upload.{naskah}reason.{reason}"), (difference_text(d, t),) if d else ())
+
+
+@dataclass(frozen=True)
+class BlockView:
+    """A naskah's block as the upload page lists it: who, what the block says (`said`), and
+    its own check (`outcome` None for a block not signed; `failed` names the check that failed)."""
+
+    name: str
+    capacity: str
+    unit: str
+    nip: str | None
+    status: str
+    said: str
+    outcome: str | None
+    failed: str | None
+
+
+BLOCK_STATUSES = (SIGNED, PENDING, DECLINE)
+
+
+def block_views(blocks: tuple[BlockVerdict, ...], t: Translator) -> list[BlockView]:
+    views = []
+    for v in blocks:
+        b = v.block
+        status = b.status if b.status in BLOCK_STATUSES else "other"  # as a forged naskah.json may state it
+        said = t(f"upload.block.{status}", index=b.index, reason=b.reason or "")
+        failed = next((c for c in v.checks if c.failed), None)
+        views.append(
+            BlockView(
+                b.name,
+                b.capacity,
+                b.unit,
+                format_nip(b.nip) if is_nip(b.nip) else None,
+                status,
+                said,
+                v.outcome.value if v.outcome else None,
+                t(f"check.{failed.name}") if failed else None,
+            )
+        )
+    return views
+
+
+def difference_text(d: Difference, t: Translator) -> str:
+    """What changed, in the page's language: Yang berubah: waktu penandatanganan tercetak
+    “09.00.00”, seharusnya “07.58.13”."""
+    if d.printed is None:
+        return t("verdict.diff.missing", ledger=d.ledger)
+    if d.ledger is None:
+        return t("verdict.diff.added", printed=d.printed)
+    if d.fact is None:
+        return t("verdict.diff.changed_line", printed=d.printed, ledger=d.ledger)
+    key = "verdict.diff.changed_data" if d.place == "data" else "verdict.diff.changed"
+    return t(key, what=t(f"verdict.fact.{d.fact}"), printed=d.printed, ledger=d.ledger)
+
+
+def difference_of(report: CertificateReport) -> Difference | None:
+    """How an edited certificate differs from the ledger, as its first failed check that knows
+    says: a line of the page (named by the fact it shows, narrowed to the words that differ)
+    or a fact certificate.json states; None when none knows."""
+    facts = report.facts
+    for c in report.failures:
+        d = c.difference
+        if d is None:
+            continue
+        if d.place == "page" and facts is not None:  # a naskah has no one signature's facts
+            return line_difference(facts, d.printed, d.ledger)
+        return d
+    return None
+
+
+def nip_shown(facts: SignatureFacts | None) -> str | None:
+    """The signer's NIP as printed ("19750314 200104 1 001"); None for an identifier that is no NIP."""
+    return format_nip(facts.nip) if facts is not None and is_nip(facts.nip) else None
+
+
+def trusted_host(p: Page) -> str:
+    """The address a reader must see in their browser: the host of IKRAR_BASE_URL."""
+    base = p.runtime.settings.base_url
+    return urlsplit(base).netloc or base
 
 
 # -- online verification of an entry -------------------------------------------------------
 
 
+def _examine_or_find(ledger: Ledger, index: int, h: str | None) -> EntryReport | NoSignature:
+    """The report of signature `index`, or what stands there when it is no signature.
+    Raises the refusal itself when the index holds a signature after all (a damaged ledger)."""
+    try:
+        return examine_entry(ledger, index, h)
+    except (NotFound, NoCertificate) as e:
+        try:
+            return what_is_at(ledger, index)
+        except ValueError:
+            raise e from None
+
+
 @router.get("/v/{index}", response_class=HTMLResponse, include_in_schema=False)
 @cached
 def verify_page(p: AnyPage, index: Index, h: H = None) -> HTMLResponse:
-    report = examine_entry(p.ledger, index, h)
-    enrolment = key_history.enrolment(p, report.facts)  # when the key was enrolled, and who vouched for it
-    return p.render("verify.html", report=report, facts=report.facts, h=h, enrolment=enrolment)
+    found = _examine_or_find(p.ledger, index, h)
+    host = trusted_host(p)
+    if isinstance(found, NoSignature):
+        view = nosig_verdict(found, p.t)
+        return p.render("verify.html", status=404, index=index, found=found, view=view, host=host, report=None)
+    report = found
+    try:
+        enrolment = key_history.enrolment(p, report.facts)  # when the key was enrolled, and who vouched for it
+    except LedgerError:
+        if report.verdict is Verdict.VALID:
+            raise
+        logger.warning("verify page of entry %d: key history unreadable beside an INVALID verdict", index)
+        enrolment = None  # the checks already say what is wrong; the verdict still shows
+    return p.render(
+        "verify.html",
+        index=index,
+        report=report,
+        view=entry_verdict(report, p.t),
+        checks=check_views(report.checks, p.t),
+        facts=report.facts,
+        h=h,
+        enrolment=enrolment,
+        host=host,
+        nip=nip_shown(report.facts),
+    )
 
 
 @router.get(
@@ -153,11 +414,19 @@ def verify_page(p: AnyPage, index: Index, h: H = None) -> HTMLResponse:
     summary="Verify signature entry `index` (what the QR code's page shows)",
 )
 @cached
-def verify_api(request: Request, index: Index, h: H = None) -> dict[str, Any]:
-    """VALID, INVALID or KEY_REVOKED, with each check: the official's signature, the key,
-    inclusion in the checkpoint signed when the entry was appended, that checkpoint's
-    consistency with the latest one, the hash chain link, and whether `h` matches."""
-    return verify_json(examine_entry(ledger_of(request), index, h))
+def verify_api(request: Request, index: Index, h: H = None) -> Any:
+    """`valid` or `invalid`, with each check: the official's signature, the key (active when
+    it signed), inclusion in the checkpoint signed when the entry was appended, that
+    checkpoint's consistency with the latest one, the hash chain link, and whether `h`
+    matches. A key revoked after the signature leaves it valid: `revoked` then says when
+    and why, with `after_signature` true. An index that holds no signature answers 404 with
+    `detail`, the verdict `invalid`, `found` (the entry's kind, null when there is no entry)
+    and the ledger's `size`."""
+    found = _examine_or_find(ledger_of(request), index, h)
+    if isinstance(found, NoSignature):
+        body = nosig_json(found, Translator(language_of(request)))
+        return JSONResponse(body, status_code=404)
+    return verify_json(found)
 
 
 # -- uploads --------------------------------------------------------------------------------
@@ -252,7 +521,8 @@ def _examine(ledger: Ledger, data: bytes) -> CertificateReport:
 
 async def _examine_upload(request: Request, ledger: Ledger) -> CertificateReport:
     """The uploaded certificate, read and examined; a refusal is counted (`/metrics`) and raised:
-    CertificateInvalid, TooLarge, UploadMissing or Busy."""
+    CertificateInvalid (`SummaryNotCertificate` for a summary PDF, which is checked row by row,
+    by its QR codes), TooLarge, UploadMissing or Busy."""
     try:
         data = await _read_upload(request)
         return await run_in_threadpool(_examine, ledger, data)
@@ -277,7 +547,16 @@ async def upload_form(request: Request, p: AnyPage) -> HTMLResponse:
         report = await _examine_upload(request, p.ledger)
     except (CertificateInvalid, TooLarge, UploadMissing, Busy) as e:
         return p.form_error("verify_upload.html", e, **context)
-    return p.render("verify_upload.html", **{**context, "report": report, "facts": report.facts})
+    shown = {
+        "report": report,
+        "facts": report.facts,
+        "view": upload_verdict(report, p.t),
+        "checks": check_views(report.checks, p.t),
+        "host": trusted_host(p),
+        "nip": nip_shown(report.facts),
+        "blocks": block_views(report.blocks, p.t) if report.blocks is not None else None,
+    }
+    return p.render("verify_upload.html", **{**context, **shown})
 
 
 @router.post(
@@ -306,8 +585,11 @@ async def upload_form(request: Request, p: AnyPage) -> HTMLResponse:
     },
 )
 async def verify_upload_api(request: Request) -> Any:
-    """Multipart form with the PDF in the field `file` (at most 5 MB). Answers 200 with
-    `valid`, `reason` (`edited`, `foreign`; null when valid) and each check; 4xx when the
+    """Multipart form with the PDF in the field `file` (at most 5 MB): a certificate or a naskah
+    komitmen bersama. Answers 200 with `valid`, `reason` (`edited`, `foreign`; null when
+    valid), each check, `difference` (what an edited copy changed, when known) and `kind`
+    (`certificate` or `naskah`; a naskah's `blocks`, in its published order, each with its
+    status, who, and its own `outcome` and checks); 4xx when the
     upload is not a certificate at all (not a PDF, damaged, no Ikrar evidence), too large, or
     too costly to read; 503 with Retry-After while the server checks as many files as it can."""
     try:
@@ -342,11 +624,15 @@ def _lang(p: Page, lang: str | None) -> str:
     responses={200: {"content": {"application/pdf": {}}}, **errors(404, 422, 503, html=True)},
 )
 def certificate(p: AnyPage, index: Index, lang: Lang = None) -> Response:
-    """A4, in the site's language (or `lang`), with the entry's leaf, its tlog-proof and the
-    ledger's verifier key attached, so that it can be verified offline."""
+    """The government document (presentation 2: the city's letterhead, two A4 pages), in the
+    site's language (or `lang`), with the four entries behind the signature, their
+    tlog-proofs and the ledger's verifier key attached, so that it can be verified offline."""
     lang = _lang(p, lang)
-    data = certificate_pdf(p.ledger, index, lang=lang, base_url=p.runtime.settings.base_url, now=p.now())
-    return _pdf(data, f"sertifikat-ikrar-{index}.pdf" if lang == "id" else f"ikrar-certificate-{index}.pdf")
+    settings = p.runtime.settings
+    data = certificate_pdf(
+        p.ledger, index, lang=lang, base_url=settings.base_url, now=p.now(), letterhead=settings.letterhead()
+    )
+    return _pdf(data, f"bukti-ikrar-{index}.pdf" if lang == "id" else f"ikrar-proof-{index}.pdf")
 
 
 @router.get(
@@ -357,7 +643,10 @@ def certificate(p: AnyPage, index: Index, lang: Lang = None) -> Response:
 )
 def summary_certificate(p: AnyPage, slug: Annotated[str, Path(max_length=80)], lang: Lang = None) -> Response:
     lang = _lang(p, lang)
-    data = render_summary(p.ledger, slug, lang=lang, base_url=p.runtime.settings.base_url, now=p.now())
+    settings = p.runtime.settings
+    data = render_summary(
+        p.ledger, slug, lang=lang, base_url=settings.base_url, now=p.now(), letterhead=settings.letterhead()
+    )
     return _pdf(data, f"{slug}-ringkasan.pdf" if lang == "id" else f"{slug}-summary.pdf")
 
 

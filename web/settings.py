@@ -7,7 +7,9 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ledger.errors import InvalidInput
 from signing._pkcs8 import DEFAULT_ITERATIONS
+from signing.doc_kop import Letterhead, check_pattern
 
 DEFAULT_ORIGIN = "kedirikota.go.id/ikrar"
 
@@ -37,15 +39,11 @@ def _path_env(name: str) -> Path | None:
 
 
 def _number_pattern(pattern: str) -> str:
-    """A document-number pattern: it must name `{index}` (numbers are unique by it) and
-    may name `{year}`; nothing else in braces."""
+    """A document-number pattern (`signing.doc_kop.check_pattern`): it names `{index}` and may name `{year}`."""
     try:
-        pattern.format(index=1, year=2026)
-    except (KeyError, IndexError, ValueError) as e:
-        raise ValueError(f"IKRAR_NUMBER_PATTERN may name only {{index}} and {{year}}: {pattern!r}") from e
-    if "{index}" not in pattern:
-        raise ValueError(f"IKRAR_NUMBER_PATTERN must name {{index}}, which makes each number unique: {pattern!r}")
-    return pattern
+        return check_pattern(pattern)
+    except InvalidInput as e:
+        raise ValueError(f"IKRAR_NUMBER_PATTERN: {e}") from e
 
 
 @dataclass(frozen=True)
@@ -104,6 +102,11 @@ class Settings:
             office_address=_env("IKRAR_OFFICE_ADDRESS", ""),
             number_pattern=_number_pattern(_env("IKRAR_NUMBER_PATTERN", "{index}/IKRAR/{year}")),
         )
+
+    def letterhead(self) -> Letterhead:
+        """The kop naskah dinas and numbering of the city's documents (certificates, the naskah).
+        Raises InvalidInput when the emblem file cannot be read or is not a PNG or JPEG."""
+        return Letterhead.from_files(self.office, self.office_address, self.number_pattern, self.emblem_file)
 
     def sqlite_path(self) -> Path | None:
         """The SQLite database file of `database_url`, or None for another database."""

@@ -166,7 +166,7 @@ def test_the_summary_lists_every_signatory_with_a_scannable_link(world: LedgerFa
         "Kepala Dinas 3",
     ]:
         assert squash(fact) in text, fact
-    assert text.index("Pejabat2") < text.index("Pejabat1") < text.index("Pejabat3")  # in signing order
+    assert text.index("Pejabat1") < text.index("Pejabat2") < text.index("Pejabat3")  # in the published order
     links = {c.text for c in read_qr_codes(pdf, dpi=300)}
     hashes = {i: world.ledger.entry(i).leaf_hash.hex()[:16] for i in (first, second)}
     assert links == {f"{BASE_URL}/v/{i}?h={h}" for i, h in hashes.items()}

@@ -34,7 +34,7 @@ LEGACY = ROOT / "tests" / "vectors" / "legacy-0.1"
 NEW_PASSPHRASE = "kunci-baru-sekali-1"
 
 
-def _replacement_certificate(world: LedgerFactory) -> tuple[int, int, bytes]:
+def _replacement_certificate(world: LedgerFactory, presentation: int = 2) -> tuple[int, int, bytes]:
     """Official 1's key revoked by the first admin, replaced on his attestation with the second
     admin's approval, then used to sign: (the enrolment's index, the signature's, its certificate)."""
     world.second_admin()
@@ -43,7 +43,8 @@ def _replacement_certificate(world: LedgerFactory) -> tuple[int, int, bytes]:
     world.approve(1, by=SECOND_ADMIN)
     enrolled = actions.enrol(world.ctx, nip(1), NEW_PASSPHRASE, world.now()).entry
     index = actions.sign(world.ctx, "smart-city", nip(1), NEW_PASSPHRASE, world.now()).entry.index
-    return enrolled.index, index, certificate_pdf(world.ledger, index, base_url=BASE_URL, now=PRINTED)
+    pdf = certificate_pdf(world.ledger, index, base_url=BASE_URL, now=PRINTED, presentation=presentation)
+    return enrolled.index, index, pdf
 
 
 def _standalone(pdf: bytes, tmp_path: Path, vkey: str) -> subprocess.CompletedProcess[str]:
@@ -92,7 +93,7 @@ def test_a_replacement_keys_certificate_states_its_enrolment_and_approver_and_ve
 
 
 def test_a_page_that_names_another_approver_is_refused_as_edited(world: LedgerFactory) -> None:
-    _, _, pdf = _replacement_certificate(world)
+    _, _, pdf = _replacement_certificate(world, presentation=1)  # its text is legible in its drawing
     second, other = format_nip(nip(SECOND_ADMIN)).encode(), format_nip(nip(97)).encode()
     forged = rebuild(pdf, page_edit=(second, other))
     report = examine_certificate(forged, world.ledger.verifier)

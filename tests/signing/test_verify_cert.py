@@ -19,7 +19,7 @@ from ledger.errors import NotFound
 from ledger.merkle import MemoryTree, inclusion_proof
 from ledger.note import NoteSigner, VerifierKey
 from signing import actions
-from signing.certificate import render_certificate
+from signing.certificate import certificate_pdf, render_certificate
 from signing.checks import Outcome
 from signing.errors import (
     AttachmentMissing,
@@ -48,6 +48,13 @@ from ..factories import ORIGIN, LedgerFactory
 def cert(world: LedgerFactory) -> tuple[LedgerFactory, int, bytes]:
     index, pdf = signed_certificate(world)
     return world, index, pdf
+
+
+@pytest.fixture()
+def cert1(world: LedgerFactory) -> tuple[LedgerFactory, int, bytes]:
+    """A certificate in presentation 1 (Ikrar 0.1's page, standard fonts: its text is legible in its drawing)."""
+    index = world.sign(1).entry.index
+    return world, index, certificate_pdf(world.ledger, index, base_url=BASE_URL, now=PRINTED, presentation=1)
 
 
 def failed(report, name: str) -> str:
@@ -84,8 +91,8 @@ def test_a_certificate_of_another_ledger_is_foreign(cert) -> None:
         report.verify()
 
 
-def test_an_edited_printed_fact_is_named(cert) -> None:
-    world, _, pdf = cert
+def test_an_edited_printed_fact_is_named(cert1) -> None:
+    world, _, pdf = cert1
     forged = rebuild(pdf, page_edit=(b"(Pejabat 1)", b"(Pejabat 7)"))
     report = examine_certificate(forged, world.ledger.verifier)
     assert not report.valid and report.reason is Reason.EDITED
@@ -94,14 +101,14 @@ def test_an_edited_printed_fact_is_named(cert) -> None:
         report.verify()
 
 
-def test_an_edited_time_on_the_page_is_named(cert) -> None:
-    _world, _, pdf = cert
+def test_an_edited_time_on_the_page_is_named(cert1) -> None:
+    _world, _, pdf = cert1
     forged = rebuild(pdf, page_edit=(b"pukul 09.", b"pukul 08."))
     assert "pukul 08." in failed(examine_certificate(forged), "page")
 
 
-def test_extra_text_on_the_page_is_refused(cert) -> None:
-    _world, _, pdf = cert
+def test_extra_text_on_the_page_is_refused(cert1) -> None:
+    _world, _, pdf = cert1
     forged = rebuild(pdf, page_edit=(b"(SERTIFIKAT) Tj", b"(SERTIFIKAT) Tj (PALSU) Tj"))
     assert "PALSU" in failed(examine_certificate(forged), "page")
 
@@ -253,8 +260,8 @@ def test_upload_when_the_ledger_lost_the_certificates_checkpoint(cert) -> None:
     assert check.detail == f"there is no checkpoint of size {size}" and check.code == "checkpoint.not_found"
 
 
-def test_upload_names_the_reason(cert, ledger_factory) -> None:
-    world, _index, pdf = cert
+def test_upload_names_the_reason(cert1, ledger_factory) -> None:
+    world, _index, pdf = cert1
     edited = rebuild(pdf, page_edit=(b"(Kepala Dinas 1)", b"(Kepala Dinas 2)"))
     report = examine_upload(world.ledger, edited)
     assert report.reason is Reason.EDITED and "Kepala Dinas 2" in failed(report, "page")
@@ -326,3 +333,48 @@ def test_a_damaged_certificate_never_crashes_and_never_claims_other_facts(genuin
         return
     if report.intact:  # the bytes changed were not ones that are checked (padding, offsets)
         assert report.facts == facts
+
+
+def _without_mark(pdf: bytes) -> bytes:
+    """A summary as printed before summaries carried their mark: the same pages and information."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    writer = PdfWriter()
+    for page in reader.pages:
+        writer.add_page(page)
+    writer.add_metadata(dict(reader.metadata or {}))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_a_summary_is_said_to_be_one(world: LedgerFactory, lang: str) -> None:
+    from signing.summary import SUMMARY_MARK, render_summary
+    from signing.verify_cert import SummaryNotCertificate, examine_file, read_embedded
+
+    world.sign(1)
+    pdf = render_summary(world.ledger, "smart-city", lang=lang, base_url=BASE_URL, now=PRINTED)
+    mark = json.loads(attachments(pdf)[SUMMARY_MARK])
+    assert mark == {
+        "format": "ikrar-summary/v1",
+        "slug": "smart-city",
+        "checkpoint_size": world.ledger.size(),
+        "lang": lang,
+        "printed_at": "2026-01-06T03:00:00Z",
+    }
+    for summary in (pdf, _without_mark(pdf)):
+        with pytest.raises(SummaryNotCertificate, match="summary") as e:
+            examine_file(summary, world.ledger.verifier)
+        assert e.value.code == "cert.summary" and isinstance(e.value, NotACertificate)
+        with pytest.raises(SummaryNotCertificate):
+            read_embedded(summary)
+    plain = PdfWriter()
+    plain.add_blank_page(595, 842)
+    plain.add_metadata({"/Title": "Rekapitulasi Penandatanganan: lain", "/Creator": "Word"})
+    out = io.BytesIO()
+    plain.write(out)
+    with pytest.raises(NotACertificate) as other:  # another program's PDF of that title is no summary
+        read_embedded(out.getvalue())
+    assert not isinstance(other.value, SummaryNotCertificate)

@@ -11,7 +11,7 @@ from ledger.merkle import Hash
 from signing import actions
 from signing.checks import Outcome
 from signing.errors import NoCertificate
-from signing.verify_entry import Verdict, examine_entry
+from signing.verify_entry import NoSignature, Verdict, examine_entry, what_is_at
 from tests.factories import ADMIN_NIP, ADMIN_PASSPHRASE
 
 from ..factories import LedgerFactory
@@ -61,17 +61,46 @@ def test_an_uppercase_h_still_matches(world: LedgerFactory) -> None:
     assert examine_entry(world.ledger, index, h).verdict is Verdict.VALID
 
 
-def test_a_revoked_key_says_since_when(world: LedgerFactory) -> None:
+def test_a_key_revoked_after_the_signature_leaves_it_valid(world: LedgerFactory) -> None:
     index = world.sign(1).entry.index
     revoked = actions.revoke(world.ctx, world.officials[0], "kunci bocor", ADMIN_NIP, world.now(), ADMIN_PASSPHRASE)
     report = examine_entry(world.ledger, index)
-    assert report.verdict is Verdict.KEY_REVOKED
-    assert report.revocation is not None
+    assert report.verdict is Verdict.VALID and all(not c.failed for c in report.checks)
+    assert report.revocation is not None and report.revoked_later == report.revocation
+    assert report.revoked_before is None
     assert (report.revocation.index, report.revocation.time, report.revocation.reason) == (
         revoked.entry.index,
         revoked.entry.time,
         "kunci bocor",
     )
+
+
+def revoked_before_it_signed(world: LedgerFactory) -> tuple[int, int]:
+    """A ledger whose key table says official 1's key was revoked before it signed: the rules
+    refuse such a signature, so it is forged the way a tampered database would hold it (the
+    key's row names official 2's earlier revocation). Returns (signature, revocation)."""
+    earlier = actions.revoke(world.ctx, world.officials[1], "pindah tugas", ADMIN_NIP, world.now(), ADMIN_PASSPHRASE)
+    index = world.sign(1).entry.index
+    key = world.ledger.entry(index).fields["key"]
+    with world.ledger.engine.begin() as c:
+        c.execute(
+            text(
+                "UPDATE official_key SET revoked_index = :i, revoked_at = :at, revoked_reason = :why WHERE key = :key"
+            ),
+            {"i": earlier.entry.index, "at": earlier.entry.time, "why": "pindah tugas", "key": key},
+        )
+    return index, earlier.entry.index
+
+
+def test_a_signature_made_with_a_key_already_revoked_is_invalid(world: LedgerFactory) -> None:
+    index, revoked = revoked_before_it_signed(world)
+    report = examine_entry(world.ledger, index)
+    assert report.verdict is Verdict.INVALID
+    assert report.revoked_later is None
+    assert report.revoked_before is not None and report.revoked_before.index == revoked < index
+    detail = next(c.detail for c in report.checks if c.name == "active_key")
+    assert detail == f"the key was revoked at entry {revoked}, before this signature"
+    assert [c.name for c in report.checks if c.failed] == ["active_key"]
 
 
 def test_an_edited_row_is_invalid(world: LedgerFactory) -> None:
@@ -144,3 +173,16 @@ def test_only_signatures_are_verified(world: LedgerFactory) -> None:
         examine_entry(world.ledger, 0)
     with pytest.raises(NotFound):
         examine_entry(world.ledger, 12345)
+
+
+def test_what_stands_where_no_signature_is(world: LedgerFactory) -> None:
+    index = world.sign(1).entry.index
+    size = world.ledger.size()
+    assert what_is_at(world.ledger, 0) == NoSignature(0, size, "ledger.created")
+    assert what_is_at(world.ledger, 1) == NoSignature(1, size, "key.enrolled")
+    assert what_is_at(world.ledger, size) == NoSignature(size, size, None)
+    assert what_is_at(world.ledger, 12345) == NoSignature(12345, size, None)
+    with pytest.raises(ValueError, match=f"entry {index} is a signature"):
+        what_is_at(world.ledger, index)
+    with pytest.raises(ValueError, match="no entry has the index -1"):
+        what_is_at(world.ledger, -1)

@@ -15,6 +15,7 @@ from web.settings import Settings
 
 from ..certs import BASE_URL, attachments, read_qr_codes, rebuild
 from ..factories import LedgerFactory
+from ..signing.documents import rebuild_pages
 
 runner = CliRunner()
 
@@ -93,6 +94,25 @@ def test_summary_of_a_commitment(world: LedgerFactory, ikrar, tmp_path: Path) ->
     assert unknown.exit_code == 1 and "there is no commitment 'nope'" in unknown.output
 
 
+def test_the_naskah_of_a_commitment_is_written_and_verifies_offline(
+    world: LedgerFactory, ikrar, tmp_path: Path
+) -> None:
+    for n in (1, 2):
+        world.sign(n)
+    out = tmp_path / "naskah.pdf"
+    made = ikrar("certificate", "--commitment", "smart-city", "--naskah", "-o", out)
+    assert made.exit_code == 0, made.output
+    assert f"Naskah komitmen bersama of smart-city written to {out}" in made.output
+    assert len(read_qr_codes(out.read_bytes(), 150)) == 2  # one a signature; the third signatory has none yet
+    checked = ikrar("verify-cert", out)
+    assert checked.exit_code == 0, checked.output
+    edited = tmp_path / "edited.pdf"
+    edited.write_bytes(rebuild(out.read_bytes(), drop=("naskah.json",)))
+    assert ikrar("verify-cert", edited).exit_code == 1
+    assert ikrar("certificate", "--commitment", "smart-city", "--naskah", "--all", "-o", out).exit_code == 2
+    assert ikrar("certificate", "1", "--naskah", "-o", out).exit_code == 2
+
+
 @pytest.fixture()
 def genuine(world: LedgerFactory, ikrar, tmp_path: Path) -> tuple[int, bytes]:
     index = world.sign(1).entry.index
@@ -117,8 +137,8 @@ def _tampered(pdf: bytes, index: int, what: str) -> bytes:
                 lines[2] = ("B" if lines[2][0] != "B" else "C") + lines[2][1:]  # another root
                 replace[name] = (head + "\n\n" + "\n".join(lines)).encode()
         return rebuild(pdf, replace)
-    if what == "page":
-        return rebuild(pdf, page_edit=(b"(Dinas 1)", b"(Dinas 9)"))
+    if what == "page":  # the certificate the command writes is the government document, of two pages
+        return rebuild_pages(pdf, b"(Pejabat 1)", b"(Pejabat 9)")
     raise AssertionError(what)
 
 
@@ -128,7 +148,7 @@ def _tampered(pdf: bytes, index: int, what: str) -> bytes:
         ("proof", "inclusion in checkpoint"),
         ("leaf", "inclusion in checkpoint"),
         ("checkpoint", "checkpoint signature"),
-        ("page", "printed page: the page says 'Dinas 9' where the ledger says 'Dinas 1'"),
+        ("page", "printed page: the page says 'Pejabat 9' where the ledger says 'Pejabat 1'"),
     ],
 )
 def test_verify_cert_fails_on_an_altered_certificate(genuine, ikrar, tmp_path: Path, what: str, says: str) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+from html import unescape
 from urllib.parse import urlsplit
 
 import pytest
@@ -10,11 +13,31 @@ from hypothesis import strategies as st
 
 from signing import actions
 from signing.certificate import certificate_pdf
+from signing.facts import Difference
+from signing.wording import format_clock_wib, format_wib
 from tests.factories import ADMIN_NIP, ADMIN_PASSPHRASE
+from web.i18n import Translator
+from web.routes_verify import difference_text
 
 from ..certs import PRINTED, attachments, read_qr_codes, rebuild, signed_certificate
 from ..factories import LedgerFactory
+from ..signing.documents import all_text, rebuild_pages
+from ..signing.test_verify_entry import revoked_before_it_signed
 from .conftest import Site
+
+OFFICE = "Dinas Komunikasi dan Informatika"  # the default IKRAR_OFFICE
+VERDICT = re.compile(r'<section class="verdict verdict-(\w+)" role="status">(.*?)</section>', re.DOTALL)
+
+
+def verdict_of(html: str) -> tuple[str, str]:
+    """The verdict box of a page: its class and its text (tags dropped, spaces collapsed)."""
+    m = VERDICT.search(html)
+    assert m, "the page has no verdict box"
+    return m[1], " ".join(unescape(re.sub(r"<[^>]+>", " ", m[2])).split())
+
+
+def failed_first(html: str) -> list[str]:
+    return re.findall(r'<li class="check check-(\w+)">', html)
 
 
 def path_of(url: str) -> str:
@@ -60,28 +83,113 @@ def test_a_wrong_h_says_the_printed_certificate_does_not_match(site: Site) -> No
     assert api["verdict"] == "invalid" and api["printed_matches"] is False
 
 
-def test_a_revoked_key_shows_since_when(site: Site) -> None:
+def test_a_key_revoked_after_the_signature_is_valid_with_a_note(site: Site) -> None:
     index = site.world.sign(1).entry.index
-    actions.revoke(
+    revoked = actions.revoke(
         site.world.ctx, site.world.officials[0], "laptop hilang", ADMIN_NIP, site.world.now(), ADMIN_PASSPHRASE
-    )
+    ).entry
     page = site.client().get(f"/v/{index}")
-    assert "verdict-key_revoked" in page.text and "KUNCI DICABUT" in page.text and "laptop hilang" in page.text
+    assert page.status_code == 200
+    assert verdict_of(page.text) == (
+        "valid",
+        "✓ SAH Tanda tangan ini tercatat di buku besar Ikrar dan lolos semua pemeriksaan. "
+        f"Kunci penanda tangan dicabut kemudian, pada {format_wib(revoked.time, 'id')} (entri #{revoked.index}). "
+        "Alasan: laptop hilang. Tanda tangan ini dibuat sebelum pencabutan dan tetap sah.",
+    )
+    assert "KUNCI DICABUT" not in page.text and "check-failed" not in page.text
+    en = site.client("en").get(f"/v/{index}")
+    assert (
+        verdict_of(en.text)[0] == "valid"
+        and (
+            f"The signer's key was revoked later, on {format_wib(revoked.time, 'en')} (entry #{revoked.index}). "
+            "Reason: laptop hilang. This signature was made before the revocation and remains valid."
+        )
+        in verdict_of(en.text)[1]
+    )
     api = site.client().get(f"/api/v1/verify/{index}").json()
-    assert api["verdict"] == "key_revoked" and api["revoked"]["reason"] == "laptop hilang"
-
-
-def test_entries_without_a_certificate_are_404_in_the_pages_language(site: Site) -> None:
-    c = site.client()
-    assert c.get("/v/1").status_code == 404
-    assert c.get("/certificates/1.pdf").status_code == 404
-    missing = c.get("/api/v1/verify/99999")
-    assert missing.status_code == 404 and "detail" in missing.json()
-    assert c.get("/api/v1/verify/1").json() == {
-        "detail": "Entri ini bukan tanda tangan, jadi tidak memiliki sertifikat."
+    assert api["verdict"] == "valid"
+    assert api["revoked"] == {
+        "index": revoked.index,
+        "time": api["revoked"]["time"],
+        "reason": "laptop hilang",
+        "after_signature": True,
     }
+
+
+def test_a_signature_made_with_a_key_already_revoked_is_not_valid(site: Site) -> None:
+    index, revoked = revoked_before_it_signed(site.world)
+    when = site.ledger.entry(revoked).time
+    page = site.client().get(f"/v/{index}")
+    verdict, text = verdict_of(page.text)
+    assert verdict == "invalid" and text == (
+        f"✗ TIDAK SAH Kunci penanda tangan sudah dicabut pada {format_wib(when, 'id')} (entri #{revoked}), sebelum "
+        "tanda tangan ini dibuat. Alasan pencabutan: pindah tugas. Tanda tangan dengan kunci yang sudah dicabut "
+        "tidak sah."
+    )
+    assert failed_first(page.text)[0] == "failed"
+    api = site.client().get(f"/api/v1/verify/{index}").json()
+    assert api["verdict"] == "invalid" and api["revoked"]["after_signature"] is False
+
+
+@pytest.mark.parametrize(
+    ("lang", "found_text", "missing_text", "trust"),
+    [
+        (
+            "id",
+            "Entri 1 adalah pendaftaran kunci, bukan tanda tangan.",
+            "Buku besar ini belum memiliki entri 9999; saat ini isinya {size} entri, #0 sampai #{last}.",
+            "Pastikan alamat di peramban adalah testserver",
+        ),
+        (
+            "en",
+            "Entry 1 is a key enrolment, not a signature.",
+            "This ledger has no entry 9999 yet; it holds {size} entries, #0 to #{last}.",
+            "Make sure the address in your browser is testserver",
+        ),
+    ],
+)
+def test_a_qr_code_of_no_signature_opens_a_verdict(
+    site: Site, lang: str, found_text: str, missing_text: str, trust: str
+) -> None:
+    published = site.world.sign(1).entry.fields["commitment_index"]
+    size = site.ledger.size()
+    c = site.client(lang)
+    page = c.get("/v/1?h=0123456789abcdef")
+    assert page.status_code == 404 and "<h1>HTTP" not in page.text
+    verdict, text = verdict_of(page.text)
+    assert verdict == "invalid" and found_text in text and ("TIDAK SAH" if lang == "id" else "INVALID") in text
+    assert trust in page.text and 'href="/ledger/1"' in page.text
+    missing = c.get("/v/9999")
+    assert missing.status_code == 404
+    verdict, text = verdict_of(missing.text)
+    assert verdict == "invalid" and missing_text.format(size=size, last=size - 1) in text
+    assert trust in missing.text and 'href="/ledger/9999"' not in missing.text
+    kind = "penerbitan komitmen" if lang == "id" else "commitment publication"
+    assert kind in verdict_of(c.get(f"/v/{published}").text)[1]
+
+
+def test_the_json_of_no_signature_is_a_404_with_the_verdict(site: Site) -> None:
+    c = site.client()
+    size = site.ledger.size()
+    assert c.get("/api/v1/verify/1").json() == {
+        "detail": "Entri 1 adalah pendaftaran kunci, bukan tanda tangan.",
+        "index": 1,
+        "verdict": "invalid",
+        "found": "key.enrolled",
+        "size": size,
+    }
+    missing = c.get("/api/v1/verify/99999")
+    assert missing.status_code == 404 and missing.json()["found"] is None and missing.json()["verdict"] == "invalid"
+    assert c.get("/certificates/1.pdf").status_code == 404
     assert c.get("/commitments/nope/certificate.pdf").status_code == 404
     assert c.get("/api/v1/verify/-1").status_code == 422
+
+
+def test_a_valid_page_names_the_address_to_trust_and_prints_the_nip(site: Site) -> None:
+    index = site.world.sign(1).entry.index
+    page = site.client().get(f"/v/{index}")
+    assert "Pastikan alamat di peramban adalah testserver" in page.text
+    assert "NIP 19750314 200104 1 001" in page.text
 
 
 def test_the_summary_certificate_and_the_standalone_verifier_download(site: Site) -> None:
@@ -94,7 +202,36 @@ def test_the_summary_certificate_and_the_standalone_verifier_download(site: Site
     assert tool.status_code == 200 and tool.text.startswith("#!/usr/bin/env python3")
     assert "attachment" in tool.headers["content-disposition"]
     english = c.get(f"/certificates/{site.world.sign(2).entry.index}.pdf")
-    assert b"CERTIFICATE" in english.content or "ikrar-certificate" in english.headers["content-disposition"]
+    assert english.status_code == 200 and "PROOF OF ELECTRONIC SIGNATURE" in all_text(english.content)
+
+
+def test_the_server_issues_the_government_document(site: Site) -> None:
+    """Presentation 2: the letterhead, two pages, the name of a proof (bukti) in the page's language."""
+    index = site.world.sign(1).entry.index
+    c = site.client()
+    pdf = c.get(f"/certificates/{index}.pdf")
+    assert pdf.headers["content-disposition"] == f'inline; filename="bukti-ikrar-{index}.pdf"'
+    manifest = json.loads(attachments(pdf.content)["certificate.json"])
+    assert manifest["presentation"] == 2 and manifest["letterhead"]["office"] == OFFICE
+    assert "BUKTI PENANDATANGANAN ELEKTRONIK" in all_text(pdf.content)
+    english = c.get(f"/certificates/{index}.pdf?lang=en")
+    assert english.headers["content-disposition"] == f'inline; filename="ikrar-proof-{index}.pdf"'
+    summary = c.get("/commitments/smart-city/certificate.pdf").content
+    assert OFFICE.upper() in all_text(summary) and "REKAPITULASI PENANDATANGANAN" in all_text(summary)
+    assert upload(site, pdf.content, api=True).json()["valid"] is True
+
+
+def p1_certificate(site: Site, n: int = 1) -> tuple[int, bytes]:
+    """Official `n` signs; the certificate as Ikrar 0.1 printed it (presentation 1), whose page
+    text a test can edit in place."""
+    index = site.world.sign(n).entry.index
+    return index, certificate_pdf(site.ledger, index, base_url="http://testserver", now=PRINTED, presentation=1)
+
+
+def issued(site: Site, n: int = 1, lang: str | None = None) -> tuple[int, bytes]:
+    """Official `n` signs; the certificate the server issues (presentation 2)."""
+    index = site.world.sign(n).entry.index
+    return index, site.client(lang).get(f"/certificates/{index}.pdf").content
 
 
 # -- uploads ----------------------------------------------------------------------------------
@@ -119,16 +256,104 @@ def test_upload_page_and_a_genuine_certificate(site: Site) -> None:
 
 
 def test_upload_names_an_edited_certificate(site: Site) -> None:
-    _, pdf = signed_certificate(site.world)
+    _, pdf = p1_certificate(site)
     edited = rebuild(pdf, page_edit=(b"(Pejabat 1)", b"(Pejabat 7)"))
     page = upload(site, edited)
-    assert page.status_code == 200 and "verdict-invalid" in page.text
-    assert "Sertifikat ini telah diubah setelah diterbitkan." in page.text
-    assert "the page says &#39;Pejabat 7&#39; where the ledger says &#39;Pejabat 1&#39;" in page.text
+    assert page.status_code == 200
+    assert verdict_of(page.text) == (
+        "invalid",
+        "✗ TIDAK SAH Sertifikat ini telah diubah setelah diterbitkan. "
+        "Yang berubah: nama tercetak “Pejabat 7”, seharusnya “Pejabat 1”.",
+    )
+    assert failed_first(page.text) == ["failed"] + ["passed"] * 10
+    assert "the page says" not in page.text and "where the ledger says" not in page.text  # no English detail
+    en = upload(site, edited, lang="en")
+    assert verdict_of(en.text)[1].endswith(
+        "What changed: the name is printed as “Pejabat 7”, it should be “Pejabat 1”."
+    )
+    assert "the page says &#39;Pejabat 7&#39; where the ledger says &#39;Pejabat 1&#39;" in en.text
     body = upload(site, edited, api=True).json()
     assert body["valid"] is False and body["reason"] == "edited"
+    assert body["difference"] == {"fact": "name", "printed": "Pejabat 7", "ledger": "Pejabat 1", "place": "page"}
     failed = [c for c in body["checks"] if c["outcome"] == "failed"]
     assert [c["name"] for c in failed] == ["page"]
+
+
+@pytest.mark.parametrize("presentation", [1, 2])
+def test_upload_of_edited_stated_facts_says_what_changed(site: Site, presentation: int) -> None:
+    index, pdf = p1_certificate(site) if presentation == 1 else issued(site)
+    manifest = json.loads(attachments(pdf)["certificate.json"])
+    manifest["facts"]["agency"] = "Dinas Lain"
+    edited = rebuild(pdf, {"certificate.json": json.dumps(manifest).encode()})
+    page = upload(site, edited)
+    verdict, text = verdict_of(page.text)
+    assert verdict == "invalid" and text.endswith(
+        "Yang berubah: data terlampir dalam berkas (certificate.json) menyebut perangkat daerah “Dinas Lain”, "
+        "seharusnya “Dinas 1”."
+    )
+    assert failed_first(page.text)[0] == "failed" and "where the ledger says" not in page.text
+    body = upload(site, edited, api=True).json()
+    assert body["difference"] == {"fact": "agency", "printed": "Dinas Lain", "ledger": "Dinas 1", "place": "data"}
+
+
+def test_upload_of_an_edited_time_says_the_time_in_indonesian(site: Site) -> None:
+    index, pdf = p1_certificate(site)
+    clock = format_clock_wib(site.ledger.entry(index).time, "id").removesuffix(" WIB")
+    edited = rebuild(pdf, page_edit=(f"{clock} WIB)".encode(), b"09.00.01 WIB)"))
+    verdict, text = verdict_of(upload(site, edited).text)
+    assert verdict == "invalid"
+    assert text.endswith(f"Yang berubah: waktu penandatanganan tercetak “09.00.01”, seharusnya “{clock}”.")
+
+
+def test_upload_of_an_edited_government_document_says_what_changed(site: Site) -> None:
+    """Presentation 2 as the server issues it: its name edited on page 1 of 2."""
+    _, pdf = issued(site)
+    edited = rebuild_pages(pdf, b"(Pejabat 1)", b"(Pejabat 7)")
+    verdict, text = verdict_of(upload(site, edited).text)
+    assert verdict == "invalid" and text.endswith("Yang berubah: nama tercetak “Pejabat 7”, seharusnya “Pejabat 1”.")
+    en = verdict_of(upload(site, edited, lang="en").text)[1]
+    assert en.endswith("What changed: the name is printed as “Pejabat 7”, it should be “Pejabat 1”.")
+    body = upload(site, edited, api=True).json()
+    assert body["valid"] is False and body["reason"] == "edited"
+    assert body["difference"] == {"fact": "name", "printed": "Pejabat 7", "ledger": "Pejabat 1", "place": "page"}
+    assert [c["name"] for c in body["checks"] if c["outcome"] == "failed"] == ["page"]
+
+
+def test_upload_of_an_edited_appendix_says_what_changed(site: Site) -> None:
+    """Page 2 of the government document: a figure of the appendix edited."""
+    index, pdf = issued(site)
+    leaf_hash = site.ledger.entry(index).leaf_hash.hex()
+    forged = leaf_hash[:-1] + ("0" if leaf_hash[-1] != "0" else "1")
+    edited = rebuild_pages(pdf, f"({leaf_hash})".encode(), f"({forged})".encode())
+    body = upload(site, edited, api=True).json()
+    assert body["difference"] == {"fact": "leaf_hash", "printed": forged, "ledger": leaf_hash, "place": "page"}
+    verdict, text = verdict_of(upload(site, edited).text)
+    assert verdict == "invalid" and f"“{forged}”" in text and text.startswith("✗ TIDAK SAH")
+
+
+def test_upload_of_a_certificate_whose_key_was_revoked_later(site: Site) -> None:
+    index, pdf = signed_certificate(site.world)
+    revoked = actions.revoke(
+        site.world.ctx, site.world.officials[0], "laptop hilang", ADMIN_NIP, site.world.now(), ADMIN_PASSPHRASE
+    ).entry
+    verdict, text = verdict_of(upload(site, pdf).text)
+    assert verdict == "valid" and text.startswith("✓ SAH Sertifikat ini asli")
+    assert text.endswith(
+        f"Kunci penanda tangan dicabut kemudian, pada {format_wib(revoked.time, 'id')} (entri #{revoked.index}). "
+        "Alasan: laptop hilang. Tanda tangan ini dibuat sebelum pencabutan dan tetap sah."
+    )
+    body = upload(site, pdf, api=True).json()
+    assert body["valid"] is True and body["reason"] is None and body["revoked"]["after_signature"] is True
+    assert body["index"] == index
+
+
+def test_upload_of_a_certificate_made_with_a_key_already_revoked(site: Site) -> None:
+    index, revoked = revoked_before_it_signed(site.world)
+    pdf = certificate_pdf(site.ledger, index, base_url="http://testserver", now=PRINTED)
+    verdict, text = verdict_of(upload(site, pdf).text)
+    assert verdict == "invalid" and f"sudah dicabut pada {format_wib(site.ledger.entry(revoked).time, 'id')}" in text
+    body = upload(site, pdf, api=True).json()
+    assert body["valid"] is False and body["reason"] == "key_revoked" and body["revoked"]["after_signature"] is False
 
 
 def test_upload_names_an_altered_attachment(site: Site) -> None:
@@ -181,10 +406,21 @@ def test_upload_of_junk_is_a_clear_4xx(site: Site, data: bytes, status: int, id_
     assert page.status_code == status and id_message in page.text and 'type="file"' in page.text
 
 
-def test_upload_of_a_pdf_that_is_not_a_certificate(site: Site) -> None:
+@pytest.mark.parametrize("pdf_lang", ["id", "en"])
+def test_upload_of_the_summary_says_to_check_each_row_by_its_qr(site: Site, pdf_lang: str) -> None:
     site.world.sign(1)
-    summary = site.client().get("/commitments/smart-city/certificate.pdf").content
+    summary = site.client().get(f"/commitments/smart-city/certificate.pdf?lang={pdf_lang}").content
     api = upload(site, summary, api=True)
+    assert api.status_code == 422 and api.json()["detail"].startswith("Berkas ini adalah rekapitulasi penandatanganan")
+    assert "Periksa setiap baris dengan memindai kode QR di sampingnya" in api.json()["detail"]
+    page = upload(site, summary, lang="en")
+    assert page.status_code == 422 and "Check each row by scanning the QR code beside it" in page.text
+
+
+def test_upload_of_a_pdf_that_is_not_a_certificate(site: Site) -> None:
+    other = certificate_pdf(site.ledger, site.world.sign(1).entry.index, base_url="http://testserver", now=PRINTED)
+    bare = rebuild(other, drop=tuple(attachments(other)))
+    api = upload(site, bare, api=True)
     assert api.status_code == 422 and api.json()["detail"].startswith("PDF ini bukan sertifikat Ikrar")
     index, pdf = signed_certificate(site.world, 2)
     stripped = upload(site, rebuild(pdf, drop=(f"entry-{index}.tlog-proof",)), lang="en", api=True)
@@ -217,3 +453,44 @@ def test_upload_limits(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_garbage_uploads_are_never_a_server_error(site: Site, data: bytes) -> None:
     response = upload(site, data, api=True)
     assert 400 <= response.status_code < 500 and response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("difference", "id_text", "en_text"),
+    [
+        (
+            Difference("time", "09.00.00", "07.58.13"),
+            "Yang berubah: waktu penandatanganan tercetak “09.00.00”, seharusnya “07.58.13”.",
+            "What changed: the signing time is printed as “09.00.00”, it should be “07.58.13”.",
+        ),
+        (
+            Difference(None, "Dicetak ulang", "SERTIFIKAT"),
+            "Yang berubah: tercetak “Dicetak ulang”, seharusnya “SERTIFIKAT”.",
+            "What changed: printed “Dicetak ulang”, it should be “SERTIFIKAT”.",
+        ),
+        (
+            Difference(None, "Lunas", None),
+            "Yang berubah: halaman memuat “Lunas”, yang tidak ada di buku besar.",
+            "What changed: the page shows “Lunas”, which is not in the ledger.",
+        ),
+        (
+            Difference("agency", None, "Dinas 1"),
+            "Yang berubah: “Dinas 1” dari buku besar tidak ada di halaman.",
+            "What changed: “Dinas 1” from the ledger is missing from the page.",
+        ),
+    ],
+)
+def test_each_kind_of_difference_is_said_in_both_languages(difference: Difference, id_text: str, en_text: str) -> None:
+    assert difference_text(difference, Translator("id")) == id_text
+    assert difference_text(difference, Translator("en")) == en_text
+
+
+def test_a_verdict_of_no_entry_yet_is_not_kept_once_the_signature_is_there(site: Site) -> None:
+    c = site.client()
+    next_index = site.ledger.size()
+    before = c.get(f"/v/{next_index}")
+    assert before.status_code == 404 and before.headers["cache-control"] == "no-store"
+    assert verdict_of(before.text)[0] == "invalid"
+    assert site.world.sign(1).entry.index == next_index
+    after = c.get(f"/v/{next_index}")
+    assert after.status_code == 200 and verdict_of(after.text)[0] == "valid"
