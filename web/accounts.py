@@ -38,7 +38,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from ledger.errors import NotFound
-from ledger.nip import validate_nip
+from ledger.nip import clean_identifier, is_nip, is_official_id, validate_identifier
 from ledger.reader import OfficialRecord
 from ledger.register import EnrolmentRecord, LockLiftRecord, SessionRecord, ThrottleKey, ThrottleRecord
 from ledger.store import Ledger
@@ -164,8 +164,15 @@ def _verify(stored: str | None, password: str) -> bool:
 
 
 def clean_nip(nip: str) -> str:
-    """A NIP as typed, without its spaces."""
-    return "".join(nip.split())
+    """A NIP or the identifier of an official without one (rules version 4) as typed,
+    without its spaces; an identifier in lower case (a phone capitalises the first letter)."""
+    return clean_identifier(nip)
+
+
+def is_login_id(identifier: str) -> bool:
+    """Whether a cleaned identifier can name an official: an 18-digit NIP, or an identifier
+    the system gives an official without one (`ledger.nip.is_official_id`)."""
+    return is_nip(identifier) or is_official_id(identifier)
 
 
 def authenticate(
@@ -176,7 +183,8 @@ def authenticate(
     address: str = UNKNOWN_ADDRESS,
     known_device: bool = False,
 ) -> OfficialRecord:
-    """The official whose NIP and password these are, for a login attempt from the client
+    """The official whose NIP (or given identifier, `is_login_id`) and password these are,
+    for a login attempt from the client
     `address` (`address_of`); `known_device`: the browser holds this NIP's device cookie.
 
     Raises Throttled while logins of the NIP from this address are slowed down or locked
@@ -186,7 +194,7 @@ def authenticate(
     passwords are being checked.
     """
     nip = clean_nip(nip)
-    if len(nip) != 18 or not nip.isdigit() or len(password) > MAX_SECRET:
+    if not is_login_id(nip) or len(password) > MAX_SECRET:
         raise FormInvalid("err.login_failed")
     check_throttle(ledger, LOGIN, nip, now, address, known_device)
     official, hashed = ledger.register.login(nip)
@@ -316,9 +324,10 @@ def issue_enrolment(ledger: Ledger, nip: str, by: str, now: datetime, hours: int
     """A new one-time link token for a registered person; earlier unused ones stop working.
 
     Returns the token (shown once, never stored) and when it expires. Raises InvalidInput
-    for a malformed NIP and FormInvalid (`err.unknown_official`) for an unregistered one.
+    for a malformed NIP and FormInvalid (`err.unknown_official`) for an unregistered NIP or
+    given identifier (of an official without a NIP).
     """
-    nip = validate_nip(nip, now.date())
+    nip = validate_identifier(clean_nip(nip), now.date())
     token = secrets.token_urlsafe(32)
     expires = now + timedelta(hours=hours)
     try:
@@ -518,7 +527,7 @@ def lift_lock(ledger: Ledger, scope: str, nip: str, address: str | None, by: str
     """Lift the lock of `scope` for `nip` (and, for a login, the client `address`), recording
     that the admin `by` did. Returns False when no lock held it any more. Raises
     FormInvalid (`err.lock_unknown`) for a scope, NIP or address that can name no lock."""
-    if scope not in SCOPES or len(nip) != 18 or not nip.isdigit():
+    if scope not in SCOPES or not (is_nip(nip) or is_official_id(nip)):
         raise FormInvalid("err.lock_unknown")
     if scope == LOGIN and not (address and len(address) <= 64):
         raise FormInvalid("err.lock_unknown")

@@ -13,12 +13,13 @@ its root, the one the checkpoint of that size signs, from one snapshot):
 The key of a response is its path and query and its ETag, which names everything the
 bytes depend on::
 
-    W/"<size>-<first 16 hex of the checkpoint root>[-<lang>]-e<epoch>-<build>"
+    W/"<size>-<first 16 hex of the checkpoint root>[-<lang>]-e<epoch>[-d<passed>]-<build>"
 
 - *size, root*: the view of the ledger. The root as well as the size, so that a database
   swapped for another (a restored copy, a reset demo) never matches an old ETag.
-- *lang*: the page's language (the `ikrar_lang` cookie), for routes that render a `Page`.
-  The JSON/CSV/text API answers the same bytes in every language (only its errors are
+- *lang*: the page's language (the `ikrar_lang` cookie), for routes that render a `Page`,
+  and for the signatures' CSV and XLSX, whose headers are in the reader's language. The
+  JSON and text API answers the same bytes in every language (only its errors are
   translated, and errors are never cached), so its ETag has no language.
 - *epoch*: ``request.app.state.cache_epoch`` (an int, 0 at start). **The hook for state
   that is not in the ledger** — say a banner the pages show when the server's self-audit
@@ -26,6 +27,9 @@ bytes depend on::
   every cached response and every ETag handed out before stops matching. The epoch lives in
   one process: with ``ikrar serve --workers N`` each worker must be told (each runs its own
   audit, or reads the health from the database), as each holds its own cache.
+- *passed*: how many of the commitments' deadlines (rules version 4) have passed, when the
+  ledger has any: a page says "open" until a deadline and "closed" after it with no new
+  entry, so the ETag changes, in every worker alike, when one passes.
 - *build*: a digest of the code, templates, catalogues and static files of this release,
   so that a new release never answers 304 for a page the old one rendered.
 
@@ -66,15 +70,18 @@ newer one is stored, and a response larger than an eighth of the budget is never
 
 from __future__ import annotations
 
+import bisect
 import functools
 import hashlib
 import importlib
 import inspect
 import logging
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -120,34 +127,55 @@ def build_id() -> str:
 
 @dataclass(frozen=True)
 class View:
-    """What a public response at this moment is a function of: the tree and the epoch."""
+    """What a public response at this moment is a function of: the tree, the epoch, and how
+    many of the commitments' deadlines have passed (None: the ledger has none)."""
 
     size: int
     root: bytes
     epoch: int
+    passed: int | None = None
 
     def etag(self, lang: str | None) -> str:
-        parts = [str(self.size), self.root.hex()[:16], *([lang] if lang else []), f"e{self.epoch}", build_id()]
-        return f'W/"{"-".join(parts)}"'
+        parts = [str(self.size), self.root.hex()[:16], *([lang] if lang else []), f"e{self.epoch}"]
+        if self.passed is not None:
+            parts.append(f"d{self.passed}")
+        return f'W/"{"-".join([*parts, build_id()])}"'
 
 
-def current_view(ledger: Ledger, epoch: int) -> View | None:
+# The deadlines of the ledger at a tree size (they change only with an entry): read once a
+# size and a worker, so that a request counts those passed without a query.
+_deadlines: weakref.WeakKeyDictionary[Ledger, tuple[int, tuple[datetime, ...]]] = weakref.WeakKeyDictionary()
+
+
+def current_view(ledger: Ledger, epoch: int, now: datetime | None = None) -> View | None:
     """The ledger's size and root, read in one snapshot; None when there is no ledger yet
     (such answers are not cached).
 
     The root is the Merkle tree's, from the stored subtree hashes (a handful of rows): it is
     the root the checkpoint of that size signs (`ikrar audit` checks it), read without
-    verifying the checkpoint's signature on every request (that costs three times more)."""
+    verifying the checkpoint's signature on every request (that costs three times more).
+
+    A page that shows a deadline says "open" until it passes and "closed" after, with no new
+    entry: the view counts the deadlines passed at `now` (default: the wall clock), so that
+    a response stored, and an ETag handed out, while one was ahead stops matching once it
+    has passed — in every worker alike, each counting from the same ledger."""
     if not ledger.is_initialized():
         return None
     try:
         with ledger.read() as r:
             size = r.size()
             root = r.root(size) if size else None
+            known = _deadlines.get(ledger)
+            if known is None or known[0] != size:
+                known = _deadlines[ledger] = (size, tuple(r.deadlines()))
     except LedgerError as e:
         logger.warning("no cache for this request, the ledger's view cannot be read: %s", e)
         return None
-    return None if root is None else View(size, bytes(root), epoch)
+    if root is None:
+        return None
+    deadlines = known[1]
+    passed = bisect.bisect_right(deadlines, now or datetime.now(UTC)) if deadlines else None
+    return View(size, bytes(root), epoch, passed)
 
 
 def matches(if_none_match: str | None, etag: str) -> bool:
@@ -282,7 +310,8 @@ def _plan(request: Request) -> Plan | None:
     current: Page | None = getattr(request.state, "page", None)  # set by the `page` dependency
     if current is not None and (current.session is not None or current.user is not None):
         return None  # a logged-in official's page: theirs alone
-    view = current_view(ledger_of(request), getattr(request.app.state, "cache_epoch", 0))
+    clock = getattr(request.app.state, "clock", None)
+    view = current_view(ledger_of(request), getattr(request.app.state, "cache_epoch", 0), clock() if clock else None)
     if view is None:
         return None
     etag = view.etag(current.lang if current is not None else None)

@@ -8,6 +8,11 @@ for a visitor without a session (the login and enrolment forms), a token signed 
 random nonce in the visitor's `ikrar_form` cookie (a signed double submit: a visitor costs
 no database row).
 
+A page whose route is marked `comes_back` (on a router whose `route_class` is
+`SessionRoute`: the signing page) answers a refused CSRF check or login not with an error
+page but by sending the official to log in and back to it, or to it again when only the
+form was stale; the form's request is still refused.
+
 `FormLimits`, an ASGI middleware, bounds every form post before anything parses it: the
 body is read from the stream up to a size limit, then counted (fields) and measured (each
 field) before the route, its CSRF check included, sees it.
@@ -21,11 +26,12 @@ from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
-from urllib.parse import quote
+from typing import Annotated, Any, TypeVar
+from urllib.parse import quote, urlencode
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from python_multipart.multipart import parse_options_header
@@ -35,6 +41,7 @@ from starlette.formparsers import FormParser, MultiPartException, MultiPartParse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ledger.errors import NotFound
+from ledger.nip import is_nip
 from ledger.reader import OfficialRecord
 from ledger.store import Ledger
 from signing.actions import Context, get_official
@@ -71,6 +78,16 @@ def static_url(path: str) -> str:
 
 templates.env.globals["static"] = static_url
 templates.env.globals["detail_of"] = detail_of  # a failed check's detail, in the page's language
+templates.env.globals["is_nip"] = is_nip  # "NIP ..." only for a NIP, never for an identifier given without one
+
+
+def sentence(text: str) -> str:
+    """`text` ended with a full stop, unless it ends with one already ("..., M.T.")."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
+
+
+templates.env.filters["sentence"] = sentence
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -254,6 +271,69 @@ async def csrf_protect(request: Request, current: Annotated[Page, Depends(page)]
     if not isinstance(token, str) or len(token) > 200 or not current.csrf_matches(token):
         logger.warning("CSRF token missing or wrong path=%s", request.url.path)
         raise CsrfRejected()
+
+
+# -- a page whose session ends while its form is open -------------------------------------
+
+E = TypeVar("E", bound=Callable[..., Any])
+COMES_BACK = "ikrar_comes_back"  # the attribute `comes_back` sets on a route's endpoint: (reason, page)
+ENDED = "ended"  # the login form's query field that says why the official logs in again
+AGAIN = "again"  # the page's query field that says its form came back stale
+
+
+def comes_back(reason: str, page: str | None = None) -> Callable[[E], E]:
+    """Mark the route of a page that needs a login (on a router whose `route_class` is
+    `SessionRoute`) so that an ended session or a stale form sends the official back to its
+    page: the route's own path (as a GET), or `page` with the path's parameters filled in
+    (``"/sign/{slug}"`` for a form posted to ``/sign/{slug}/decline``):
+
+    - without a live session (it expired, or the post came from elsewhere without the
+      cookie), to the login form, then back to this page (its path, as a GET), the login
+      form saying why (`?ended=<reason>`) when a session or a form was open;
+    - with a live session but a form token that is not its own (the form was rendered
+      before the official logged in again, or comes from another site), to this page again
+      with `?again=1`.
+
+    Either way the form's request is not carried out: this is an answer to a refused CSRF
+    check or login, never a way around them."""
+
+    def mark(endpoint: E) -> E:
+        setattr(endpoint, COMES_BACK, (reason, page))
+        return endpoint
+
+    return mark
+
+
+def come_back(request: Request, reason: str, page: str | None = None) -> RedirectResponse:
+    """Where `comes_back` sends an official whose session or form ended (see there)."""
+    current: Page | None = getattr(request.state, "page", None)
+    here = quote(page.format_map(request.path_params) if page else request.url.path, safe="/")
+    if current is not None and current.session is not None:
+        return RedirectResponse(f"{here}?{AGAIN}=1", status_code=303)
+    ended = request.method == "POST" or SESSION_COOKIE in request.cookies
+    why = f"&{urlencode({ENDED: reason})}" if ended else ""
+    return RedirectResponse(f"/login?next={here}{why}", status_code=303)
+
+
+class SessionRoute(APIRoute):
+    """A route whose endpoint `comes_back` answers LoginRequired and CsrfRejected with
+    `come_back`'s redirect instead of the error page; other routes are left as they are."""
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        handler = super().get_route_handler()
+        marked: tuple[str, str | None] | None = getattr(self.endpoint, COMES_BACK, None)
+        if marked is None:
+            return handler
+        reason, page = marked
+
+        async def handle(request: Request) -> Response:
+            try:
+                response: Response = await handler(request)
+            except (LoginRequired, CsrfRejected):
+                return come_back(request, reason, page)
+            return response
+
+        return handle
 
 
 AnyPage = Annotated[Page, Depends(page)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -18,11 +19,14 @@ from pydantic import BaseModel
 
 from ledger.db import MAX_SIZE
 from ledger.errors import InvalidInput, LedgerError
+from ledger.nip import is_nip
 from ledger.times import as_utc, format_time
+from signing.wording import LANGS, wib
 
 from .cache import cached
-from .pages import ledger_of
-from .views import commitment_summaries, commitment_view, entry_json
+from .i18n import Translator
+from .pages import AnyPage, Page, ledger_of
+from .views import CommitmentView, commitment_summaries, commitment_view, entry_json
 
 router = APIRouter()
 
@@ -92,6 +96,17 @@ class SignatureOut(BaseModel):
     unit: str
     signed_at: str
     key: str
+    capacity: str  # the capacity signed in (rules 4: as the signature names it; before, the title then)
+    revoked_later: bool  # the key was revoked after this signature, which stays valid
+
+
+class DeclinedOut(BaseModel):
+    index: int
+    nip: str
+    name: str
+    unit: str
+    declined_at: str
+    reason: str
 
 
 class PendingOut(BaseModel):
@@ -104,7 +119,9 @@ class PendingOut(BaseModel):
 class SignaturesOut(BaseModel):
     commitment: CommitmentOut
     text: str
+    deadline: str | None  # rules 4: no signature or decline after it (UTC); None: no deadline
     signatures: list[SignatureOut]
+    declined: list[DeclinedOut]
     pending: list[PendingOut]
 
 
@@ -221,7 +238,7 @@ Slug = Annotated[str, Path(max_length=80, description="The commitment's slug.")]
     "/api/v1/commitments/{slug}/signatures",
     response_model=SignaturesOut,
     responses=errors(404, 422, 503),
-    summary="Who signed the commitment (in ledger order) and who has not yet",
+    summary="Who signed the commitment (in protocol order: the published order of signers) and who has not yet",
 )
 @cached
 def signatures(request: Request, slug: Slug) -> dict[str, Any]:
@@ -229,6 +246,7 @@ def signatures(request: Request, slug: Slug) -> dict[str, Any]:
     return {
         "commitment": _commitment_out(view.summary),
         "text": view.commitment.text,
+        "deadline": _utc(view.deadline) if view.deadline is not None else None,
         "signatures": [
             {
                 "index": s.index,
@@ -238,11 +256,78 @@ def signatures(request: Request, slug: Slug) -> dict[str, Any]:
                 "unit": s.person.unit,
                 "signed_at": _utc(s.signed_at),
                 "key": s.key,
+                "capacity": s.signed_as,
+                "revoked_later": s.revoked_later is not None,
             }
             for s in view.signed
         ],
+        "declined": [
+            {
+                "index": d.index,
+                "nip": d.person.nip,
+                "name": d.person.name,
+                "unit": d.person.unit,
+                "declined_at": _utc(d.declined_at),
+                "reason": d.reason,
+            }
+            for d in view.declined
+        ],
         "pending": [{"nip": p.nip, "name": p.name, "title": p.title, "unit": p.unit} for p in view.pending],
     }
+
+
+# -- the signatures as a file for spreadsheets ------------------------------------------------
+#
+# For people who open it in Excel or LibreOffice (programs read the JSON above): headers in
+# the requested language, the time in WIB beside the ledger's UTC, and NIPs that stay
+# 18 digits. In the CSV (UTF-8 with a BOM, so that Excel reads it as UTF-8; commas, CRLF) a
+# NIP is written `="197505122000031001"`: a bare one becomes 1.97505E+17 in Excel, and its
+# last three digits are lost once saved; quoting does not help, Excel and LibreOffice read
+# a quoted field of digits as a number too. The XLSX has the NIP as a text cell and the WIB
+# time as a date, and opens right whatever the computer's list separator (a semicolon on
+# Windows set to Indonesian, where a comma-separated file lands in one column).
+# docs/signatures-files.md says the same for readers of the files.
+
+COLUMNS = ("csv.index", "csv.nip", "csv.name", "csv.title", "csv.unit", "csv.signed_wib", "csv.signed_utc", "csv.key")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+WIB_SPELLING = "%Y-%m-%d %H:%M:%S"  # a spelling both spreadsheets read as a date and time
+Lang = Annotated[
+    str | None, Query(pattern="^(id|en)$", description="id (Bahasa Indonesia) or en; default: the site's.")
+]
+
+
+@dataclass(frozen=True)
+class SignatureRow:
+    """One signature as the files give it: `nip` empty for an official without a NIP
+    (their identifier is the system's, never printed as a NIP)."""
+
+    index: int
+    nip: str
+    name: str
+    title: str
+    unit: str
+    signed_at: datetime  # UTC
+    key: str
+
+    @property
+    def wib(self) -> datetime:
+        """The time in WIB, without its zone (a spreadsheet's cells hold none)."""
+        return wib(self.signed_at).replace(tzinfo=None)
+
+
+def _signature_rows(view: CommitmentView) -> list[SignatureRow]:
+    return [
+        SignatureRow(
+            s.index,
+            s.person.nip if is_nip(s.person.nip) else "",
+            s.person.name,
+            s.person.title,
+            s.person.unit,
+            as_utc(s.signed_at),
+            s.key,
+        )
+        for s in view.signed
+    ]
 
 
 def _cell(value: object) -> str:
@@ -251,27 +336,77 @@ def _cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def signatures_csv_bytes(rows: list[SignatureRow], t: Translator) -> bytes:
+    """The CSV of `rows`, headed in the language of `t` (see above)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([t(key) for key in COLUMNS])
+    for r in rows:
+        nip = f'="{r.nip}"' if r.nip else ""  # 18 digits, checked: the only formula written
+        when = r.wib.strftime(WIB_SPELLING)
+        writer.writerow([r.index, nip, *(_cell(v) for v in (r.name, r.title, r.unit)), when, _utc(r.signed_at), r.key])
+    return ("\ufeff" + out.getvalue()).encode()
+
+
+def signatures_xlsx_bytes(rows: list[SignatureRow], t: Translator) -> bytes:
+    """The XLSX workbook of `rows`: one sheet, a bold frozen header in the language of `t`,
+    NIPs as text, WIB times as dates; no cell is a formula."""
+    from openpyxl import Workbook  # only this download needs it
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = t("csv.sheet")[:31]
+    sheet.append([t(key) for key in COLUMNS])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for r in rows:
+        sheet.append([r.index, r.nip or None, r.name, r.title, r.unit, r.wib, _utc(r.signed_at), r.key])
+        cells = sheet[sheet.max_row]
+        for cell in cells[1:5] + cells[6:]:
+            if cell.value is not None:
+                cell.data_type = "s"  # text, even when it starts with "=" (a name never runs)
+        cells[1].number_format = "@"
+        cells[5].number_format = "yyyy-mm-dd hh:mm:ss"
+    for letter, width in zip("ABCDEFGH", (10, 22, 32, 40, 32, 21, 22, 30), strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _download(
+    p: Page, slug: str, lang: str | None, suffix: str
+) -> tuple[list[SignatureRow], Translator, dict[str, str]]:
+    view = commitment_view(p.ledger, slug)
+    chosen = lang if lang in LANGS else p.lang
+    name = f"{view.commitment.slug}-signatures.{suffix}"
+    return _signature_rows(view), Translator(chosen), {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
 @router.get(
     "/api/v1/commitments/{slug}/signatures.csv",
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}, **errors(404, 422, 503)},
-    summary="The signatures as CSV",
+    summary='The signatures as CSV for spreadsheets (UTF-8 with BOM, NIP as ="…", WIB and UTC)',
 )
 @cached
-def signatures_csv(request: Request, slug: Slug) -> Response:
-    view = commitment_view(ledger_of(request), slug)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["index", "nip", "name", "title", "unit", "signed_at_utc", "key"])
-    for s in view.signed:
-        writer.writerow(
-            [
-                _cell(v)
-                for v in (s.index, s.person.nip, s.person.name, s.person.title, s.person.unit, _utc(s.signed_at), s.key)
-            ]
-        )
-    headers = {"Content-Disposition": f'attachment; filename="{view.commitment.slug}-signatures.csv"'}
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+def signatures_csv(p: AnyPage, slug: Slug, lang: Lang = None) -> Response:
+    rows, t, headers = _download(p, slug, lang, "csv")
+    return Response(signatures_csv_bytes(rows, t), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+@router.get(
+    "/api/v1/commitments/{slug}/signatures.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}, **errors(404, 422, 503)},
+    summary="The signatures as an Excel workbook (NIP as text, WIB and UTC)",
+)
+@cached
+def signatures_xlsx(p: AnyPage, slug: Slug, lang: Lang = None) -> Response:
+    rows, t, headers = _download(p, slug, lang, "xlsx")
+    return Response(signatures_xlsx_bytes(rows, t), media_type=XLSX, headers=headers)
 
 
 @router.get("/healthz", response_class=PlainTextResponse, include_in_schema=False)

@@ -109,15 +109,19 @@ def test_commitments_and_their_signatures_as_json_and_csv(site: Site) -> None:
             "unit": "Dinas 2",
             "signed_at": signed.time.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "key": signed.fields["key"],
+            "capacity": signed.fields["capacity"],  # rules 4: the capacity the signature names
+            "revoked_later": False,
         }
     ]
+    assert signed.fields["capacity"] == "Kepala Dinas 2"
+    assert detail["declined"] == [] and detail["deadline"] is None
     assert [p["nip"] for p in detail["pending"]] == [nip(1), nip(3)]
-    r = c.get("/api/v1/commitments/smart-city/signatures.csv")
+    r = c.get("/api/v1/commitments/smart-city/signatures.csv?lang=en")
     assert r.headers["content-type"] == "text/csv; charset=utf-8"
     assert 'filename="smart-city-signatures.csv"' in r.headers["content-disposition"]
-    rows = list(csv.reader(io.StringIO(r.text)))
-    assert rows[0] == ["index", "nip", "name", "title", "unit", "signed_at_utc", "key"]
-    assert rows[1][:3] == [str(signed.index), nip(2), "Pejabat 2"]
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["Entry number", "NIP", "Name"]
+    assert rows[1][:3] == [str(signed.index), f'="{nip(2)}"', "Pejabat 2"]
 
 
 def test_csv_cells_never_start_a_formula(site: Site) -> None:
@@ -134,8 +138,10 @@ def test_csv_cells_never_start_a_formula(site: Site) -> None:
     actions.enrol(site.world.ctx, "198001012005011002", "frasa-sandi-formula", site.world.now())
     actions.publish(site.world.ctx, "rumus", "Rumus", "Teks.", ["198001012005011002"], "admin", site.world.now())
     actions.sign(site.world.ctx, "rumus", "198001012005011002", "frasa-sandi-formula", site.world.now())
-    rows = list(csv.reader(io.StringIO(site.client().get("/api/v1/commitments/rumus/signatures.csv").text)))
+    got = site.client().get("/api/v1/commitments/rumus/signatures.csv").content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(got)))
     assert rows[1][2:5] == ['\'=HYPERLINK("x")', "'+T", "'@U"]
+    assert rows[1][1] == '="198001012005011002"', "the NIP: the one formula, made of 18 digits checked"
 
 
 BAD_API = [
@@ -252,7 +258,7 @@ def test_bad_input_on_logged_in_pages_is_a_4xx_too(site: Site) -> None:
             "nip": "198001012005011002",
             "name": "A",
             "title": "B",
-            "unit": "C",
+            "unit": "Dinas Sosial",
             field: "x\x00y",
         }
         r = admin.post("/admin/officials/new", data=form)
