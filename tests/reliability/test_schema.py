@@ -25,10 +25,12 @@ OPERATIONS = [
     "GET /api/v1/commitments",
     "GET /api/v1/commitments/{slug}/signatures",
     "GET /api/v1/commitments/{slug}/signatures.csv",
+    "GET /api/v1/commitments/{slug}/signatures.xlsx",
     "GET /api/v1/verify/{index}",
     "POST /api/v1/verify",
     "GET /certificates/{index}.pdf",
     "GET /commitments/{slug}/certificate.pdf",
+    "GET /commitments/{slug}/naskah.pdf",
 ]
 EXAMPLES = 25  # per operation and generation mode: bounded, a few seconds an operation
 
