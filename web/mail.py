@@ -1,4 +1,5 @@
-"""Ikrar's mail: notices of ledger events to the officials they concern, and enrolment links.
+"""Ikrar's mail: notices of ledger events to the officials they concern, reminders to sign,
+and enrolment links.
 
 Notices wait in the outbox (`ledger.outbox`), written in the transaction of their entry.
 `MailSender`, a thread the app starts, claims the due ones every few seconds, writes each
@@ -7,7 +8,9 @@ comes from the register), sends it through the SMTP server of ``IKRAR_SMTP_URL``
 records the outcome: a failed notice is tried again later, a minute after the first failure
 and at most an hour apart, until it is sent. A mail server that is down delays notices; it
 never blocks or loses a signature. An official with no address gets none (the notice is
-settled, "no address"). Mail is written in Bahasa Indonesia first, then English, with times
+settled, "no address"). A reminder to sign (an admin's round, `ledger.outbox.Outbox.remind`)
+waits in the same outbox and is sent and retried the same way, written at sending from the
+commitment as it then stands (`compose_reminder`). Mail is written in Bahasa Indonesia first, then English, with times
 in WIB. Without ``IKRAR_SMTP_URL`` nothing is sent.
 
 ``smtp://user:password@host:587`` talks plain SMTP and upgrades with STARTTLS whenever the
@@ -48,6 +51,7 @@ __all__ = [
     "SmtpServer",
     "Unsendable",
     "compose_notice",
+    "compose_reminder",
     "deliver_due",
     "mail_status",
     "send_enrolment_link",
@@ -309,7 +313,8 @@ class Delivery:
 def deliver_due(
     ledger: Ledger, settings: Settings, now: datetime, tls: ssl.SSLContext | None = None, limit: int = BATCH
 ) -> Delivery:
-    """Claim up to `limit` notices due at `now`, write each from its entry, send them over
+    """Claim up to `limit` notices due at `now`, write each from its entry (a reminder from
+    its round's commitment, `compose_reminder`), send them over
     one SMTP connection, and record each outcome in the outbox. Raises only what the
     database raises; every failure of the mail itself is recorded on its notice."""
     box = Outbox(ledger.engine)
@@ -324,10 +329,16 @@ def deliver_due(
     except MailFailed as e:
         failures = {n.id: str(e) for n in notices}
     else:
+        slugs = box.round_slugs({n.reminder_id for n in notices if n.reminder_id is not None})
         with ledger.read() as r:
             for notice in notices:
                 try:
-                    ready.append((notice, compose_notice(r, notice, mailer, settings.base_url, now)))
+                    if notice.reminder_id is not None:
+                        slug = slugs[notice.reminder_id]
+                        message = compose_reminder(r, notice, slug, mailer, settings.base_url, now)
+                    else:
+                        message = compose_notice(r, notice, mailer, settings.base_url, now)
+                    ready.append((notice, message))
                 except Unsendable as e:
                     unsendable[notice.id] = str(e)
                 except (LedgerError, ValueError) as e:  # no such entry; IKRAR_MAIL_FROM not an address header
@@ -348,7 +359,8 @@ def deliver_due(
     for notice in notices:
         if notice.id in sent:
             box.sent(notice, now)
-            logger.info("mailed notice %d: %s of entry %s", notice.id, notice.event, notice.entry_index)
+            about = f"round {notice.reminder_id}" if notice.reminder_id is not None else f"entry {notice.entry_index}"
+            logger.info("mailed notice %d: %s of %s", notice.id, notice.event, about)
         elif notice.id in unsendable:
             box.unsendable(notice, unsendable[notice.id], now)
             logger.warning("notice %d settled unsent: %s", notice.id, unsendable[notice.id])
@@ -425,3 +437,66 @@ def send_enrolment_link(
     with mailer.connection() as send:
         send(message)
     logger.info("mailed an enrolment link to official %s", official.nip)
+
+
+# -- reminders to sign ---------------------------------------------------------------------
+
+SIGNED_MEANWHILE = "signed meanwhile"  # last errors of a reminder settled unsent
+DECLINED_MEANWHILE = "declined meanwhile"
+DEADLINE_PASSED = "the deadline has passed"
+NOT_A_SIGNATORY = "not a signatory of the commitment"
+
+
+def compose_reminder(
+    reader: Reader, notice: Notice, slug: str, mailer: Mailer, base_url: str, now: datetime
+) -> EmailMessage:
+    """The reminder of `notice` (event ``reminder``): that commitment `slug` (its round's) waits
+    for the official's signature, written from the ledger as it stands at `now` (the title,
+    the deadline in force in WIB, the sign page's address; for an official with no active
+    key, that they must enrol first), Indonesian then English.
+
+    Raises `Unsendable` when there is nothing to remind of any more (the official signed or
+    declined meanwhile, the deadline passed, no such commitment or signatory) or the
+    official has no address (`outbox.NO_ADDRESS`).
+    """
+    commitment = reader.commitment(slug)
+    if commitment is None or notice.nip not in commitment.signers:
+        raise Unsendable(NOT_A_SIGNATORY)
+    if reader.signature(slug, notice.nip) is not None:
+        raise Unsendable(SIGNED_MEANWHILE)
+    if reader.decline(slug, notice.nip) is not None:
+        raise Unsendable(DECLINED_MEANWHILE)
+    deadline = commitment.deadline
+    if deadline is not None and deadline <= now:
+        raise Unsendable(DEADLINE_PASSED)
+    official = reader.official(notice.nip)
+    if official is None or not official.email:
+        raise Unsendable(outbox.NO_ADDRESS)
+    facts: dict[str, Any] = {
+        "name": official.name,
+        "title": commitment.title,
+        "url": f"{base_url}/sign/{slug}",
+        "deadline": deadline,
+    }
+    lines = [
+        "ceremony.mail.body",
+        "ceremony.mail.deadline" if deadline else None,
+        "ceremony.mail.enrol_first" if reader.active_key(notice.nip) is None else None,
+        "ceremony.mail.link",
+    ]
+    paragraphs = [
+        "\n\n".join([t("mail.greeting", **facts), *(t(k, **facts) for k in lines if k), t("mail.footer")])
+        for t in (Translator(lang) for lang in LANGS)
+    ]
+    subject = " / ".join(_both("ceremony.mail.subject", title=commitment.title))
+    message = mailer.message(
+        official.email,
+        official.name,
+        f"Ikrar: {subject}",
+        "\n\n— — —\n\n".join(paragraphs) + "\n",
+        f"<ikrar.reminder.{notice.reminder_id}.{notice.nip}@{mailer.domain()}>",
+    )
+    message["Date"] = format_datetime(now)
+    message["X-Ikrar-Event"] = outbox.REMINDER
+    message["X-Ikrar-Reminder"] = str(notice.reminder_id)
+    return message

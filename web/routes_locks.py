@@ -16,7 +16,7 @@ from ledger.reader import OfficialRecord
 from ledger.register import LockLiftRecord, ThrottleRecord
 
 from . import accounts
-from .pages import AdminPage, csrf_protect
+from .pages import AdminPage, csrf_protect, safe_next
 from .reauth import require_recent_password
 
 router = APIRouter(prefix="/admin/locks", include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -60,11 +60,15 @@ def locks(p: AdminPage, ok: str = "") -> HTMLResponse:
 
 
 @router.post("/lift", response_class=HTMLResponse)
-def lift(p: AdminPage, scope: Field = "", nip: Field = "", address: Field = "") -> Response:
-    """Lift one lock (after the password, when it is stale) and record who did, and when."""
+def lift(p: AdminPage, scope: Field = "", nip: Field = "", address: Field = "", next: Field = "") -> Response:
+    """Lift one lock (after the password, when it is stale) and record who did, and when;
+    then back to this page, or to `next` (a page of this site: the ceremony view lifts in place)."""
     assert p.user is not None
-    ask = require_recent_password(p, back=PAGE)
+    back = safe_next(next, PAGE)
+    ask = require_recent_password(p, back=back)
     if ask is not None:
         return ask
     lifted = accounts.lift_lock(p.ledger, scope, nip, address or None, p.user.nip, p.now())
-    return p.redirect(f"{PAGE}?ok={'lifted' if lifted else 'gone'}")
+    path, _, fragment = back.partition("#")
+    joined = f"{path}{'&' if '?' in path else '?'}ok={'lifted' if lifted else 'gone'}"
+    return p.redirect(joined + (f"#{fragment}" if fragment else ""))

@@ -4,6 +4,7 @@ changes nothing: not the ledger, not the register, not the logins."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import pytest
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import func, select
 
 from ledger.models import Account, EnrolmentToken, Official
+from signing import actions
 from tests.factories import nip, passphrase, tables
 from web.app import ROUTERS
 
@@ -43,10 +45,18 @@ NEW_OFFICIAL = {
     "nip": "198001012005011002",
     "name": "Pejabat Baru",
     "title": "Kepala Bagian",
-    "unit": "Bagian Umum",
+    "unit": "Sekretariat Daerah Kota Kediri",
     "role": "official",
 }
 OWN = passphrase(ADMIN)  # the admin's own signing passphrase: invitations and revocations are signed with it
+MUTASI = {  # a mutasi of official 4 (before the revocation below), attested with the admin's own key
+    "name": "Pejabat 4",
+    "title": "Kepala Dinas Baru",
+    "unit": "Dinas 4",
+    "reason": "mutasi",
+    "passphrase": OWN,
+}
+NOBODY = hashlib.sha256(b"[]").hexdigest()
 PUBLISH = {
     "title": "Komitmen Kedua",
     "slug": "kedua",
@@ -80,8 +90,14 @@ CASES = [
             "/verify/upload",
             "/commitments/smart-city/certificate.pdf",
             "/verifier/ikrar_verify.py",
+            "/live/smart-city",
+            "/live/smart-city/state",
+            "/api/v1/commitments/smart-city/signatures.xlsx",
+            "/commitments/smart-city/naskah.pdf",
         )
     ],
+    # the live stream of a commitment that does not exist ends at once (streams: test_live*.py)
+    Case("GET", "/live/no-such-commitment/events", {role: ABSENT for role in ROLES}),
     # entry 6 publishes the commitment: a signature's certificate is asked of a non-signature
     *[Case("GET", p, {role: ABSENT for role in ROLES}) for p in ("/certificates/6.pdf", "/v/6", "/api/v1/verify/6")],
     Case("GET", "/metrics", {role: ABSENT for role in ROLES}),  # off without IKRAR_METRICS_TOKEN: test_metrics.py
@@ -101,6 +117,13 @@ CASES = [
     Case("POST", "/admin/invite", ADMIN_ONLY, {"nip": NEW_OFFICIAL["nip"], "passphrase": OWN}, writes=True),
     Case("POST", f"/admin/officials/{nip(4)}/approve", members(DENIED, DENIED, ABSENT), {"passphrase": OWN}),
     Case("POST", "/admin/commitments/new", ADMIN_ONLY, PUBLISH),
+    Case("GET", "/admin/commitments/smart-city", ADMIN_ONLY),
+    Case("GET", "/admin/commitments/smart-city?q=Pejabat&state=not_signed", ADMIN_ONLY),
+    Case("GET", "/admin/commitments/smart-city/remind", ADMIN_ONLY),
+    # official 4 is no signatory of smart-city: nobody to remind (the fingerprint of no one), nothing sent
+    Case("POST", "/admin/commitments/smart-city/remind", ADMIN_ONLY, {"nip": nip(4), "fingerprint": NOBODY}),
+    Case("GET", f"/admin/officials/{nip(4)}/update", ADMIN_ONLY),
+    Case("POST", f"/admin/officials/{nip(4)}/update", ADMIN_ONLY, MUTASI, writes=True),
     Case("GET", "/admin/locks", ADMIN_ONLY),
     Case("POST", "/admin/locks/lift", ADMIN_ONLY, {"scope": "login", "nip": nip(1), "address": "127.0.0.2"}),
     Case("GET", "/admin/confirm?next=/admin", ADMIN_ONLY),
@@ -114,6 +137,9 @@ CASES = [
     ),
     # signing: only a required signatory, and only as themself
     Case("POST", "/sign/smart-city", members(OK, DENIED, DENIED), {"read": "yes"}, writes=True),
+    # declining (rules 4): `tolak` asks official 1 alone (published by the test, so that
+    # declining, which is final, leaves `smart-city` to be signed)
+    Case("POST", "/sign/tolak/decline", members(OK, DENIED, DENIED), {"reason": "berhalangan"}, writes=True),
     Case("POST", "/logout", everyone(), {}, writes=True),
 ]
 
@@ -140,6 +166,7 @@ def _send(c: TestClient, case: Case, role: str) -> object:
 
 @pytest.mark.parametrize("role", list(ROLES))
 def test_each_role_may_do_exactly_what_it_is_allowed(site: Site, role: str) -> None:
+    actions.publish(site.world.ctx, "tolak", "Untuk ditolak", "Isi.\n", [nip(1)], nip(ADMIN), site.world.now())
     failures = []
     c = site.login(ROLES[role])
     for case in sorted(CASES, key=lambda k: k.path == "/logout"):  # log out last
@@ -188,9 +215,18 @@ def test_the_matrix_covers_every_route_of_the_app() -> None:
         "/certificates/6.pdf": "/certificates/{index}.pdf",
         "/commitments/smart-city/certificate.pdf": "/commitments/{slug}/certificate.pdf",
         "/sign/smart-city": "/sign/{slug}",
+        "/sign/tolak/decline": "/sign/{slug}/decline",
         f"/admin/officials/{nip(4)}/revoke": "/admin/officials/{nip}/revoke",
         f"/admin/officials/{nip(3)}/invite": "/admin/officials/{nip}/invite",
         f"/admin/officials/{nip(4)}/approve": "/admin/officials/{nip}/approve",
+        f"/admin/officials/{nip(4)}/update": "/admin/officials/{nip}/update",
+        "/admin/commitments/smart-city": "/admin/commitments/{slug}",
+        "/live/smart-city": "/live/{slug}",
+        "/api/v1/commitments/smart-city/signatures.xlsx": "/api/v1/commitments/{slug}/signatures.xlsx",
+        "/commitments/smart-city/naskah.pdf": "/commitments/{slug}/naskah.pdf",
+        "/live/smart-city/state": "/live/{slug}/state",
+        "/live/no-such-commitment/events": "/live/{slug}/events",
+        "/admin/commitments/smart-city/remind": "/admin/commitments/{slug}/remind",
     }
     covered = {(m, templated.get(p, p)) for m, p in covered}
     missing = sorted(routes - covered - {("HEAD", p) for _, p in routes})

@@ -1,7 +1,8 @@
 """Mail, through a real SMTP server on this machine (aiosmtpd): each ledger event reaches
 its official once, written from its entry; a mail server that is down delays notices and
 never a signature; two senders never send one notice twice; a login goes only over TLS;
-without IKRAR_SMTP_URL nothing is sent and the admin pages can say so."""
+without IKRAR_SMTP_URL nothing is sent and the admin pages can say so. Reminders to sign go
+through the same outbox, one round at a time, each round mailed again."""
 
 from __future__ import annotations
 
@@ -22,20 +23,25 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from alembic import command
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from ledger import outbox
+from ledger.audit import audit
 from ledger.db import make_engine
 from ledger.errors import InvalidInput, NotFound
 from ledger.models import MailOutbox
-from ledger.outbox import Outbox, retry_delay
+from ledger.outbox import Notice, Outbox, retry_delay
 from ledger.reader import OfficialRecord
 from ledger.register import check_email
+from ledger.schema import alembic_config, migrate
 from signing import actions
 from signing.actions import Context
 from tests.factories import ADMIN, LedgerFactory, nip, passphrase, tables
@@ -436,6 +442,119 @@ def test_the_app_runs_the_sender_while_it_serves(mw: MailWorld, smtp: LocalSmtp)
     assert sorted(r.rcpt_tos for r in smtp.inbox.received) == [(address(1),), (address(2),)]
 
 
+# -- reminders to sign, through the outbox ----------------------------------------------------
+
+
+def reminded(inbox: Inbox) -> list[Received]:
+    return [r for r in inbox.received if r.message["X-Ikrar-Event"] == outbox.REMINDER]
+
+
+def test_each_round_of_reminders_is_queued_at_once_and_mailed_again(mw: MailWorld, smtp: LocalSmtp) -> None:
+    mw.deliver()
+    box, admin, t = Outbox(mw.ledger.engine), mw.world.admin(), mw.world.now()
+    first = box.remind("smart-city", [nip(1), nip(2), nip(3)], admin, "a" * 32, t)
+    assert (first.slug, first.sent_by, first.created_at) == ("smart-city", admin, t)
+    assert [(n.event, n.nip, n.entry_index, n.reminder_id) for n in first.notices] == [
+        (outbox.REMINDER, nip(n), None, first.id) for n in (1, 2, 3)
+    ]
+    assert box.remind("smart-city", [nip(1)], admin, "a" * 32, t) == first  # the same confirmation: nothing more
+    assert mw.deliver(t) == 2  # official 3 has no address
+    [settled] = [n for n in box.rounds("smart-city")[0].notices if n.nip == nip(3)]
+    assert (settled.state, settled.last_error) == ("unsent", outbox.NO_ADDRESS)
+
+    second = box.remind("smart-city", [nip(1), nip(2)], admin, "b" * 32, t + timedelta(hours=1))
+    assert mw.deliver(t + timedelta(hours=1)) == 2 and mw.deliver(t + timedelta(days=1)) == 0
+    assert [r.id for r in box.rounds("smart-city")] == [second.id, first.id]  # newest first
+    mails = reminded(smtp.inbox)
+    assert sorted(m.rcpt_tos[0] for m in mails) == [address(1), address(1), address(2), address(2)]
+    assert {m.message["X-Ikrar-Reminder"] for m in mails} == {str(first.id), str(second.id)}
+    assert all(m.subject.startswith(f"Ikrar: Pengingat: «{TITLE}»") for m in mails)
+    assert all("Anda belum memiliki kunci" not in m.body for m in mails)  # both have a key
+    assert box.rounds("no-such-commitment") == []
+    with mw.ledger.read() as r:  # the outbox is no part of the ledger: `ikrar audit` sees the same
+        report = audit(r.stored_entries(), r.stored_checkpoints(), mw.ledger.verifier, derived=r)
+        assert report.size == r.size()
+
+
+def test_a_round_names_each_official_once_and_notices_keep_their_uniqueness(mw: MailWorld) -> None:
+    box, admin, t = Outbox(mw.ledger.engine), mw.world.admin(), mw.world.now()
+    with pytest.raises(InvalidInput, match="names each official once, and at least one"):
+        box.remind("smart-city", [], admin, "c" * 32, t)
+    with pytest.raises(InvalidInput, match="names each official once"):
+        box.remind("smart-city", [nip(1), nip(1)], admin, "c" * 32, t)
+    assert box.rounds("smart-city") == [] and box.pending().count == 3  # the three enrolments' notices
+    round_id = box.remind("smart-city", [nip(1)], admin, "c" * 32, t).id
+    with mw.ledger.read() as r:
+        enrolled = r.enrolled_keys(nip(1))[0].enrolled_index
+    with pytest.raises(IntegrityError), mw.ledger.engine.begin() as c:
+        outbox.enqueue(c, outbox.KEY_ENROLLED, nip(1), enrolled, t)  # one notice per (event, NIP, entry)
+    row = {"event": outbox.REMINDER, "nip": nip(1), "reminder_id": round_id, "created_at": t, "next_attempt_at": t}
+    with pytest.raises(IntegrityError), mw.ledger.engine.begin() as c:
+        c.execute(MailOutbox.__table__.insert(), {**row, "attempts": 0})  # one reminder per official and round
+    assert box.pending().count == 4
+
+
+def test_the_mail_sender_thread_retries_a_reminder_until_the_server_is_back(mw: MailWorld, smtp: LocalSmtp) -> None:
+    mw.deliver()
+    smtp.stop()
+    moment = [mw.world.now()]
+    queued = Outbox(mw.ledger.engine).remind("smart-city", [nip(2)], mw.world.admin(), "d" * 32, moment[0])
+    sender = MailSender(mw.ledger, mw.settings, lambda: moment[0], interval=0.01)
+    sender.start()
+    try:
+
+        def notice() -> Notice:
+            return Outbox(mw.ledger.engine).rounds("smart-city")[0].notices[0]
+
+        deadline = time.monotonic() + 30
+        while notice().last_error is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        failed = notice()  # the first attempt failed: due again in a minute
+        assert failed.attempts == 1 and failed.next_attempt_at == moment[0] + timedelta(minutes=1)
+        assert failed.last_error is not None and failed.last_error.startswith("cannot reach the mail server")
+        smtp.start()
+        time.sleep(0.2)
+        assert notice().attempts == 1 and reminded(smtp.inbox) == []  # not before its minute
+        moment[0] += timedelta(minutes=1)
+        while not reminded(smtp.inbox) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        sender.stop()
+    [mail] = reminded(smtp.inbox)
+    assert mail.rcpt_tos == (address(2),) and mail.message["X-Ikrar-Reminder"] == str(queued.id)
+    [done] = Outbox(mw.ledger.engine).rounds("smart-city")[0].notices
+    assert (done.state, done.attempts) == ("sent", 2)
+
+
+def test_migration_0005_keeps_the_notices_queued_before_it(db_url: str) -> None:
+    engine = make_engine(db_url)
+    migrate(engine, "0004")
+    t = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO mail_outbox (event, nip, entry_index, created_at, attempts, next_attempt_at)"
+                " VALUES (:event, :nip, 7, :t, 2, :t)"
+            ),
+            {"event": outbox.SIGNED, "nip": nip(1), "t": t},
+        )
+    migrate(engine)
+    [kept] = Outbox(engine).pending().oldest
+    assert (kept.event, kept.nip, kept.entry_index, kept.attempts, kept.reminder_id) == (
+        outbox.SIGNED,
+        nip(1),
+        7,
+        2,
+        None,
+    )
+    with pytest.raises(IntegrityError), engine.begin() as c:
+        outbox.enqueue(c, outbox.SIGNED, nip(1), 7, t)
+    command.downgrade(alembic_config(engine), "0004")  # and back: the notices of entries stay
+    assert "mail_reminder" not in inspect(engine).get_table_names()
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM mail_outbox")).scalar() == 1
+
+
 # -- without a mail server ------------------------------------------------------------------
 
 
@@ -612,7 +731,7 @@ def test_an_admin_registers_an_address_and_mails_an_invitation(
             "nip": nip(7),
             "name": "Pejabat Tujuh",
             "title": "Kepala Dinas",
-            "unit": "Dinas Tujuh",
+            "unit": "Dinas Komunikasi dan Informatika",
             "role": "official",
             "email": address(7),
         },
