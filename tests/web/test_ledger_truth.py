@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from signing.cert_words import format_nip
 from tests.factories import nip
 
 from .conftest import Site
@@ -43,3 +44,18 @@ def test_those_who_have_not_signed_are_named_as_their_key_records_them(site: Sit
     _rename_in_the_register(site, 2, "Nama Baru", "Jabatan Baru")
     page = site.client("id").get("/commitments/smart-city").text
     assert "Pejabat 2" in page and "Nama Baru" not in page
+
+
+def test_editing_the_register_changes_no_capacity_agency_or_nip_shown(site: Site) -> None:
+    signed = site.world.sign(1).entry.index
+    with site.ledger.engine.begin() as c:
+        c.execute(
+            text("UPDATE official SET title = 'Jabatan Palsu', unit = 'Dinas Palsu' WHERE nip IN (:a, :b)"),
+            {"a": nip(1), "b": nip(2)},
+        )
+    page = site.client("id").get("/commitments/smart-city").text
+    assert "Palsu" not in page
+    card = page.split(f'<li id="signature-{signed}">')[1].split("</li>")[0]
+    assert "Kepala Dinas 1 · Dinas 1" in card and f"NIP {format_nip(nip(1))}" in card
+    pending = page.split('id="pending-h"')[1]
+    assert "Kepala Dinas 2 · Dinas 2" in pending  # enrolled: as the ledger knows them, not the register
