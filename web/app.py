@@ -34,6 +34,8 @@ from .health import Health, SelfAuditor, note_error
 from .i18n import Translator, language_of
 from .mail import MailSender
 from .pages import HERE, FormLimits, Page, page
+from .routes_documents import router as documents_router
+from .routes_live import router as live_router
 from .runtime import Runtime, configure_logging
 
 logger = logging.getLogger(__name__)
@@ -48,6 +50,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     metrics.router,
     routes_locks.router,
     reauth.router,
+    live_router,
+    documents_router,
 )
 
 API_DESCRIPTION = """The public, read-only interface of an Ikrar ledger: entries with their exact

@@ -14,6 +14,16 @@
     });
   });
 
+  // A form sent back with an error opens at its message (macros.html `error_box`): it takes
+  // the focus, so that a screen reader reads it first, and comes into view on a phone.
+  var error = document.getElementById("form-error");
+  if (error && !error.contains(document.activeElement)) {
+    if (!error.hasAttribute("tabindex")) { error.setAttribute("tabindex", "-1"); }
+    error.focus({ preventScroll: true });
+    var box = error.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) { error.scrollIntoView({ block: "start" }); }
+  }
+
   // Select the whole link when the field gets focus.
   document.querySelectorAll(".link-box").forEach(function (field) {
     field.addEventListener("focus", function () { field.select(); });
