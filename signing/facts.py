@@ -326,10 +326,15 @@ def enrolment_index(r: Reader, key: str) -> int:
     return record.enrolled_index
 
 
+def is_signature(entry: Entry) -> bool:
+    """Whether `entry` is an official's signature (`commitment.signed`), which has a certificate."""
+    return entry.kind == "commitment.signed"
+
+
 def signature_entry(r: Reader, index: int) -> Entry:
     """Entry `index`, which must be a signature. Raises NotFound or NoCertificate."""
     entry = r.entry(index)
-    if entry.kind != "commitment.signed":
+    if not is_signature(entry):
         raise NoCertificate(f"entry {index} is a {entry.kind} entry, not a signature: it has no certificate")
     return entry
 

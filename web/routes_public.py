@@ -18,6 +18,7 @@ from ledger.nip import is_nip
 from ledger.reader import Reader
 from ledger.times import parse_time
 from signing.cert_words import format_nip
+from signing.facts import is_signature
 
 from .cache import cached
 from .i18n import LANGS, Translator
@@ -144,7 +145,7 @@ def entry_page(p: AnyPage, index: Index) -> HTMLResponse:
         entry = r.entry(index)
         line = _describe([entry], r, p)[0]
         size = r.size()
-        signed = entry.kind == "commitment.signed"
+        signed = is_signature(entry)
         revoked = Revocation.of(r.key(entry.fields["key"])) if signed else None
     body = json.dumps(entry.body(), indent=2, ensure_ascii=False)
     revoked_later = revoked if revoked is not None and revoked.index > entry.index else None

@@ -149,7 +149,7 @@ def test_an_official_enrols_logs_in_and_signs_on_a_phone(browser, site: dict[str
 
     public, pub_page, pub_foreign, pub_errors = _phone(browser, base)
     pub_page.goto(f"{base}/commitments/smart-city")
-    signed = pub_page.inner_text("#signed-h + ol")
+    signed = pub_page.inner_text("ol.signatures")
     assert OFFICIALS[1] in signed and "WIB" in signed and f"#{index}" in signed
     assert OFFICIALS[2] in pub_page.inner_text("#pending-h + ul")
     assert "1 dari 2 telah menandatangani" in pub_page.inner_text("main")

@@ -5,6 +5,7 @@ ledger recorded them."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime
 
@@ -21,9 +22,11 @@ from web.views import Person, Revocation, SignedBy, commitment_view
 
 from .conftest import Site
 
-REVOKED_LATER = {
-    "id": "Kunci ini dicabut kemudian, pada {time} ({reason}); tanda tangan ini dibuat sebelumnya dan tetap sah.",
-    "en": "This key was revoked later, on {time} ({reason}); this signature was made before and remains valid.",
+REVOKED_LATER = {  # the verify page's words: every view says it alike
+    "id": "Kunci penanda tangan dicabut kemudian, pada {time} (entri #{index}). Alasan: {reason}. "
+    "Tanda tangan ini dibuat sebelum pencabutan dan tetap sah.",
+    "en": "The signer's key was revoked later, on {time} (entry #{index}). Reason: {reason}. "
+    "This signature was made before the revocation and remains valid.",
 }
 VALID = {"id": "Sah", "en": "Valid"}
 NO_NIP = "pn-7kq3xa"  # an identifier the system gives an official without a NIP (rules 4)
@@ -57,13 +60,14 @@ def test_a_signature_whose_key_was_revoked_later_is_valid_with_a_note(site: Site
     kept = site.world.sign(2).entry.index
     revoked = actions.revoke(site.world.ctx, nip(1), "laptop hilang", ADMIN_NIP, _now(site), ADMIN_PASSPHRASE)
     page = site.client(lang).get("/commitments/smart-city").text
-    note = REVOKED_LATER[lang].format(time=Translator(lang).when(revoked.entry.time), reason="laptop hilang")
-    card = _card(page, signed)
+    when = Translator(lang).when(revoked.entry.time)
+    note = REVOKED_LATER[lang].format(time=when, index=revoked.entry.index, reason="laptop hilang")
+    card = html.unescape(_card(page, signed))  # "signer's" is written &#39; in the page
     assert note in card and f">{VALID[lang]}<" in card
     other = _card(page, kept)
     assert f">{VALID[lang]}<" in other and "laptop hilang" not in other  # its key was never revoked
     assert ("2 dari 3" if lang == "id" else "2 of 3") in page  # still counted
-    entry = site.client(lang).get(f"/ledger/{signed}").text
+    entry = html.unescape(site.client(lang).get(f"/ledger/{signed}").text)
     assert note in entry
     assert "laptop hilang" not in site.client(lang).get(f"/ledger/{kept}").text
 
