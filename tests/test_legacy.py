@@ -1,11 +1,19 @@
-"""What an earlier version of Ikrar made keeps verifying as before.
+"""What earlier versions of Ikrar made keeps verifying as before.
 
-`tests/vectors/legacy-0.1/` was written by Ikrar 0.1 (commit e360a98, before rules
-versions, derived-table audits and the certificate's page comparison): its SQLite
-database (8 entries: two signatures, one revocation), an export of it, a certificate of
-signature 5, and the ledger's verifier key. Every check of today must pass on them — in
-Ikrar and in the standalone verifier. (That the first write to such a ledger raises its
-rules at a recorded point is tested in tests/ledger/test_rules_versions.py.)
+Each folder under `tests/vectors/` was written by the earlier release's own code, and
+every check of today must pass on it — in Ikrar and in the standalone verifier:
+
+- `legacy-0.1/`: Ikrar 0.1 (commit e360a98, before rules versions, derived-table audits and
+  the certificate's page comparison): its SQLite database (8 entries: two signatures, one
+  revocation), an export of it, a certificate of signature 5, the ledger's verifier key.
+- `release-3/`: the release before rules version 4 (commit 84ef144, rules version 3:
+  keys vouched for by admins), written by its `make.py` with that commit's
+  tests/factories.py: 9 entries (a founding admin, three officials, two signatures, the
+  revocation of the second signer's key after their signature), an export, a certificate
+  of signature 6 (presentation 1) and the verifier key.
+
+(That the first write to such a ledger raises its rules at a recorded point is tested in
+tests/ledger/test_rules_versions.py.)
 """
 
 from __future__ import annotations
@@ -13,7 +21,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from ledger.audit import audit
 from ledger.db import make_engine
@@ -23,47 +34,65 @@ from ledger.schema import migrate
 from ledger.store import Ledger
 from signing.verify_cert import examine_certificate, examine_upload
 
-LEGACY = Path(__file__).parent / "vectors" / "legacy-0.1"
+VECTORS = Path(__file__).parent / "vectors"
 STANDALONE = Path(__file__).parents[1] / "verifier" / "ikrar_verify.py"
-VKEY = VerifierKey.parse((LEGACY / "vkey").read_text().strip())
 
 
-def _ledger(tmp_path: Path) -> Ledger:
-    shutil.copyfile(LEGACY / "ikrar.db", tmp_path / "ikrar.db")
+@dataclass(frozen=True)
+class Release:
+    folder: str
+    size: int
+    signatures: int
+    certificate: int  # the signature whose certificate the folder holds
+    rules: int | None  # what its ledger.created names (None: made before rules versions)
+
+    @property
+    def path(self) -> Path:
+        return VECTORS / self.folder
+
+    @property
+    def vkey(self) -> VerifierKey:
+        return VerifierKey.parse((self.path / "vkey").read_text().strip())
+
+
+RELEASES = [Release("legacy-0.1", 8, 2, 5, None), Release("release-3", 9, 2, 6, 3)]
+each = pytest.mark.parametrize("release", RELEASES, ids=[r.folder for r in RELEASES])
+
+
+def _ledger(release: Release, tmp_path: Path) -> Ledger:
+    shutil.copyfile(release.path / "ikrar.db", tmp_path / "ikrar.db")
     engine = make_engine(f"sqlite:///{tmp_path / 'ikrar.db'}")
     migrate(engine)
     return Ledger(engine)
 
 
-def test_a_ledger_made_by_ikrar_0_1_audits_with_every_derived_table(tmp_path: Path) -> None:
-    ledger = _ledger(tmp_path)
-    assert "rules" not in ledger.entry(0).fields, "made before rules versions"
+def _standalone(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(STANDALONE), *args], capture_output=True, text=True, timeout=60)
+
+
+@each
+def test_its_ledger_audits_with_every_derived_table(release: Release, tmp_path: Path) -> None:
+    ledger = _ledger(release, tmp_path)
+    assert ledger.entry(0).fields.get("rules") == release.rules
     with ledger.read() as r:
-        report = audit(r.stored_entries(), r.stored_checkpoints(), VKEY, derived=r)
-    assert (report.size, report.signatures) == (8, 2)
+        report = audit(r.stored_entries(), r.stored_checkpoints(), release.vkey, derived=r)
+    assert (report.size, report.signatures) == (release.size, release.signatures)
 
 
-def test_its_export_verifies_in_ikrar_and_in_the_standalone_verifier() -> None:
-    assert verify_export(LEGACY / "export", VKEY).size == 8
-    done = subprocess.run(
-        [sys.executable, str(STANDALONE), "export", str(LEGACY / "export"), "--vkey", str(VKEY)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+@each
+def test_its_export_verifies_in_ikrar_and_in_the_standalone_verifier(release: Release) -> None:
+    assert verify_export(release.path / "export", release.vkey).size == release.size
+    done = _standalone("export", str(release.path / "export"), "--vkey", str(release.vkey))
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_its_certificate_verifies_offline_by_upload_and_standalone(tmp_path: Path) -> None:
-    data = (LEGACY / "certificate-5.pdf").read_bytes()
-    offline = examine_certificate(data, VKEY)
+@each
+def test_its_certificate_verifies_offline_by_upload_and_standalone(release: Release, tmp_path: Path) -> None:
+    pdf = release.path / f"certificate-{release.certificate}.pdf"
+    data = pdf.read_bytes()
+    offline = examine_certificate(data, release.vkey)
     assert offline.valid, [(c.name, c.outcome, c.detail) for c in offline.checks]
-    uploaded = examine_upload(_ledger(tmp_path), data)
+    uploaded = examine_upload(_ledger(release, tmp_path), data)
     assert uploaded.valid, [(c.name, c.outcome, c.detail) for c in uploaded.checks]
-    done = subprocess.run(
-        [sys.executable, str(STANDALONE), "cert", str(LEGACY / "certificate-5.pdf"), "--vkey", str(VKEY)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = _standalone("cert", str(pdf), "--vkey", str(release.vkey))
     assert done.returncode == 0 and "VALID" in done.stdout, done.stdout + done.stderr
