@@ -48,6 +48,7 @@ class FaultProxy:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.drop_at_commit: str | None = None
+        self.refuse_on_drop = False  # with the drop, refuse every connection (no read gets through after it)
         self.dropped = threading.Event()
         self.refusing = False
         self._socks: list[socket.socket] = []
@@ -84,6 +85,8 @@ class FaultProxy:
                     if mode == "after":
                         dst.sendall(data)
                     self._close(src, dst)
+                    if self.refuse_on_drop:
+                        self.refuse()
                     self.dropped.set()
                     return
                 if from_client and (self.COMMIT in data or b"ROLLBACK" in data):
@@ -183,12 +186,7 @@ def test_enrolment_that_cannot_be_checked_keeps_the_key_file(
     proxied: LedgerFactory, proxy: FaultProxy, pg_url: str
 ) -> None:
     proxy.drop_at_commit = "after"
-
-    def down_after_the_drop() -> None:
-        proxy.dropped.wait(30)
-        proxy.refuse()
-
-    threading.Thread(target=down_after_the_drop, daemon=True).start()
+    proxy.refuse_on_drop = True  # down at the drop itself: the enrolment's own check cannot read either
     with pytest.raises(LedgerError, match="could not tell .* kept at .* run `ikrar doctor`") as caught:
         actions.enrol(proxied.ctx, nip(1), passphrase(1), proxied.now())
     assert caught.value.code == "commit.unknown"
