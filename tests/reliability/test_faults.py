@@ -65,11 +65,11 @@ class FaultProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
-            if self.refusing:
-                client.close()
-                continue
             server = socket.create_connection(self.target)
-            with self._lock:
+            with self._lock:  # refused under the lock: no connection slips in beside `refuse`
+                if self.refusing:
+                    self._close(client, server)
+                    continue
                 self._socks += [client, server]
             threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
             threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
@@ -84,9 +84,9 @@ class FaultProxy:
                     self.drop_at_commit = None
                     if mode == "after":
                         dst.sendall(data)
-                    self._close(src, dst)
-                    if self.refuse_on_drop:
+                    if self.refuse_on_drop:  # before the client sees the drop, so its next connection is refused
                         self.refuse()
+                    self._close(src, dst)
                     self.dropped.set()
                     return
                 if from_client and (self.COMMIT in data or b"ROLLBACK" in data):
@@ -106,8 +106,8 @@ class FaultProxy:
             s.close()
 
     def refuse(self) -> None:
-        self.refusing = True
         with self._lock:
+            self.refusing = True
             self._close(*self._socks)
             self._socks.clear()
 
