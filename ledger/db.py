@@ -23,6 +23,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from .errors import LedgerError
 from .models import (
     Account,
+    AppAttachment,
+    AppDraft,
+    AppEventRow,
+    Application,
     CheckpointRow,
     Commitment,
     CommitmentSigner,
@@ -38,6 +42,7 @@ from .models import (
     Official,
     OfficialKey,
     OfficialUpdate,
+    RoleGrant,
     Signature,
     Throttle,
     WebSession,
@@ -68,6 +73,11 @@ LOGIN_THROTTLE = LoginThrottle.__table__.c  # type: ignore[attr-defined]
 LOCK_LIFT = LockLift.__table__.c  # type: ignore[attr-defined]
 UPDATE = OfficialUpdate.__table__.c  # type: ignore[attr-defined]
 DECLINE = Decline.__table__.c  # type: ignore[attr-defined]
+ROLE = RoleGrant.__table__.c  # type: ignore[attr-defined]
+APP = Application.__table__.c  # type: ignore[attr-defined]
+APP_EVENT = AppEventRow.__table__.c  # type: ignore[attr-defined]
+DRAFT = AppDraft.__table__.c  # type: ignore[attr-defined]
+ATTACHMENT = AppAttachment.__table__.c  # type: ignore[attr-defined]
 
 _MODELS: tuple[Any, ...] = (
     EntryRow,
@@ -89,6 +99,11 @@ _MODELS: tuple[Any, ...] = (
     LockLift,
     OfficialUpdate,
     Decline,
+    RoleGrant,
+    Application,
+    AppEventRow,
+    AppDraft,
+    AppAttachment,
 )
 TABLES = {model: model.__table__ for model in _MODELS}
 INSERT = {model: table.insert() for model, table in TABLES.items()}

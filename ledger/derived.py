@@ -1,8 +1,9 @@
 """The derived tables: what the entries imply, kept beside them so that rules and pages
 can ask without replaying the log.
 
-`official_key`, `commitment`, `commitment_signer`, `signature`, and from rules version 4
-`official_update` and `decline`, follow from the entries alone. `DbState` reads them for
+`official_key`, `commitment`, `commitment_signer`, `signature`, from rules version 4
+`official_update` and `decline`, and from rules version 5 `role_grant`, `application` and
+`app_event`, follow from the entries alone. `DbState` reads them for
 the rules under the append lock and writes them through the `State` verbs in the same
 transaction as the entry they follow from, so they never disagree with a committed entry. Only `ledger/` writes them.
 """
@@ -16,11 +17,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Executable, Insert, bindparam, delete, select, update
 
-from .db import COMMITMENT, DECLINE, ENTRY, INSERT, KEY, META, SIGNATURE, SIGNER, TABLES, UPDATE
+from .db import APP, COMMITMENT, DECLINE, ENTRY, INSERT, KEY, META, ROLE, SIGNATURE, SIGNER, TABLES, UPDATE
 from .entries import Entry, entry_from_leaf
 from .identity import Identity
 from .merkle import CompactRange
 from .models import (
+    AppEventRow,
+    Application,
     Commitment,
     CommitmentSigner,
     Decline,
@@ -28,10 +31,23 @@ from .models import (
     MerkleNodeRow,
     OfficialKey,
     OfficialUpdate,
+    RoleGrant,
     Signature,
 )
 from .rules import apply
-from .state import FIRST_RULES, CommitmentInfo, Declined, MemoryState, Published, SignedAs, Updated
+from .state import (
+    FIRST_RULES,
+    AppEvent,
+    AppInfo,
+    Assigned,
+    CommitmentInfo,
+    Declined,
+    MemoryState,
+    Published,
+    SignedAs,
+    Submitted,
+    Updated,
+)
 from .times import as_utc
 
 _COMMITMENT_CACHE = 4096
@@ -67,6 +83,12 @@ _DEADLINE = select(COMMITMENT.deadline).where(COMMITMENT.slug == bindparam("slug
 _HAS_DECLINED = select(DECLINE.idx).where(DECLINE.slug == bindparam("slug"), DECLINE.nip == bindparam("nip")).limit(1)
 _SET_DEADLINE = (
     update(TABLES[Commitment]).where(COMMITMENT.slug == bindparam("b_slug")).values(deadline=bindparam("b_deadline"))
+)
+_HOLDS_ROLE = select(ROLE.idx).where(
+    ROLE.nip == bindparam("nip"), ROLE.role == bindparam("role"), ROLE.grant.is_(True), ROLE.ended_index.is_(None)
+)
+_APPLICATION = select(APP.revision, APP.status, APP.request_sha256, APP.agency, APP.reviewed_index).where(
+    APP.app == bindparam("app")
 )
 _RULES = select(META.value).where(META.name == "rules")
 _DROP_RULES = delete(TABLES[LedgerMeta]).where(META.name == "rules")
@@ -168,6 +190,79 @@ class DerivedWriter:
             {"idx": d.index, "slug": d.slug, "nip": d.nip, "key": d.key, "reason": d.reason, "declined_at": d.time},
         )
 
+    def assign_role(self, assigned: Assigned) -> None:
+        """End the grants in force that the entry ends (`Assigned.ends`), then record it."""
+        a, ends = assigned, assigned.ends()
+        if ends is not None:
+            nip, unit = ends
+            where = [ROLE.role == a.role, ROLE.grant.is_(True), ROLE.ended_index.is_(None)]
+            where += [] if nip is None else [ROLE.nip == nip]
+            where += [] if unit is None else [ROLE.unit == unit]
+            self._execute(update(TABLES[RoleGrant]).where(*where).values(ended_index=a.index, ended_at=a.time), {})
+        self._execute(
+            INSERT[RoleGrant],
+            {
+                "idx": a.index,
+                "nip": a.nip,
+                "role": a.role,
+                "unit": a.unit,
+                "grant": a.grant,
+                "reason": a.reason,
+                "attested_by": a.attested_by,
+                "assigned_at": a.time,
+                "ended_index": None,
+                "ended_at": None,
+            },
+        )
+
+    def submit_app(self, submitted: Submitted) -> None:
+        """A first revision makes the application's row; a later one sets its request again."""
+        s = submitted
+        latest = {
+            "revision": s.revision,
+            "status": "submitted",
+            "name": s.name,
+            "kind": s.kind,
+            "fiscal_year": s.fiscal_year,
+            "request_sha256": s.request_sha256,
+            "submitted_index": s.index,
+            "submitted_time": s.time,
+            "reviewed_index": None,
+            "updated_time": s.time,
+        }
+        if s.revision == 1:
+            first = {"app": s.app, "agency": s.agency, "first_index": s.index, "first_time": s.time}
+            self._execute(INSERT[Application], {**first, **latest, "decided_index": None, "decided_time": None})
+        else:
+            self._execute(update(TABLES[Application]).where(APP.app == s.app).values(**latest), {})
+        self._execute(
+            INSERT[AppEventRow],
+            {
+                "idx": s.index,
+                "app": s.app,
+                "revision": s.revision,
+                "kind": "app.submitted",
+                "by": s.nip,
+                "time": s.time,
+                "decision": None,
+            },
+        )
+
+    def add_app_event(self, event: AppEvent) -> None:
+        """Every entry of an application sets its time; a review its latest review, a return
+        its status, a decision its status and decision (`AppEvent`)."""
+        e = event
+        values: dict[str, Any] = {"updated_time": e.time}
+        if e.review:
+            values["reviewed_index"] = e.index
+        if e.status is not None:
+            values["status"] = e.status
+        if e.decision is not None:
+            values |= {"decision": e.decision, "decided_index": e.index, "decided_time": e.time}
+        self._execute(update(TABLES[Application]).where(APP.app == e.app).values(**values), {})
+        row = {"idx": e.index, "app": e.app, "revision": e.revision, "kind": e.kind, "by": e.by, "time": e.time}
+        self._execute(INSERT[AppEventRow], {**row, "decision": e.decision})
+
 
 class DbState(DerivedWriter):
     """`state.State` answered from, and recorded into, the derived tables of one connection.
@@ -260,6 +355,14 @@ class DbState(DerivedWriter):
     def has_declined(self, slug: str, nip: str) -> bool:
         return self._c.execute(_HAS_DECLINED, {"slug": slug, "nip": nip}).first() is not None
 
+    def holds_role(self, nip: str, role: str, unit: str | None = None) -> bool:
+        q = _HOLDS_ROLE if unit is None else _HOLDS_ROLE.where(ROLE.unit == unit)
+        return self._c.execute(q.limit(1), {"nip": nip, "role": role}).first() is not None
+
+    def application(self, app: str) -> AppInfo | None:
+        row = self._c.execute(_APPLICATION, {"app": app}).first()
+        return None if row is None else AppInfo(row[0], row[1], row[2], row[3], row[4] is not None)
+
 
 class BulkRows:
     """An `execute` for `DerivedWriter` that gathers inserts and writes them in batches
@@ -348,8 +451,31 @@ class WritingState(MemoryState):
         super().add_decline(declined)
         self._rows.add_decline(declined)
 
+    def assign_role(self, assigned: Assigned) -> None:
+        super().assign_role(assigned)
+        self._rows.assign_role(assigned)
 
-_DERIVED_TABLES = (OfficialKey, Commitment, CommitmentSigner, Signature, OfficialUpdate, Decline, MerkleNodeRow)
+    def submit_app(self, submitted: Submitted) -> None:
+        super().submit_app(submitted)
+        self._rows.submit_app(submitted)
+
+    def add_app_event(self, event: AppEvent) -> None:
+        super().add_app_event(event)
+        self._rows.add_app_event(event)
+
+
+_DERIVED_TABLES = (
+    OfficialKey,
+    Commitment,
+    CommitmentSigner,
+    Signature,
+    OfficialUpdate,
+    Decline,
+    RoleGrant,
+    Application,
+    AppEventRow,
+    MerkleNodeRow,
+)
 
 
 def rebuild_derived(conn: Connection, genesis: Mapping[str, Any], entries: Iterator[Entry]) -> int:

@@ -5,21 +5,33 @@ As the audit replays the entries it asks a `State` to record what each entry cha
 change with the stored derived rows of the same snapshot: the signatures and the Merkle
 node cache stream beside the entries (their rows come in the order the entries make them,
 so memory stays small at a million entries), and the keys, commitments, signatories and
-the ledger's own facts (`ledger_meta`) are compared when the replay ends. The first
+the ledger's own facts (`ledger_meta`), and from rules version 5 the roles (`role_grant`) and
+the applications (`application`, `app_event`), are compared when the replay ends. The first
 difference raises `DerivedMismatch`, naming the table, the row's key and what differs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import dataclasses
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from .errors import DerivedMismatch
 from .identity import Identity
 from .merkle import Hash, Node
-from .reader import DeclineRecord, IdentityEvent, KeyRecord, Reader
-from .state import FIRST_RULES, Declined, MemoryState, Published, SignedAs, Updated
+from .reader import AppEventRecord, ApplicationRecord, DeclineRecord, IdentityEvent, KeyRecord, Reader, RoleEvent
+from .state import (
+    FIRST_RULES,
+    AppEvent,
+    Assigned,
+    Declined,
+    MemoryState,
+    Published,
+    SignedAs,
+    Submitted,
+    Updated,
+)
 
 _Expected = dict[str, Any]
 
@@ -37,6 +49,9 @@ class DerivedCheck(MemoryState):
         self._published: dict[str, Published] = {}
         self._updates: list[tuple[str, IdentityEvent]] = []
         self._declines: list[DeclineRecord] = []
+        self._role_rows: dict[int, RoleEvent] = {}
+        self._app_rows: dict[str, ApplicationRecord] = {}
+        self._app_events: list[AppEventRecord] = []
 
     # -- what streams beside the entries ------------------------------------------------
 
@@ -104,6 +119,53 @@ class DerivedCheck(MemoryState):
         d = declined
         self._declines.append(DeclineRecord(d.index, d.slug, d.nip, d.key, d.reason, d.time))
 
+    def assign_role(self, assigned: Assigned) -> None:
+        super().assign_role(assigned)
+        a, ends = assigned, assigned.ends()
+        if ends is not None:
+            for index, row in self._role_rows.items():
+                if _ended_by(row, a.role, *ends):
+                    self._role_rows[index] = dataclasses.replace(row, ended_index=a.index, ended_time=a.time)
+        self._role_rows[a.index] = RoleEvent(a.index, a.time, a.nip, a.role, a.unit, a.grant, a.reason, a.attested_by)
+
+    def submit_app(self, submitted: Submitted) -> None:
+        super().submit_app(submitted)
+        s = submitted
+        first = self._app_rows.get(s.app)
+        self._app_rows[s.app] = ApplicationRecord(
+            s.app,
+            s.revision,
+            "submitted",
+            s.agency,
+            s.name,
+            s.kind,
+            s.fiscal_year,
+            s.request_sha256,
+            s.index if first is None else first.first_index,
+            s.time if first is None else first.first_time,
+            s.index,
+            s.time,
+            None,
+            None,
+            None,
+            s.time,
+            None,
+        )
+        self._app_events.append(AppEventRecord(s.index, s.app, s.revision, "app.submitted", s.nip, s.time))
+
+    def add_app_event(self, event: AppEvent) -> None:
+        super().add_app_event(event)
+        e, row = event, self._app_rows[event.app]
+        row = dataclasses.replace(row, updated_time=e.time)
+        if e.review:
+            row = dataclasses.replace(row, reviewed_index=e.index)
+        if e.status is not None:
+            row = dataclasses.replace(row, status=e.status)
+        if e.decision is not None:
+            row = dataclasses.replace(row, decision=e.decision, decided_index=e.index, decided_time=e.time)
+        self._app_rows[e.app] = row
+        self._app_events.append(AppEventRecord(e.index, e.app, e.revision, e.kind, e.by, e.time, e.decision))
+
     def finish(self) -> None:
         """Compare what is left: rows beyond the last entry, keys, commitments, the meta facts."""
         extra = next(self._signatures, None)
@@ -118,6 +180,10 @@ class DerivedCheck(MemoryState):
         self._finish_commitments()
         self._finish_updates()
         self._finish_declines()
+        _finish_rows("role_grant", "idx", self._role_rows, {r.index: r for r in self._reader.role_events()})
+        _finish_rows("application", "app", self._app_rows, {a.app: a for a in self._reader.applications()})
+        want_events = {e.index: e for e in self._app_events}
+        _finish_rows("app_event", "idx", want_events, {e.index: e for e in self._reader.app_events()})
         self._finish_meta()
 
     def _finish_keys(self) -> None:
@@ -181,6 +247,27 @@ class DerivedCheck(MemoryState):
             if got.get(name) != want.get(name):
                 what = "is missing" if name not in got else "is not what the entries say"
                 raise DerivedMismatch("ledger_meta", f"name={name}", f"the value {what}")
+
+
+def _ended_by(row: RoleEvent, role: str, nip: str | None, unit: str | None) -> bool:
+    """Whether `row` is a grant in force of `role` that an entry ending (`nip`, `unit`) ends."""
+    in_force = row.grant and row.ended_index is None and row.role == role
+    return in_force and nip in (None, row.nip) and unit in (None, row.unit)
+
+
+def _finish_rows(table: str, name: str, want: Mapping[Any, Any], stored: dict[Any, Any]) -> None:
+    """Compare the rows the entries make (`want`, records by key) with the rows stored (by key):
+    each there and equal column by column, and none beside them."""
+    for key, wanted in sorted(want.items()):
+        got = stored.pop(key, None)
+        where = f"{name}={key}"
+        if got is None:
+            raise DerivedMismatch(table, where, "the row is missing")
+        if got != wanted:
+            differs = [f.name for f in dataclasses.fields(wanted) if getattr(got, f.name) != getattr(wanted, f.name)]
+            raise DerivedMismatch(table, where, f"{', '.join(differs)} differ from the entries")
+    if stored:
+        raise DerivedMismatch(table, f"{name}={min(stored)}", "a row no entry makes is stored")
 
 
 def _compare(table: str, key: str, columns: Sequence[str], stored: Sequence[Any], expected: Sequence[Any]) -> None:
@@ -265,3 +352,55 @@ class EchoCheck:
         d = declined
         if self._r.decline(d.slug, d.nip) != DeclineRecord(d.index, d.slug, d.nip, d.key, d.reason, d.time):
             raise DerivedMismatch("decline", f"idx={d.index}", "the row just written differs from its entry")
+
+    def assign_role(self, assigned: Assigned) -> None:
+        a = assigned
+        want = RoleEvent(a.index, a.time, a.nip, a.role, a.unit, a.grant, a.reason, a.attested_by)
+        if [e for e in self._r.role_events(a.nip) if e.index == a.index] != [want]:
+            raise DerivedMismatch("role_grant", f"idx={a.index}", "the row just written differs from its entry")
+        ends = a.ends()
+        if ends is None:
+            return
+        nip, unit = ends
+        left = [r for r in self._r.roles(nip, a.role, unit) if r.index != a.index]
+        if left:
+            raise DerivedMismatch("role_grant", f"idx={left[0].index}", "a grant the entry ends is still in force")
+
+    def submit_app(self, submitted: Submitted) -> None:
+        s, got = submitted, self._r.application(submitted.app)
+        want = (s.revision, "submitted", s.agency, s.name, s.kind, s.fiscal_year, s.request_sha256, s.index, s.time)
+        if (
+            got is None
+            or got.reviewed_index is not None
+            or (
+                got.revision,
+                got.status,
+                got.agency,
+                got.name,
+                got.kind,
+                got.fiscal_year,
+                got.request_sha256,
+                got.submitted_index,
+                got.submitted_time,
+            )
+            != want
+        ):
+            raise DerivedMismatch("application", f"app={s.app}", "the row just written differs from its entry")
+        self._event(AppEventRecord(s.index, s.app, s.revision, "app.submitted", s.nip, s.time))
+
+    def add_app_event(self, event: AppEvent) -> None:
+        e, got = event, self._r.application(event.app)
+        decided = (e.decision, e.index, e.time)
+        if (
+            got is None
+            or got.updated_time != e.time
+            or (e.review and got.reviewed_index != e.index)
+            or (e.status is not None and got.status != e.status)
+            or (e.decision is not None and (got.decision, got.decided_index, got.decided_time) != decided)
+        ):
+            raise DerivedMismatch("application", f"app={e.app}", "the row just written differs from its entry")
+        self._event(AppEventRecord(e.index, e.app, e.revision, e.kind, e.by, e.time, e.decision))
+
+    def _event(self, want: AppEventRecord) -> None:
+        if [e for e in self._r.app_events(want.app) if e.index == want.index] != [want]:
+            raise DerivedMismatch("app_event", f"idx={want.index}", "the row just written differs from its entry")

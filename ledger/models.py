@@ -4,17 +4,22 @@
 `official_key`, `commitment`, `commitment_signer` and `signature` are projections of the
 entries, written in the same transaction as the entry they follow from, so that rules
 can be checked under the append lock. `official` is the register of people.
-`ledger_meta` holds the origin and the ledger's verifier key.
+`ledger_meta` holds the origin and the ledger's verifier key. From rules version 4
+`official_update` and `decline`, and from rules version 5 `role_grant`, `application` and
+`app_event`, are projections too.
 
 `account`, `web_session`, `enrolment_token` and `throttle` are the logins of the people in
 the register: no part of the ledger, they live in its database so that one backup holds
 everything. Secrets are never stored in the clear: passwords as argon2id hashes, session
-ids and enrolment tokens as SHA-256 hashes. Only `ledger/` reads or writes any table;
+ids and enrolment tokens as SHA-256 hashes. `app_draft` and `app_attachment` hold the requests
+being prepared and the files they attach (the ledger keeps each file's SHA-256). Only `ledger/`
+reads or writes any table;
 `ledger.register` is the door to the register and the logins.
 """
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 
 from sqlalchemy import Column, DateTime, LargeBinary, Text, UniqueConstraint
@@ -142,6 +147,62 @@ class Decline(SQLModel, table=True):
     key: str = Field(max_length=200)
     reason: str = Field(sa_column=Column(Text, nullable=False))
     declined_at: datetime = Field(sa_column=_utc_column())
+
+
+class RoleGrant(SQLModel, table=True):
+    """A `role.assigned` entry (rules version 5): a role given (`grant`) or withdrawn. A grant
+    is in force until `ended_index`: its withdrawal, or a grant of the role to another (one
+    ``pd-head`` a unit, one ``kominfo-head`` in the ledger)."""
+
+    __tablename__ = "role_grant"
+    idx: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    nip: str = Field(index=True, max_length=18)
+    role: str = Field(max_length=16)
+    unit: str = Field(max_length=200)
+    grant: bool
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    attested_by: str = Field(max_length=18)
+    assigned_at: datetime = Field(sa_column=_utc_column())
+    ended_index: int | None = None
+    ended_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class Application(SQLModel, table=True):
+    """An application that a Perangkat Daerah asked Diskominfo to verify (rules version 5): its
+    latest revision and status, and the register's columns from that revision's request."""
+
+    __tablename__ = "application"
+    app: str = Field(primary_key=True, max_length=9)  # YYYY-NNNN
+    revision: int
+    status: str = Field(index=True, max_length=24)
+    agency: str = Field(index=True, max_length=200)
+    name: str = Field(max_length=120)
+    kind: str = Field(max_length=16)
+    fiscal_year: int
+    request_sha256: str = Field(max_length=64)
+    first_index: int  # the first revision's `app.submitted`
+    first_time: datetime = Field(sa_column=_utc_column())
+    submitted_index: int  # the latest revision's
+    submitted_time: datetime = Field(sa_column=_utc_column())
+    decided_index: int | None = None
+    decided_time: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    decision: str | None = Field(default=None, max_length=24)
+    updated_time: datetime = Field(sa_column=_utc_column())  # the time of its latest entry
+    reviewed_index: int | None = None  # the latest review of this revision (None: not reviewed yet)
+
+
+class AppEventRow(SQLModel, table=True):
+    """An entry of an application (rules version 5): `app.submitted`, `app.reviewed`,
+    `app.returned` or `app.decided`, with its revision and who signed, reviewed or returned it."""
+
+    __tablename__ = "app_event"
+    idx: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    app: str = Field(index=True, max_length=9)
+    revision: int
+    kind: str = Field(max_length=16)
+    by: str = Field(max_length=18)
+    time: datetime = Field(sa_column=_utc_column())
+    decision: str | None = Field(default=None, max_length=24)
 
 
 # -- the logins of the register's people (not part of the ledger) -------------------------
@@ -284,3 +345,30 @@ class LockLift(SQLModel, table=True):
     address: str | None = Field(default=None, max_length=64)
     lifted_by: str = Field(max_length=18)
     lifted_at: datetime = Field(sa_column=_utc_column())
+
+
+# -- applications being prepared, and the files they attach (not part of the ledger) ------
+
+
+class AppDraft(SQLModel, table=True):
+    """A request to verify an application, being prepared by a PD's operator before the Kepala
+    PD signs it (`app` set when it revises a returned request); deleted once it is submitted."""
+
+    __tablename__ = "app_draft"
+    id: int | None = Field(default=None, primary_key=True)
+    agency: str = Field(index=True, max_length=200)
+    app: str | None = Field(default=None, max_length=9)
+    request_json: str = Field(sa_column=Column(Text, nullable=False))
+    prepared_by: str = Field(max_length=18)
+    updated_at: datetime = Field(sa_column=_utc_column())
+
+
+class AppAttachment(SQLModel, table=True):
+    """A file a request attaches, kept by its SHA-256 (which the request on the ledger names)."""
+
+    __tablename__ = "app_attachment"
+    sha256: str = Field(primary_key=True, max_length=64)
+    file_name: str = Field(max_length=200)
+    bytes: int  # the file's size (its name as in the request's attachments)
+    data: builtins.bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    stored_at: datetime = Field(sa_column=_utc_column())

@@ -20,10 +20,27 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, or_, select
 
+from .application import APP_ID
 from .checkpoint import Checkpoint, TlogProof
-from .db import CHECKPOINT, COMMITMENT, DECLINE, ENTRY, KEY, MAX_SIZE, META, NODE, OFFICIAL, SIGNATURE, SIGNER, UPDATE
+from .db import (
+    APP,
+    APP_EVENT,
+    CHECKPOINT,
+    COMMITMENT,
+    DECLINE,
+    ENTRY,
+    KEY,
+    MAX_SIZE,
+    META,
+    NODE,
+    OFFICIAL,
+    ROLE,
+    SIGNATURE,
+    SIGNER,
+    UPDATE,
+)
 from .entries import Entry, entry_from_leaf
-from .errors import InvalidInput, LedgerError, NotFound
+from .errors import Conflict, InvalidInput, LedgerError, NotFound
 from .identity import Identity
 from .merkle import Hash, Node, consistency_proof, inclusion_proof, root_hash
 from .note import VerifierKey
@@ -169,6 +186,78 @@ class DeclineRecord:
 
 
 @dataclass(frozen=True)
+class RoleRecord:
+    """A role in force (rules version 5): official `nip` holds `role` for `unit`, granted by
+    entry `index` at `time`."""
+
+    nip: str
+    role: str
+    unit: str
+    index: int
+    time: datetime
+
+
+@dataclass(frozen=True)
+class RoleEvent:
+    """A `role.assigned` entry (rules version 5): a role given (`grant`) or withdrawn, for a
+    `reason`, attested by the admin `attested_by`. A grant holds until `ended_index` (its
+    withdrawal, or the grant of a single-holder role to another), None while in force."""
+
+    index: int
+    time: datetime
+    nip: str
+    role: str
+    unit: str
+    grant: bool
+    reason: str
+    attested_by: str
+    ended_index: int | None = None
+    ended_time: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ApplicationRecord:
+    """An application a PD asked Diskominfo to verify (rules version 5): its latest `revision`
+    and `status` (`ledger.application.STATUSES`), the register's columns of that revision's
+    request (`agency`, `name`, `kind`, `fiscal_year`, `request_sha256`), its first submission,
+    its latest, its decision (None until decided), the time of its latest entry, and its
+    latest review of this revision."""
+
+    app: str
+    revision: int
+    status: str
+    agency: str
+    name: str
+    kind: str
+    fiscal_year: int
+    request_sha256: str
+    first_index: int
+    first_time: datetime
+    submitted_index: int
+    submitted_time: datetime
+    decided_index: int | None
+    decided_time: datetime | None
+    decision: str | None
+    updated_time: datetime
+    reviewed_index: int | None = None  # the latest `app.reviewed` of this revision, None before one
+
+
+@dataclass(frozen=True)
+class AppEventRecord:
+    """An entry of an application (rules version 5): `kind` is ``app.submitted``,
+    ``app.reviewed``, ``app.returned`` or ``app.decided``; `by` the NIP who signed, reviewed
+    or returned it; `decision` a decision's."""
+
+    index: int
+    app: str
+    revision: int
+    kind: str
+    by: str
+    time: datetime
+    decision: str | None = None
+
+
+@dataclass(frozen=True)
 class OfficialRecord:
     """A person in the register (not the ledger): who may log in, be asked to sign, enrol."""
 
@@ -237,6 +326,46 @@ _UPDATE_COLUMNS = (
     UPDATE.attested_by,
 )
 _DECLINE_COLUMNS = (DECLINE.idx, DECLINE.slug, DECLINE.nip, DECLINE.key, DECLINE.reason, DECLINE.declined_at)
+_ROLE_COLUMNS = (
+    ROLE.idx,
+    ROLE.assigned_at,
+    ROLE.nip,
+    ROLE.role,
+    ROLE.unit,
+    ROLE.grant,
+    ROLE.reason,
+    ROLE.attested_by,
+    ROLE.ended_index,
+    ROLE.ended_at,
+)
+_APP_COLUMNS = (
+    APP.app,
+    APP.revision,
+    APP.status,
+    APP.agency,
+    APP.name,
+    APP.kind,
+    APP.fiscal_year,
+    APP.request_sha256,
+    APP.first_index,
+    APP.first_time,
+    APP.submitted_index,
+    APP.submitted_time,
+    APP.decided_index,
+    APP.decided_time,
+    APP.decision,
+    APP.updated_time,
+    APP.reviewed_index,
+)
+_APP_EVENT_COLUMNS = (
+    APP_EVENT.idx,
+    APP_EVENT.app,
+    APP_EVENT.revision,
+    APP_EVENT.kind,
+    APP_EVENT.by,
+    APP_EVENT.time,
+    APP_EVENT.decision,
+)
 _OFFICIAL_COLUMNS = (
     OFFICIAL.nip,
     OFFICIAL.name,
@@ -686,6 +815,109 @@ class Reader:
         """The decline of `nip` of commitment `slug`, or None."""
         row = self._c.execute(select(*_DECLINE_COLUMNS).where(DECLINE.slug == slug, DECLINE.nip == nip)).first()
         return None if row is None else self._decline(row)
+
+    # -- roles and applications (rules version 5) ---------------------------------------
+
+    @staticmethod
+    def _role_event(row: Any) -> RoleEvent:
+        index, time, nip, role, unit, grant, reason, attested_by, ended_index, ended_time = row
+        return RoleEvent(
+            index, as_utc(time), nip, role, unit, bool(grant), reason, attested_by, ended_index, _utc(ended_time)
+        )
+
+    def role_events(self, nip: str | None = None) -> list[RoleEvent]:
+        """Every `role.assigned` entry (or every one of official `nip`), in ledger order."""
+        q = select(*_ROLE_COLUMNS).order_by(ROLE.idx)
+        if nip is not None:
+            q = q.where(ROLE.nip == nip)
+        return [self._role_event(row) for row in self._c.execute(q)]
+
+    def roles(self, nip: str | None = None, role: str | None = None, unit: str | None = None) -> list[RoleRecord]:
+        """The roles in force (of `nip`, `role`, `unit` when given), by role, unit and index."""
+        q = select(ROLE.nip, ROLE.role, ROLE.unit, ROLE.idx, ROLE.assigned_at).where(
+            ROLE.grant.is_(True), ROLE.ended_index.is_(None)
+        )
+        for column, value in ((ROLE.nip, nip), (ROLE.role, role), (ROLE.unit, unit)):
+            if value is not None:
+                q = q.where(column == value)
+        rows = self._c.execute(q.order_by(ROLE.role, ROLE.unit, ROLE.idx)).all()
+        return [RoleRecord(row[0], row[1], row[2], row[3], as_utc(row[4])) for row in rows]
+
+    def holds_role(self, nip: str, role: str, unit: str | None = None) -> bool:
+        """Whether official `nip` holds `role` (for `unit`; None: for any unit) in this snapshot."""
+        return bool(self.roles(nip, role, unit))
+
+    @staticmethod
+    def _application(row: Any) -> ApplicationRecord:
+        r = row
+        return ApplicationRecord(
+            r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], as_utc(r[9]), r[10], as_utc(r[11]), r[12],
+            _utc(r[13]), r[14], as_utc(r[15]), r[16],
+        )  # fmt: skip
+
+    def applications(
+        self, agency: str | None = None, status: str | None = None, year: int | None = None
+    ) -> list[ApplicationRecord]:
+        """The applications (of `agency`, in `status`, first submitted in `year` (WIB) when
+        given), newest first (by their first submission)."""
+        q = select(*_APP_COLUMNS).order_by(APP.first_index.desc())
+        if agency is not None:
+            q = q.where(APP.agency == agency)
+        if status is not None:
+            q = q.where(APP.status == status)
+        if year is not None:
+            q = q.where(APP.app.like(f"{year:04d}-%"))
+        return [self._application(row) for row in self._c.execute(q)]
+
+    def application(self, app: str) -> ApplicationRecord | None:
+        """The application `app` (``YYYY-NNNN``), or None."""
+        row = self._c.execute(select(*_APP_COLUMNS).where(APP.app == app)).first()
+        return None if row is None else self._application(row)
+
+    def application_counts(self, year: int | None = None) -> dict[str, dict[str, int]]:
+        """How many applications each agency has in each status (first submitted in `year`)."""
+        q = select(APP.agency, APP.status, func.count()).group_by(APP.agency, APP.status)
+        if year is not None:
+            q = q.where(APP.app.like(f"{year:04d}-%"))
+        counts: dict[str, dict[str, int]] = {}
+        for agency, status, n in self._c.execute(q):
+            counts.setdefault(agency, {})[status] = int(n)
+        return counts
+
+    def app_events(self, app: str | None = None) -> list[AppEventRecord]:
+        """The entries of application `app` (default: of every application), in ledger order."""
+        q = select(*_APP_EVENT_COLUMNS).order_by(APP_EVENT.idx)
+        if app is not None:
+            q = q.where(APP_EVENT.app == app)
+        return [AppEventRecord(r[0], r[1], r[2], r[3], r[4], as_utc(r[5]), r[6]) for r in self._c.execute(q)]
+
+    def application_entries(self, app: str) -> list[Entry]:
+        """Every entry of application `app` (its submissions, reviews, returns and decision),
+        in ledger order, read from the entries themselves. Raises LedgerError when the derived
+        table names an entry that is not one of the application's (run `ikrar audit`)."""
+        indexes = self._c.execute(select(APP_EVENT.idx).where(APP_EVENT.app == app)).scalars().all()
+        entries = self._entries_at(sorted(indexes))
+        if len(entries) != len(indexes) or any(e.fields.get("app") != app for e in entries):
+            raise LedgerError(
+                f"the application table names entries that are not application {app}'s: the database is "
+                "damaged, run `ikrar audit`"
+            )
+        return entries
+
+    def next_app_id(self, year: int) -> str:
+        """The next unused application id of `year`: ``YYYY-NNNN``, one above the highest of
+        that year (``YYYY-0001`` for the first). Raises Conflict when the year's 9999 are used,
+        InvalidInput for a year that is not four digits."""
+        if not 1000 <= year <= 9999:
+            raise InvalidInput(f"year {year} is not four digits", code="app.year", year=year)
+        q = select(func.max(APP.app)).where(APP.app.like(f"{year:04d}-%"))
+        highest = self._c.execute(q).scalar()
+        number = 1 if highest is None else int(highest[5:]) + 1
+        if number > 9999:
+            raise Conflict(f"the 9999 application ids of {year} are used", code="app.ids_used", year=year)
+        app = f"{year:04d}-{number:04d}"
+        assert APP_ID.fullmatch(app), app
+        return app
 
     # -- the register (people; not part of the ledger) ----------------------------------
 

@@ -2,7 +2,8 @@
 
 The register (`official`) says who may be asked to sign, log in and enrol; the logins
 (`account`, `web_session`, `enrolment_token`, `throttle`, `login_throttle`, `lock_lift`)
-are the web's. None of it is
+are the web's, and so are the requests to verify an application being prepared
+(`app_draft`) and the files they attach (`app_attachment`). None of it is
 signed: it serves login and administration, and what a page shows about a signature
 comes from the entries. This module is their one door (SQL stays in `ledger/`); the policy
 (password hashing, how long a lock lasts) is the caller's.
@@ -10,6 +11,8 @@ comes from the entries. This module is their one door (SQL stays in `ledger/`); 
 
 from __future__ import annotations
 
+import builtins
+import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,6 +24,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .db import (
     ACCOUNT,
+    ATTACHMENT,
+    DRAFT,
     INSERT,
     INVITATION,
     LOCK_LIFT,
@@ -34,7 +39,18 @@ from .db import (
 )
 from .errors import Conflict, InvalidInput, NotFound
 from .identity import EXTRA, Identity
-from .models import Account, EnrolmentToken, Invitation, LockLift, LoginThrottle, Official, Throttle, WebSession
+from .models import (
+    Account,
+    AppAttachment,
+    AppDraft,
+    EnrolmentToken,
+    Invitation,
+    LockLift,
+    LoginThrottle,
+    Official,
+    Throttle,
+    WebSession,
+)
 from .reader import OfficialRecord, Reader
 from .times import as_utc
 
@@ -97,11 +113,39 @@ class LockLiftRecord:
     lifted_at: datetime
 
 
+@dataclass(frozen=True)
+class DraftRecord:
+    """A request to verify an application, being prepared for `agency` (rules version 5):
+    `request_json` is the request object as JSON (not yet checked: a draft may be unfinished),
+    `prepared_by` the NIP of who last saved it, `app` the returned application it revises
+    (None for a new one). `id` is None until saved."""
+
+    id: int | None
+    agency: str
+    app: str | None
+    request_json: str
+    prepared_by: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class AttachmentRecord:
+    """A file a request attaches, kept by its SHA-256 (which the request on the ledger names)."""
+
+    sha256: str
+    file_name: str
+    bytes: int
+    data: builtins.bytes
+    stored_at: datetime
+
+
 PER_ADDRESS = "login"  # the scope counted per NIP and client address, in `login_throttle`
 
 _ACCOUNTS, _SESSIONS = TABLES[Account], TABLES[WebSession]
 _TOKENS, _THROTTLES = TABLES[EnrolmentToken], TABLES[Throttle]
 _LOGIN_THROTTLES, _LOCK_LIFTS = TABLES[LoginThrottle], TABLES[LockLift]
+_DRAFTS, _ATTACHMENTS = TABLES[AppDraft], TABLES[AppAttachment]
+_DRAFT_COLUMNS = (DRAFT.id, DRAFT.agency, DRAFT.app, DRAFT.request_json, DRAFT.prepared_by, DRAFT.updated_at)
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -432,3 +476,65 @@ class Register:
         with self._engine.connect() as c:
             rows = c.execute(q).all()
         return [LockLiftRecord(r.id, r.scope, r.nip, r.address, r.lifted_by, as_utc(r.lifted_at)) for r in rows]
+
+    # -- requests being prepared, and their attachments (rules version 5) -----------------
+
+    def save_draft(self, draft: DraftRecord) -> int:
+        """Store `draft` (a new one when its `id` is None, else over the draft `id`) and return
+        its id. Raises NotFound when the draft `id` is no longer there (submitted or deleted)."""
+        values = {k: v for k, v in vars(draft).items() if k != "id"}
+        with self._writer.begin() as c:
+            if draft.id is None:
+                key = c.execute(insert(_DRAFTS).values(**values)).inserted_primary_key
+                assert key is not None
+                return int(key[0])
+            done = c.execute(update(_DRAFTS).where(DRAFT.id == draft.id).values(**values))
+        if done.rowcount != 1:
+            raise NotFound(f"there is no draft {draft.id}", code="app.draft_not_found", id=draft.id)
+        return draft.id
+
+    @staticmethod
+    def _draft(row: Any) -> DraftRecord:
+        return DraftRecord(row[0], row[1], row[2], row[3], row[4], as_utc(row[5]))
+
+    def draft(self, id: int) -> DraftRecord | None:
+        """The draft `id`, or None."""
+        with self._engine.connect() as c:
+            row = c.execute(select(*_DRAFT_COLUMNS).where(DRAFT.id == id)).first()
+        return None if row is None else self._draft(row)
+
+    def drafts(self, agency: str | None = None) -> list[DraftRecord]:
+        """The drafts (of `agency`), the latest saved first."""
+        q = select(*_DRAFT_COLUMNS).order_by(DRAFT.updated_at.desc(), DRAFT.id.desc())
+        if agency is not None:
+            q = q.where(DRAFT.agency == agency)
+        with self._engine.connect() as c:
+            return [self._draft(row) for row in c.execute(q)]
+
+    def delete_draft(self, id: int) -> None:
+        """Remove the draft `id` (nothing when it is gone already)."""
+        with self._writer.begin() as c:
+            c.execute(delete(_DRAFTS).where(DRAFT.id == id))
+
+    def put_attachment(self, sha256: str, file_name: str, data: builtins.bytes, now: datetime) -> None:
+        """Keep the file `data` under its SHA-256 (hex), named `file_name`; a file kept already
+        stays as it is (the same bytes, whatever name it came with). Raises InvalidInput when
+        `sha256` is not the SHA-256 of `data`."""
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise InvalidInput("the attachment is not the file its SHA-256 names", code="app.attachment_sha256")
+        row = {"sha256": sha256, "file_name": file_name, "bytes": len(data), "data": data, "stored_at": now}
+        try:
+            with self._writer.begin() as c:
+                if c.execute(select(ATTACHMENT.sha256).where(ATTACHMENT.sha256 == sha256)).first() is None:
+                    c.execute(insert(_ATTACHMENTS).values(**row))
+        except IntegrityError:
+            pass  # kept at the same moment by another request: the same bytes, under the same hash
+
+    def attachment(self, sha256: str) -> AttachmentRecord | None:
+        """The file kept under `sha256`, or None."""
+        q = select(*ATTACHMENT).where(ATTACHMENT.sha256 == sha256)
+        with self._engine.connect() as c:
+            row = c.execute(q).first()
+        if row is None:
+            return None
+        return AttachmentRecord(row.sha256, row.file_name, row.bytes, bytes(row.data), as_utc(row.stored_at))

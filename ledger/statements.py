@@ -76,6 +76,40 @@ From rules version 4 on (`ledger.identity`):
     reason <reason>
     time <UTC, the entry's>
 
+From rules version 5 on (`ledger.application`):
+
+    ikrar/role/v1                             an admin gives or withdraws a role
+    origin kedirikota.go.id/ikrar
+    nip <NIP or identifier>
+    role <pd-head, pd-operator, reviewer or kominfo-head>
+    unit <the agency or office the role is held for>
+    grant <yes or no>
+    reason <reason>
+    time <UTC, the entry's>
+
+    ikrar/app-request/v1                      a Kepala PD signs a request to verify an application
+    origin kedirikota.go.id/ikrar
+    application <YYYY-NNNN> <revision>
+    request <SHA-256 of the request's canonical JSON, hex>
+    agency <the agency>
+    signer <NIP or identifier>
+    name <the signer's name>
+    capacity <the capacity they sign in>
+    key <the signer's C2SP verifier key>
+    time <UTC, the entry's>
+
+    ikrar/app-decision/v1                     the Kepala Dinas Kominfo signs a decision on it
+    origin kedirikota.go.id/ikrar
+    application <YYYY-NNNN> <revision>
+    request <SHA-256 of that revision's request, hex>
+    decision <recommended, recommended_with_notes or not_recommended>
+    note <note>                               (one line a note, in order; none for recommended)
+    signer <NIP or identifier>
+    name <the signer's name>
+    capacity <the capacity they sign in>
+    key <the signer's C2SP verifier key>
+    time <UTC, the entry's>
+
 The ledger checks an entry's statement at every append and in every audit; signing it
 (opening an official's key) is `signing`'s part.
 """
@@ -102,6 +136,9 @@ UPDATE_V1 = "ikrar/update/v1"
 DECLINE_V1 = "ikrar/decline/v1"
 APPROVAL_V1 = "ikrar/approval/v1"
 REVOCATION_V1 = "ikrar/revocation/v1"
+ROLE_V1 = "ikrar/role/v1"
+APP_REQUEST_V1 = "ikrar/app-request/v1"
+APP_DECISION_V1 = "ikrar/app-decision/v1"
 
 
 @dataclass(frozen=True)
@@ -375,3 +412,159 @@ class Decline:
 
     def verify(self, signature: bytes) -> None:
         _verify(self.text(), self.key, signature, "decline", self.nip)
+
+
+@dataclass(frozen=True)
+class Role:
+    """`ikrar/role/v1`: an admin gives (`grant`) or withdraws a role held for a unit, for a
+    reason, with their own key (rules version 5 on); `time` is the `role.assigned` entry's."""
+
+    origin: str
+    nip: str
+    role: str
+    unit: str
+    grant: bool
+    reason: str
+    time: datetime
+
+    def text(self) -> str:
+        for what in ("role", "unit", "reason"):
+            one_line(getattr(self, what), what)
+        return (
+            f"{ROLE_V1}\n"
+            f"origin {self.origin}\n"
+            f"nip {self.nip}\n"
+            f"role {self.role}\n"
+            f"unit {self.unit}\n"
+            f"grant {'yes' if self.grant else 'no'}\n"
+            f"reason {self.reason}\n"
+            f"time {format_time(self.time)}\n"
+        )
+
+    def message(self) -> bytes:
+        return self.text().encode()
+
+    @classmethod
+    def of_fields(cls, origin: str, fields: Mapping[str, Any], time: datetime) -> Role:
+        """The statement a `role.assigned` entry's fields claim its attester signed at `time`."""
+        f = fields
+        return cls(origin, f["nip"], f["role"], f["unit"], f["grant"], f["reason"], time)
+
+    def verify(self, key: VerifierKey, signature: bytes) -> None:
+        _verify(self.text(), key, signature, "role", self.nip)
+
+
+def _application_lines(purpose: str, origin: str, app: str, revision: int, request_sha256: str) -> str:
+    """The first lines of a statement on an application's revision (rules version 5)."""
+    return f"{purpose}\norigin {origin}\napplication {app} {revision}\nrequest {request_sha256}\n"
+
+
+def _signer_lines(nip: str, name: str, capacity: str, key: VerifierKey, time: datetime) -> str:
+    """The last lines of a statement an official signs in a capacity (rules version 5)."""
+    return (
+        f"signer {nip}\n"
+        f"name {one_line(name, 'name')}\n"
+        f"capacity {one_line(capacity, 'capacity')}\n"
+        f"key {key}\n"
+        f"time {format_time(time)}\n"
+    )
+
+
+@dataclass(frozen=True)
+class AppRequest:
+    """`ikrar/app-request/v1`: a Kepala PD signs revision `revision` of the request to verify
+    application `app`, named by the SHA-256 of its canonical JSON (`ledger.application`), in
+    the capacity they hold; `time` is the `app.submitted` entry's."""
+
+    origin: str
+    app: str
+    revision: int
+    request_sha256: str
+    agency: str
+    nip: str
+    name: str
+    capacity: str
+    key: VerifierKey
+    time: datetime
+
+    def text(self) -> str:
+        return (
+            _application_lines(APP_REQUEST_V1, self.origin, self.app, self.revision, self.request_sha256)
+            + f"agency {one_line(self.agency, 'agency')}\n"
+            + _signer_lines(self.nip, self.name, self.capacity, self.key, self.time)
+        )
+
+    def message(self) -> bytes:
+        return self.text().encode()
+
+    @classmethod
+    def of_fields(cls, origin: str, fields: Mapping[str, Any], time: datetime) -> AppRequest:
+        """The statement an `app.submitted` entry's fields claim was signed at `time`."""
+        f = fields
+        return cls(
+            origin,
+            f["app"],
+            f["revision"],
+            f["request_sha256"],
+            f["agency"],
+            f["nip"],
+            f["name"],
+            f["capacity"],
+            VerifierKey.parse(f["key"]),
+            time,
+        )
+
+    def verify(self, signature: bytes) -> None:
+        _verify(self.text(), self.key, signature, "request", self.nip)
+
+
+@dataclass(frozen=True)
+class AppDecision:
+    """`ikrar/app-decision/v1`: the Kepala Dinas Kominfo signs the decision on revision
+    `revision` of application `app` (named again by its request's SHA-256), with its notes,
+    one line each, in order; `time` is the `app.decided` entry's."""
+
+    origin: str
+    app: str
+    revision: int
+    request_sha256: str
+    decision: str
+    notes: tuple[str, ...]
+    nip: str
+    name: str
+    capacity: str
+    key: VerifierKey
+    time: datetime
+
+    def text(self) -> str:
+        notes = "".join(f"note {one_line(note, 'note')}\n" for note in self.notes)
+        return (
+            _application_lines(APP_DECISION_V1, self.origin, self.app, self.revision, self.request_sha256)
+            + f"decision {one_line(self.decision, 'decision')}\n"
+            + notes
+            + _signer_lines(self.nip, self.name, self.capacity, self.key, self.time)
+        )
+
+    def message(self) -> bytes:
+        return self.text().encode()
+
+    @classmethod
+    def of_fields(cls, origin: str, fields: Mapping[str, Any], time: datetime) -> AppDecision:
+        """The statement an `app.decided` entry's fields claim was signed at `time`."""
+        f = fields
+        return cls(
+            origin,
+            f["app"],
+            f["revision"],
+            f["request_sha256"],
+            f["decision"],
+            tuple(f["notes"]),
+            f["nip"],
+            f["name"],
+            f["capacity"],
+            VerifierKey.parse(f["key"]),
+            time,
+        )
+
+    def verify(self, signature: bytes) -> None:
+        _verify(self.text(), self.key, signature, "decision", self.nip)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlmodel import Session
 
+from ledger.errors import NoteInvalid
 from ledger.note import NoteSigner
 from ledger.state import RULES, VOUCHING_RULES
-from ledger.store import Ledger
+from ledger.statements import AppDecision, AppRequest, Role
+from ledger.store import Appended, Ledger
 from signing import actions, vouching
 from signing.actions import Context
 from signing.keystore import KeyStore
@@ -155,3 +160,205 @@ def tables(ledger: Ledger) -> Session:
     """A session over the stored tables, for tests that look at what was written (the
     application itself reads only through `Ledger.read()` and `Ledger.register`)."""
     return Session(ledger.engine)
+
+
+# -- rules version 5: roles and applications, appended as the rules see them ---------------
+#
+# These build the entries themselves (fields and signatures), so that a test reaches the
+# ledger's rules at append without an action's own checks before them; `override` replaces
+# fields before the statement is signed (a signature of its own is kept when given).
+
+PD = "Dinas Komunikasi dan Informatika"  # the agency of the factory's sample requests
+KOMINFO = "Dinas Komunikasi dan Informatika Kota Kediri"  # the Kepala Dinas Kominfo's office
+
+
+def request_object(agency: str = PD, **changes: Any) -> dict[str, Any]:
+    """A complete request to verify an application (`ledger.application.check_request`)."""
+    request: dict[str, Any] = {
+        "name": "Sistem Informasi Perizinan Terpadu",
+        "description": "Layanan perizinan daring untuk warga dan pelaku usaha.",
+        "agency": agency,
+        "developer_unit": "Bidang Aplikasi Informatika",
+        "user_unit": "Bidang Pelayanan Perizinan",
+        "contact": "Bidang Aplikasi, (0354) 682955, aptika@kedirikota.go.id",
+        "legal_basis": "Perpres 95/2018 tentang SPBE",
+        "problem": "Permohonan izin masih dilayani dengan berkas kertas.",
+        "need": "Permohonan, verifikasi, dan penerbitan izin secara daring.",
+        "kind": "new",
+        "shared_app": "",
+        "shared_why_not": "",
+        "goals": "Izin terbit dalam tiga hari kerja.",
+        "users_internal": True,
+        "users_external": True,
+        "users_count": 5000,
+        "target_date": "2027-06-30",
+        "budget_amount": 350_000_000,
+        "budget_source": "APBD",
+        "fiscal_year": 2027,
+        "builder": "vendor",
+        "vendor": "PT Contoh Teknologi",
+        "data_processed": "Identitas pemohon, data usaha, dokumen persyaratan.",
+        "personal_data": True,
+        "specific_personal_data": False,
+        "dpia_done": True,
+        "hosting": "pdn",
+        "hosting_reason": "",
+        "splp": True,
+        "sso": True,
+        "integration_note": "Terhubung ke OSS melalui SPLP.",
+        "security_testing": "Uji penetrasi oleh BSSN sebelum operasi.",
+        "attachments": [
+            {"title": "Kerangka Acuan Kerja", "file": "kak.pdf", "sha256": "a" * 64, "bytes": 1234, "internal": False},
+            {"title": "Rencana Anggaran Biaya", "file": "rab.pdf", "sha256": "b" * 64, "bytes": 4321, "internal": True},
+        ],
+        "prepared_by": "",
+    }
+    return request | changes
+
+
+def checklist_object(**findings: tuple[str, str]) -> dict[str, Any]:
+    """A reviewer's checklist (`ledger.application.check_checklist`): every point ``fits``
+    unless `findings` gives it a (finding, note)."""
+    from ledger.application import CHECKLIST
+
+    points = {point: ("fits", "") for point in CHECKLIST} | findings
+    return {point: {"finding": finding, "note": note} for point, (finding, note) in points.items()}
+
+
+def _signed(world: LedgerFactory, who: str, statement: Callable[[], str]) -> str:
+    """Base64 of `who`'s signature with their active key over the statement; 64 zero bytes
+    when there is nothing to sign with (no active key, or a statement that cannot be written)."""
+    key = actions.active_key(world.ledger, who)
+    try:
+        text = statement()
+    except NoteInvalid:
+        key = None
+    if key is None:
+        return base64.b64encode(bytes(64)).decode()
+    return base64.b64encode(world.keys.sign(key, passphrase_of(who), text.encode())).decode()
+
+
+def append_role(
+    world: LedgerFactory,
+    who: str,
+    role: str,
+    unit: str,
+    grant: bool = True,
+    reason: str = "Penugasan",
+    by: str = ADMIN_NIP,
+    **override: Any,
+) -> Appended:
+    """A `role.assigned` entry: the admin `by` gives (or withdraws) `role` for `unit` to `who`."""
+    assert world.signer is not None
+    world.admin()
+    moment = world.now()
+    attester = actions.active_key(world.ledger, by)
+    fields: dict[str, Any] = {"nip": who, "role": role, "unit": unit, "grant": grant, "reason": reason}
+    fields |= {"attested_by": by, "attester": str(attester) if attester else ""} | override
+    signed = {k: v for k, v in fields.items() if k != "attestation"}
+    text = lambda: Role.of_fields(world.ledger.origin, signed, moment).text()  # noqa: E731
+    fields.setdefault("attestation", _signed(world, by, text))
+    return world.ledger.append("role.assigned", fields, world.signer, moment)
+
+
+def _signer_fields(world: LedgerFactory, who: str) -> dict[str, Any]:
+    with world.ledger.read() as r:
+        identity = r.identities([who]).get(who)
+    key = actions.active_key(world.ledger, who)
+    return {
+        "nip": who,
+        "key": str(key) if key else "",
+        "name": identity.name if identity else "",
+        "capacity": identity.capacity if identity else "",
+    }
+
+
+def append_request(
+    world: LedgerFactory,
+    app: str,
+    who: str,
+    obj: dict[str, Any] | None = None,
+    revision: int = 1,
+    **override: Any,
+) -> Appended:
+    """An `app.submitted` entry: `who` (the Kepala PD) signs revision `revision` of the request
+    object `obj` (default: `request_object()`)."""
+    from ledger.application import request_sha256
+    from ledger.canonical import canonical_json
+
+    assert world.signer is not None
+    moment = world.now()
+    obj = request_object() if obj is None else obj
+    text = canonical_json(obj).decode()
+    fields: dict[str, Any] = {
+        "app": app,
+        "revision": revision,
+        "request": text,
+        "request_sha256": request_sha256(text),
+        "agency": obj.get("agency", ""),
+        **_signer_fields(world, who),
+    } | override
+    signed = {k: v for k, v in fields.items() if k != "signature"}
+    statement = lambda: AppRequest.of_fields(world.ledger.origin, signed, moment).text()  # noqa: E731
+    fields.setdefault("signature", _signed(world, who, statement))
+    return world.ledger.append("app.submitted", fields, world.signer, moment)
+
+
+def append_review(
+    world: LedgerFactory, app: str, by: str, revision: int = 1, obj: Any = None, **override: Any
+) -> Appended:
+    """An `app.reviewed` entry: the reviewer `by`'s checklist `obj` (default: every point fits)
+    on revision `revision`."""
+    from ledger.canonical import canonical_json
+
+    assert world.signer is not None
+    text = canonical_json(checklist_object() if obj is None else obj).decode()
+    fields = {"app": app, "revision": revision, "by": by, "checklist": text} | override
+    return world.ledger.append("app.reviewed", fields, world.signer, world.now())
+
+
+def append_return(
+    world: LedgerFactory, app: str, by: str, reasons: list[str], revision: int = 1, **override: Any
+) -> Appended:
+    """An `app.returned` entry: the reviewer `by` sends revision `revision` back, for `reasons`."""
+    assert world.signer is not None
+    fields = {"app": app, "revision": revision, "by": by, "reasons": reasons} | override
+    return world.ledger.append("app.returned", fields, world.signer, world.now())
+
+
+def append_decision(
+    world: LedgerFactory,
+    app: str,
+    who: str,
+    decision: str = "recommended",
+    notes: list[str] | None = None,
+    revision: int = 1,
+    **override: Any,
+) -> Appended:
+    """An `app.decided` entry: `who` (the Kepala Dinas Kominfo) signs the decision."""
+    assert world.signer is not None
+    with world.ledger.read() as r:
+        record = r.application(app)
+    moment = world.now()
+    fields: dict[str, Any] = {
+        "app": app,
+        "revision": revision,
+        "request_sha256": record.request_sha256 if record else "0" * 64,
+        "decision": decision,
+        "notes": [] if notes is None else notes,
+        **_signer_fields(world, who),
+    } | override
+    signed = {k: v for k, v in fields.items() if k != "signature"}
+    statement = lambda: AppDecision.of_fields(world.ledger.origin, signed, moment).text()  # noqa: E731
+    fields.setdefault("signature", _signed(world, who, statement))
+    return world.ledger.append("app.decided", fields, world.signer, moment)
+
+
+def apps_world(world: LedgerFactory) -> dict[str, str]:
+    """Roles for the applications' tests in `world` (officials 1-3 enrolled): official 1 is
+    the Kepala PD of `PD`, official 2 a Diskominfo reviewer, official 3 the Kepala Dinas
+    Kominfo. Returns their NIPs by role."""
+    append_role(world, nip(1), "pd-head", PD)
+    append_role(world, nip(2), "reviewer", KOMINFO)
+    append_role(world, nip(3), "kominfo-head", KOMINFO)
+    return {"pd-head": nip(1), "reviewer": nip(2), "kominfo-head": nip(3)}

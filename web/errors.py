@@ -9,13 +9,14 @@ status. `web.app` answers every error with `status_of` and `message_of`, in one 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from ledger import errors as le
 from ledger.nip import is_official_id
 from signing import errors as se
+from web.i18n import catalogue
 
 
 class WebError(Exception):
@@ -237,6 +238,48 @@ CODES: dict[str, Shown] = {
     "text.long.appointment": Shown("ledger4.err.long.appointment"),
     "text.empty.rank": Shown("ledger4.err.empty.rank"),
     "text.empty.appointment": Shown("ledger4.err.empty.appointment"),
+    # rules version 5: roles given by entries, applications verified (web/locales/*/ledger5.json)
+    "role.early": Shown("ledger5.err.role.early"),
+    "role.unknown": Shown("ledger5.err.role.unknown"),
+    "role.no_key": Shown("ledger5.err.role.no_key"),
+    "role.role": Shown("ledger5.err.role.role"),
+    "role.unit": Shown("ledger5.err.role.unit"),
+    "role.reason": Shown("ledger5.err.role.reason"),
+    "role.held": Shown("ledger5.err.role.held"),
+    "role.not_held": Shown("ledger5.err.role.not_held"),
+    "app.early": Shown("ledger5.err.app.early"),
+    "app.id": Shown("ledger5.err.app.id"),
+    "app.revision": Shown("ledger5.err.app.revision"),
+    "app.revision_low": Shown("ledger5.err.app.revision_low"),
+    "app.exists": Shown("ledger5.err.app.exists"),
+    "app.not_found": Shown("ledger5.err.app.not_found"),
+    "app.state": Shown("ledger5.err.app.state"),
+    "app.agency": Shown("ledger5.err.app.agency"),
+    "app.request": Shown("ledger5.err.app.request"),
+    "app.request_sha256": Shown("ledger5.err.app.request_sha256"),
+    "app.not_head": Shown("ledger5.err.app.not_head"),
+    "app.key_inactive": Shown("ledger5.err.app.key_inactive"),
+    "app.identity": Shown("ledger5.err.app.identity"),
+    "app.not_reviewer": Shown("ledger5.err.app.not_reviewer"),
+    "app.checklist": Shown("ledger5.err.app.checklist"),
+    "app.reasons": Shown("ledger5.err.app.reasons"),
+    "app.notes": Shown("ledger5.err.app.notes"),
+    "app.unreviewed": Shown("ledger5.err.app.unreviewed"),
+    "app.not_decider": Shown("ledger5.err.app.not_decider"),
+    "app.year": Shown("ledger5.err.app.year"),
+    "app.ids_used": Shown("ledger5.err.app.ids_used"),
+    "app.draft_not_found": Shown("ledger5.err.app.draft_not_found"),
+    "app.attachment_sha256": Shown("ledger5.err.app.attachment_sha256"),
+    "app.field": Shown("ledger5.err.app.field", 422),
+    "app.attachment_size": Shown("ledger5.err.app.attachment_size", 413),
+    "app.attachment_not_pdf": Shown("ledger5.err.app.attachment_not_pdf", 415),
+    "app.attachment_damaged": Shown("ledger5.err.app.attachment_damaged"),
+    "app.attachment_name": Shown("ledger5.err.app.attachment_name"),
+    "app.attachment_not_found": Shown("ledger5.err.app.attachment_not_found"),
+    "app.busy": Shown("ledger5.err.app.busy", 503),
+    "app.no_decision": Shown("ledger5.err.app.no_decision"),
+    "app.not_operator": Shown("ledger5.err.app.not_operator"),
+    "app.source": Shown("ledger5.err.app.source"),
     "statement.signature": Shown("vouching.err.statement.signature"),
     "key.nip_form": Shown("vouching.err.key.nip_form"),
     "key.invitation_used": Shown("vouching.err.key.invitation_used"),
@@ -436,9 +479,51 @@ def detail_of(exc: Exception, t: Callable[..., str]) -> str:
 def said(t: Callable[..., str], key: str, params: dict[str, Any]) -> str:
     """The catalogue message `key` with `params`, in the language of `t`. An official without a
     NIP (rules version 4) is named by their identifier, never as a NIP: "NIP pn-7kq3xa" in a
-    message becomes "pengenal pn-7kq3xa" / "identifier pn-7kq3xa" (`ledger4.identifier`)."""
-    text = t(key, **params)
+    message becomes "pengenal pn-7kq3xa" / "identifier pn-7kq3xa" (`ledger4.identifier`). The
+    words of rules version 5's params are said in the reader's language (`_words`)."""
+    text = t(key, **_words(t, key, params))
     nip = params.get("nip")
     if isinstance(nip, str) and is_official_id(nip):
         text = text.replace(f"NIP {nip}", t("ledger4.identifier", id=nip))
     return text
+
+
+# A request's field paths name a field of the request or a point of the checklist, an
+# attachment or a note by its place (``attachments.0.title``, ``architecture.note``,
+# ``notes.2``); a shell's catalogue names each part (`apps.*`), and `ledger5.field.*` the rest.
+_FIELD_LABELS = ("apps.field.", "ledger5.field.")
+_CHECKLIST_LABELS = ("apps.check.", "ledger5.field.")
+
+
+def _words(t: Callable[..., str], key: str, params: dict[str, Any]) -> dict[str, Any]:
+    """`params` with the words of rules version 5 said in the language of `t` where its
+    catalogue has them: the `problem` of a field (``ledger5.problem.*``, with the error's own
+    params), the `field` it names (its labels, joined: "Lampiran 1, judul"), an application's
+    `status` (``apps.status.*``) and a `role` (``ledger5.role.*``). Anything else, and any value
+    the catalogue does not name, is left as it is."""
+    lang = getattr(t, "lang", None)
+    if lang is None or not params.keys() & {"problem", "field", "status", "role"}:
+        return params
+    texts = catalogue(lang)
+    said = dict(params)
+    for name, prefix in (("problem", "ledger5.problem."), ("status", "apps.status."), ("role", "ledger5.role.")):
+        value = params.get(name)
+        if isinstance(value, str) and prefix + value in texts:
+            said[name] = t(prefix + value, **params)
+    field = params.get("field")
+    if isinstance(field, str) and field:
+        labels = _CHECKLIST_LABELS if key == "ledger5.err.app.checklist" else _FIELD_LABELS
+        said["field"] = _field_said(texts, field, labels)
+    return said
+
+
+def _field_said(texts: Mapping[str, str], field: str, labels: Sequence[str]) -> str:
+    parts: list[str] = []
+    for part in field.split("."):
+        if part.isdigit() and parts:
+            parts[-1] = f"{parts[-1]} {int(part) + 1}"
+            continue
+        label = next((texts[p + part] for p in labels if p + part in texts), part)
+        parts.append(label)
+        labels = ("ledger5.field.",)  # what follows the first part is a part of it
+    return ", ".join(parts)

@@ -51,6 +51,10 @@ class Kind:
 
 
 from . import (  # noqa: E402 - the kinds' modules build on `Kind`
+    app_decided,
+    app_returned,
+    app_reviewed,
+    app_submitted,
     commitment_declined,
     commitment_extended,
     commitment_published,
@@ -60,6 +64,7 @@ from . import (  # noqa: E402 - the kinds' modules build on `Kind`
     ledger_created,
     ledger_rules,
     official_updated,
+    role_assigned,
 )
 
 KINDS: dict[str, Kind] = {
@@ -74,5 +79,10 @@ KINDS: dict[str, Kind] = {
         official_updated,
         commitment_declined,
         commitment_extended,
+        role_assigned,
+        app_submitted,
+        app_reviewed,
+        app_returned,
+        app_decided,
     )
 }

@@ -189,6 +189,16 @@ def _check_vouching(entry: Entry, state: State) -> None:
         )
 
 
+def check_admin_attester(fields: Mapping[str, Any], state: State, nip: str, what: str) -> None:
+    """Rules version 4 on, for what an admin attests about official `nip` (`what`: an update,
+    a role): `attester`, in its one C2SP spelling, is an active admin key and `attested_by`
+    its NIP, which is not `nip` (nobody attests their own; the ledger's own key attests none)."""
+    attester = _canonical(fields["attester"], "attester")
+    _named(fields["attested_by"], _admin(state, attester, "key.attester_not_admin", nip), "attester")
+    if fields["attested_by"] == nip:
+        raise Conflict(f"official {nip} attests their own {what}", code="key.self_attested", nip=nip)
+
+
 def _canonical(key: str, what: str) -> str:
     """`key`, refused unless written exactly as its C2SP form prints (one spelling per key)."""
     if str(VerifierKey.parse(key)) != key:

@@ -12,7 +12,11 @@ from which the new rules hold (this entry included). Versions:
 4. officials without a NIP (an identifier the system gives), identities updated by an
    admin's attestation (`kinds.official_updated`), the capacity signed
    (`ikrar/signature/v2`, `kinds.commitment_signed`), declines (`kinds.commitment_declined`)
-   and deadlines (`kinds.commitment_published`, `kinds.commitment_extended`).
+   and deadlines (`kinds.commitment_published`, `kinds.commitment_extended`);
+5. roles given by an admin's signed entry (`kinds.role_assigned`), and applications verified
+   by Diskominfo: a request signed by the Kepala PD, reviews and returns, and a decision
+   signed by the Kepala Dinas Kominfo (`kinds.app_submitted`, `kinds.app_reviewed`,
+   `kinds.app_returned`, `kinds.app_decided`; `ledger.application`).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from ..note import VerifierKey
 from ..state import IDENTITY_RULES, Updated
 from ..statements import Update, decode_signature, one_line
 from . import Kind
-from .key_enrolled import _admin, _canonical, _named
+from .key_enrolled import check_admin_attester
 
 if TYPE_CHECKING:
     from ..entries import Entry
@@ -43,10 +43,7 @@ def check(entry: Entry, state: State) -> None:
     one_line(f["reason"], "reason")
     if Identity.of_fields(f) == current:
         raise Conflict(f"the update of official {nip} changes nothing", code="update.unchanged", nip=nip)
-    attester = _canonical(f["attester"], "attester")
-    _named(f["attested_by"], _admin(state, attester, "key.attester_not_admin", nip), "attester")
-    if f["attested_by"] == nip:
-        raise Conflict(f"official {nip} attests their own update", code="key.self_attested", nip=nip)
+    check_admin_attester(f, state, nip, "update")
 
 
 def verify(entry: Entry, origin: str) -> None:

@@ -27,6 +27,7 @@ from ledger.identity import Identity, capacity_of
 from ledger.models import Commitment, Decline, OfficialUpdate, Signature
 from ledger.nip import OFFICIAL_ID_ALPHABET, clean_identifier, is_nip, is_official_id, new_official_id
 from ledger.note import VerifierKey
+from ledger.state import RULES
 from ledger.statements import SIGNATURE_V1, SIGNATURE_V2, Statement, Update
 from ledger.statements import Decline as DeclineStatement
 from ledger.times import format_time
@@ -318,7 +319,7 @@ def test_a_v1_and_a_v2_signature_in_one_ledger_both_verify_openssl_included(
     v1 = world.sign(1)
     assert "capacity" not in v1.entry.fields
     raised = world.ledger.raise_rules(world.signer, world.now())  # type: ignore[arg-type]
-    assert raised is not None and raised.entry.fields == {"version": 4}
+    assert raised is not None and raised.entry.fields == {"version": RULES}
     v2 = world.sign(2)
     assert v2.entry.fields["capacity"] == "Kepala Dinas 2"
     origin = world.ledger.origin

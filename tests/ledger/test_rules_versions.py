@@ -36,7 +36,7 @@ def _unchanged(ledger: Ledger) -> tuple[int, str]:
 
 
 def test_a_new_ledger_keeps_the_newest_rules_from_its_first_entry(world: LedgerFactory) -> None:
-    assert world.ledger.entry(0).fields["rules"] == RULES == 4
+    assert world.ledger.entry(0).fields["rules"] == RULES == 5
     assert _audit(world.ledger) == world.ledger.size()
 
 
@@ -173,7 +173,7 @@ def test_the_audit_applies_the_time_rule_only_from_the_raising_entry_on() -> Non
         audit(entries, checkpoints, signer.verifier)
 
 
-@pytest.mark.parametrize("version", [1, 5])
+@pytest.mark.parametrize("version", [1, RULES + 1])
 def test_the_audit_refuses_rules_it_does_not_know(version: int) -> None:
     entries, checkpoints, signer = _signed_ledger([_genesis(version)])
     with pytest.raises(ChainBroken, match="entry 0: .*rules version") as e:
