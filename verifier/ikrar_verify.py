@@ -45,7 +45,15 @@ an enrolment may name a rank and an acting position (`ikrar/attestation/v2`);
 identity in force (`ikrar/signature/v2`); an official may decline (`commitment.declined`,
 `ikrar/decline/v1`), finally; a commitment may have a deadline (`deadline`, moved later by
 `commitment.extended`), after which nobody signs or declines. See `State._identity_in_force`.
-This verifier knows versions 1 to 4 (RULES); a ledger that names a later version breaks at
+Version 5 adds roles and applications: an admin gives or withdraws a role by a signed entry
+(`role.assigned`, `ikrar/role/v1`; one Kepala PD a unit, one Kepala Dinas Kominfo in the
+ledger: a grant ends the previous holder's); the Kepala PD signs a request to verify an
+application (`app.submitted`, `ikrar/app-request/v1`; the request in canonical JSON,
+`check_request`); a reviewer reviews it (`app.reviewed`, `check_checklist`) or returns it for
+a revision (`app.returned`); only the Kepala Dinas Kominfo's key signs the decision, after a
+review of the same revision (`app.decided`, `ikrar/app-decision/v1`). See `State._role`,
+`State._submitted`, `State._reviewed`, `State._decided`.
+This verifier knows versions 1 to 5 (RULES); a ledger that names a later version breaks at
 that entry, with a message saying this verifier does not know it: get a newer verifier.
 
 `cert` checks a certificate PDF from its attachments: the checkpoint's signature, each
@@ -82,7 +90,8 @@ try:
 except ImportError:  # pragma: no cover - said plainly to the person running it
     sys.exit("ikrar_verify.py needs the `cryptography` package: pip install cryptography")
 
-VERSION = "4"  # 4: rules version 4 (identities, capacity, declines, deadlines); 3: vouching; 2: strict export lines
+VERSION = "5"  # 5: rules version 5 (roles, applications and their decisions); 4: rules version 4
+# (identities, capacity, declines, deadlines); 3: vouching; 2: strict export lines
 
 
 class Broken(Exception):
@@ -428,6 +437,43 @@ KINDS: dict[str, dict[str, type[Any]]] = {
         "signature": str,
     },
     "commitment.extended": {"slug": str, "deadline": str, "by": str, "reason": str},
+    # rules version 5: roles given by an entry, and the verification of applications
+    "role.assigned": {
+        "nip": str,
+        "role": str,
+        "unit": str,
+        "grant": bool,
+        "reason": str,
+        "attested_by": str,
+        "attester": str,
+        "attestation": str,
+    },
+    "app.submitted": {
+        "app": str,
+        "revision": int,
+        "request": str,
+        "request_sha256": str,
+        "agency": str,
+        "nip": str,
+        "key": str,
+        "name": str,
+        "capacity": str,
+        "signature": str,
+    },
+    "app.reviewed": {"app": str, "revision": int, "by": str, "checklist": str},
+    "app.returned": {"app": str, "revision": int, "by": str, "reasons": list},
+    "app.decided": {
+        "app": str,
+        "revision": int,
+        "request_sha256": str,
+        "decision": str,
+        "notes": list,
+        "nip": str,
+        "key": str,
+        "name": str,
+        "capacity": str,
+        "signature": str,
+    },
 }
 # Fields a later version of a kind added: an entry holds them or not. From rules version 3
 # on, `key.enrolled` carries an admin's attestation (VOUCHED) and, where one is needed, a
@@ -457,12 +503,15 @@ OPTIONAL: dict[str, dict[str, type[Any]]] = {
 # another (`rules`) or a `ledger.rules` entry raises it; a rule applies from there on, never
 # to the entries before. Version 2: an entry's time is never before the previous entry's.
 # Version 3: keys are vouched for by admins' signed statements (`State._vouched`), and NIPs,
-# keys and times in them are written in their one spelling.
+# keys and times in them are written in their one spelling. Version 4: identities, the capacity
+# signed, declines, deadlines. Version 5: roles given by an entry and applications verified.
 FIRST_RULES = 1
-RULES = 4  # the newest version this verifier knows
+RULES = 5  # the newest version this verifier knows
 TIME_ORDER_RULES = 2
 VOUCHING_RULES = 3
 IDENTITY_RULES = 4
+APPS_RULES = 5
+KINDS_V5 = ("role.assigned", "app.submitted", "app.reviewed", "app.returned", "app.decided")
 ACTING = ("Plt.", "Plh.")
 OFFICIAL_ID = re.compile(r"pn-[23456789abcdefghjkmnpqrstuvwxyz]{6}")
 LEDGER = "ledger"  # who attested, approved or revoked, when it was the ledger's own key
@@ -788,6 +837,310 @@ def _time_form(text: str, what: str) -> datetime:
     return moment
 
 
+# -- rules version 5: roles given by an entry, and the verification of applications -----------
+
+# The roles a `role.assigned` entry gives or withdraws, each for a `unit`: the Kepala Perangkat
+# Daerah of the agency named (one holder a unit), an agency's operators, Diskominfo's
+# reviewers, and the Kepala Dinas Kominfo (one holder in the whole ledger).
+PD_HEAD, PD_OPERATOR, REVIEWER, KOMINFO_HEAD = "pd-head", "pd-operator", "reviewer", "kominfo-head"
+APP_ROLES = (PD_HEAD, PD_OPERATOR, REVIEWER, KOMINFO_HEAD)
+REVIEWERS = (REVIEWER, KOMINFO_HEAD)  # who may review or return a request
+APP_ID = re.compile(r"[0-9]{4}-[0-9]{4}", re.ASCII)
+KINDS_OF_APP = ("new", "development", "licence", "subscription")
+DECISIONS = ("recommended", "recommended_with_notes", "not_recommended")
+CHECKLIST = ("architecture", "duplication", "hosting", "integration", "security", "personal_data")
+FINDINGS = ("fits", "concern", "does_not_fit")
+REQUEST_ATTACHMENTS = 10  # at most, in one request
+REQUEST_ATTACHMENT_BYTES = 10 * 1024 * 1024  # at most, one attachment
+MAX_ITEMS = 20  # reasons for a return, notes of a decision
+MAX_ITEM = 2000  # characters, one reason, note, or checklist note
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+_NIP_FORM = re.compile(r"[0-9]{18}", re.ASCII)
+_JSON_TYPES = {str: "string", int: "integer", bool: "boolean", list: "list", dict: "object"}
+
+
+@dataclass(frozen=True)
+class Member:
+    """One member of an object a rules-5 entry carries as canonical JSON: its JSON type (or
+    `date`, a string YYYY-MM-DD), and its bounds: a text of `least` to `most` characters (not
+    blank when `least` is 1), on one `line` when asked; a number from `least` to `most`; one of
+    `choices`."""
+
+    type: type
+    least: int = 0
+    most: int = 0
+    line: bool = False
+    choices: tuple[str, ...] = ()
+
+
+def _text(least: int, most: int, line: bool = False) -> Member:
+    return Member(str, least, most, line)
+
+
+def _choice(*choices: str) -> Member:
+    return Member(str, choices=choices)
+
+
+_FLAG = Member(bool)
+
+# The request object (`app.submitted`'s `request`): exactly these members, checked in this order.
+REQUEST: dict[str, Member] = {
+    "name": _text(1, 120, True),
+    "description": _text(1, 2000),
+    "agency": _text(1, 200, True),
+    "developer_unit": _text(0, 200, True),
+    "user_unit": _text(0, 200, True),
+    "contact": _text(1, 300, True),
+    "legal_basis": _text(1, 2000),
+    "problem": _text(1, 4000),
+    "need": _text(1, 4000),
+    "kind": _choice(*KINDS_OF_APP),
+    "shared_app": _text(0, 200, True),
+    "shared_why_not": _text(0, 2000),
+    "goals": _text(1, 4000),
+    "users_internal": _FLAG,
+    "users_external": _FLAG,
+    "users_count": Member(int, 0, 100_000_000),
+    "target_date": Member(date),
+    "budget_amount": Member(int, 0, 10**15),
+    "budget_source": _text(1, 200, True),
+    "fiscal_year": Member(int, 2000, 2100),
+    "builder": _choice("in_house", "vendor"),
+    "vendor": _text(0, 200, True),
+    "data_processed": _text(1, 4000),
+    "personal_data": _FLAG,
+    "specific_personal_data": _FLAG,
+    "dpia_done": _FLAG,
+    "hosting": _choice("pdn", "city_dc", "other"),
+    "hosting_reason": _text(0, 2000),
+    "splp": _FLAG,
+    "sso": _FLAG,
+    "integration_note": _text(0, 2000),
+    "security_testing": _text(1, 4000),
+    "attachments": Member(list),
+    "prepared_by": Member(str),  # empty (the Kepala PD prepared it), a NIP or an identifier
+}
+ATTACHMENT: dict[str, Member] = {
+    "title": _text(1, 200, True),
+    "file": _text(1, 200, True),
+    "sha256": Member(str),
+    "bytes": Member(int, 1, REQUEST_ATTACHMENT_BYTES),
+    "internal": _FLAG,
+}
+FINDING: dict[str, Member] = {"finding": _choice(*FINDINGS), "note": _text(0, MAX_ITEM)}
+
+
+def _check_text(value: str, spec: Member, where: str) -> None:
+    """A text's bounds, and no character that cannot be shown (but a line break or a tab), as
+    an entry's own text fields."""
+    if spec.least and not value.strip():
+        raise Invalid(f"{where} is blank")
+    if spec.most and len(value) > spec.most:
+        raise Invalid(f"{where} is longer than {spec.most} characters")
+    if spec.line and ("\n" in value or "\r" in value):
+        raise Invalid(f"{where} holds a line break")
+    if not value.replace("\n", "").replace("\t", "").isprintable():
+        raise Invalid(f"{where} holds characters that cannot be shown")
+
+
+def _check_member(value: object, spec: Member, where: str) -> None:
+    if spec.type is date:
+        if type(value) is not str:
+            raise Invalid(f"{where} must be of JSON type string")
+        try:
+            if not _DATE.fullmatch(value):
+                raise ValueError(value)
+            date.fromisoformat(value)
+        except ValueError:
+            raise Invalid(f"{where} is not a date written YYYY-MM-DD") from None
+        return
+    if type(value) is not spec.type:  # a bool is no integer here, nor an integer a bool
+        raise Invalid(f"{where} must be of JSON type {_JSON_TYPES[spec.type]}")
+    if spec.choices:
+        if value not in spec.choices:
+            raise Invalid(f"{where} is not one of {', '.join(spec.choices)}")
+    elif isinstance(value, str) and (spec.least or spec.most):
+        _check_text(value, spec, where)
+    elif type(value) is int and not spec.least <= value <= spec.most:
+        raise Invalid(f"{where} is not within {spec.least}..{spec.most}")
+
+
+def _check_object(obj: object, spec: dict[str, Member], what: str, prefix: str = "") -> dict[str, Any]:
+    """`obj`, refused unless it is an object of exactly the members of `spec`, each as it says;
+    a refusal names the member as `the <what>'s <prefix><member>`."""
+    if not isinstance(obj, dict):
+        raise Invalid(f"the {what}'s {prefix.rstrip('.') or what} must be of JSON type object")
+    for name in spec:
+        if name not in obj:
+            raise Invalid(f"the {what}'s {prefix}{name} is missing")
+    for name in obj:
+        if name not in spec:
+            raise Invalid(f"the {what}'s {prefix}{name} is not a field of it")
+    for name, member in spec.items():
+        _check_member(obj[name], member, f"the {what}'s {prefix}{name}")
+    return obj
+
+
+def check_request(obj: object) -> None:
+    """Raise Invalid unless `obj` is a request object (rules version 5): exactly the members
+    of REQUEST, each of its type and within its bounds; the answers another answer asks for
+    (`shared_why_not` when a shared application is named, `vendor` when a vendor builds it,
+    `hosting_reason` when it is hosted elsewhere; no specific personal data without personal
+    data); at most ten attachments, each exactly the members of ATTACHMENT, its `sha256` 64
+    lowercase hex digits, no file twice; `prepared_by` empty, a NIP or an identifier."""
+    r = _check_object(obj, REQUEST, "request")
+    if r["shared_app"].strip() and not r["shared_why_not"].strip():
+        raise Invalid("the request's shared_why_not is required when a shared application is named")
+    if r["builder"] == "vendor" and not r["vendor"].strip():
+        raise Invalid("the request's vendor is required when a vendor builds it")
+    if r["hosting"] == "other" and not r["hosting_reason"].strip():
+        raise Invalid("the request's hosting_reason is required when it is hosted elsewhere")
+    if r["specific_personal_data"] and not r["personal_data"]:
+        raise Invalid("the request's specific_personal_data is true although personal_data is false")
+    if len(r["attachments"]) > REQUEST_ATTACHMENTS:
+        raise Invalid(f"the request's attachments holds more than {REQUEST_ATTACHMENTS}")
+    seen: set[str] = set()
+    for n, item in enumerate(r["attachments"]):
+        a = _check_object(item, ATTACHMENT, "request", f"attachments.{n}.")
+        if not _HEX64.fullmatch(a["sha256"]):
+            raise Invalid(f"the request's attachments.{n}.sha256 is not 64 lowercase hex digits")
+        if a["sha256"] in seen:
+            raise Invalid(f"the request's attachments.{n}.sha256 names a file attached before")
+        seen.add(a["sha256"])
+    if r["prepared_by"] and not (_NIP_FORM.fullmatch(r["prepared_by"]) or OFFICIAL_ID.fullmatch(r["prepared_by"])):
+        raise Invalid("the request's prepared_by is neither a NIP nor an identifier Ikrar gives")
+
+
+def check_checklist(obj: object) -> None:
+    """Raise Invalid unless `obj` is a review's checklist: exactly the points of CHECKLIST,
+    each exactly `{"finding": one of FINDINGS, "note": at most 2000 characters}`, the note
+    not blank unless the finding is "fits"."""
+    points = _check_object(obj, dict.fromkeys(CHECKLIST, Member(dict)), "checklist")
+    for point in CHECKLIST:
+        item = _check_object(points[point], FINDING, "checklist", f"{point}.")
+        if item["finding"] != "fits" and not item["note"].strip():
+            raise Invalid(f"the checklist's {point}.note is required when the finding is not 'fits'")
+
+
+def _whole_number(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:  # never converted
+        raise ValueError(f"a number of {len(text)} digits")
+    return int(text)
+
+
+def _no_fraction(text: str) -> Any:
+    raise ValueError(f"{text} is not an integer")
+
+
+def _canonical_object(text: str, what: str) -> Any:
+    """The object `text` holds, refused unless it is JSON of an object, with integers only,
+    written in its canonical form (RFC 8785): one spelling, so that its SHA-256 names it."""
+    try:
+        value = json.loads(text, parse_int=_whole_number, parse_float=_no_fraction, parse_constant=_no_fraction)
+    except (ValueError, RecursionError) as e:  # a JSONDecodeError is a ValueError
+        raise Invalid(f"the {what} is not JSON: {e}") from e
+    if not isinstance(value, dict):
+        raise Invalid(f"the {what} is not a JSON object")
+    if canonical_json(value) != text.encode("utf-8"):
+        raise Invalid(f"the {what} is not written in its canonical JSON (RFC 8785)")
+    return value
+
+
+def _check_items(items: list[str], what: str, line: bool) -> None:
+    """The reasons of a return or the notes of a decision: at most MAX_ITEMS, each not blank, at
+    most MAX_ITEM characters (and on one line, when the statement names each)."""
+    if len(items) > MAX_ITEMS:
+        raise Invalid(f"{what} are more than {MAX_ITEMS}")
+    for n, item in enumerate(items):
+        _check_text(item, _text(1, MAX_ITEM, line), f"{what}.{n}")
+
+
+def check_reasons(reasons: list[str]) -> None:
+    """Raise Invalid unless a return's reasons are 1 to MAX_ITEMS texts, as `_check_items`."""
+    if not reasons:
+        raise Invalid("a request is returned with at least one reason")
+    _check_items(reasons, "reasons", line=False)
+
+
+def check_notes(decision: str, notes: list[str]) -> None:
+    """Raise Invalid unless `decision` is one of DECISIONS and `notes` suit it: none for
+    "recommended"; otherwise 1 to MAX_ITEMS, each on one line (`_check_items`)."""
+    if decision not in DECISIONS:
+        raise Invalid(f"decision {decision!r} is not one of {', '.join(DECISIONS)}")
+    if decision == "recommended":
+        if notes:
+            raise Invalid("a decision 'recommended' carries no notes (choose 'recommended_with_notes')")
+        return
+    if not notes:
+        raise Invalid(f"a decision {decision!r} needs at least one note")
+    _check_items(notes, "notes", line=True)
+
+
+def role_text(origin: str, entry: Entry) -> str:
+    """The exact text an admin signs to give or withdraw a role (ikrar/role/v1); its time is the entry's."""
+    f = entry.fields
+    for what in ("nip", "role", "unit", "reason"):
+        _one_line(f[what], what)
+    return (
+        f"ikrar/role/v1\norigin {origin}\nnip {f['nip']}\nrole {f['role']}\nunit {f['unit']}\n"
+        f"grant {'yes' if f['grant'] else 'no'}\nreason {f['reason']}\ntime {entry.time.strftime(TIME_FORMAT)}\n"
+    )
+
+
+def _signer_lines(f: dict[str, Any]) -> str:
+    for what in ("nip", "name", "capacity"):
+        _one_line(f[what], what)
+    return f"signer {f['nip']}\nname {f['name']}\ncapacity {f['capacity']}\nkey {VKey.parse(f['key'])}\n"
+
+
+def app_request_text(origin: str, entry: Entry) -> str:
+    """The exact text a Kepala PD signs to submit a request (ikrar/app-request/v1)."""
+    f = entry.fields
+    _one_line(f["agency"], "agency")
+    return (
+        f"ikrar/app-request/v1\norigin {origin}\napplication {f['app']} {f['revision']}\n"
+        f"request {f['request_sha256']}\nagency {f['agency']}\n{_signer_lines(f)}"
+        f"time {entry.time.strftime(TIME_FORMAT)}\n"
+    )
+
+
+def app_decision_text(origin: str, entry: Entry) -> str:
+    """The exact text the Kepala Dinas Kominfo signs to decide (ikrar/app-decision/v1): one
+    `note` line a note, in order, none for "recommended"."""
+    f = entry.fields
+    notes = "".join(f"note {_one_line(note, 'note')}\n" for note in f["notes"])
+    return (
+        f"ikrar/app-decision/v1\norigin {origin}\napplication {f['app']} {f['revision']}\n"
+        f"request {f['request_sha256']}\ndecision {_one_line(f['decision'], 'decision')}\n{notes}"
+        f"{_signer_lines(f)}time {entry.time.strftime(TIME_FORMAT)}\n"
+    )
+
+
+def check_app_signatures(entry: Entry, origin: str) -> None:
+    """Raise Invalid unless the signature a rules-5 entry carries verifies over its statement's
+    exact bytes: the admin's attestation of a role, the Kepala PD's request, the Kepala Dinas
+    Kominfo's decision. Asked after the rules (`State.check`), which name the signer."""
+    f = entry.fields
+    if entry.kind == "role.assigned":
+        _check_signed(role_text(origin, entry), f["attester"], f["attestation"], "role", f["nip"])
+    elif entry.kind == "app.submitted":
+        _check_signed(app_request_text(origin, entry), f["key"], f["signature"], "request", f["nip"])
+    elif entry.kind == "app.decided":
+        _check_signed(app_decision_text(origin, entry), f["key"], f["signature"], "decision", f["nip"])
+
+
+@dataclass
+class Application:
+    """What the rules need of an application: its revision now, its status, the SHA-256 of that
+    revision's request, its agency, and whether that revision has been reviewed."""
+
+    revision: int
+    status: str
+    request_sha256: str
+    agency: str
+    reviewed: bool = False
+
+
 class State:
     """What the rules need to know of the entries before: also the version of the rules in
     force, the time of the entry before, and (for rules version 3) the ledger's key, the time
@@ -815,6 +1168,8 @@ class State:
         self.identities: dict[str, dict[str, Any]] = {}  # NIP -> its identity in force (rules version 4)
         self.deadlines: dict[str, datetime] = {}  # slug -> its deadline, as last extended
         self.declined: set[tuple[str, str]] = set()
+        self.grants: set[tuple[str, str, str]] = set()  # (NIP, role, unit) of every role in force (rules version 5)
+        self.apps: dict[str, Application] = {}  # application id -> what the rules need of it
 
     def check(self, e: Entry) -> None:
         """Raise Invalid when `e` may not follow the entries before it."""
@@ -845,6 +1200,14 @@ class State:
             self._declined(e)
         elif e.kind == "commitment.extended":
             self._extended(e)
+        elif e.kind == "role.assigned":
+            self._role(e)
+        elif e.kind == "app.submitted":
+            self._submitted(e)
+        elif e.kind in ("app.reviewed", "app.returned"):
+            self._reviewed(e)
+        elif e.kind == "app.decided":
+            self._decided(e)
         if rules >= TIME_ORDER_RULES and e.time < self.last_time:
             raise Invalid(
                 f"its time {e.time.strftime(TIME_FORMAT)} is before the time of entry {e.index - 1}, "
@@ -854,6 +1217,8 @@ class State:
             check_statement(e, self.origin)
         elif e.kind in ("key.enrolled", "key.revoked", "official.updated", "commitment.declined"):
             check_vouchers(e, self.origin)  # only what the rules above let through: version 3, all fields
+        elif e.kind in ("role.assigned", "app.submitted", "app.decided"):
+            check_app_signatures(e, self.origin)
 
     def _enrolled(self, e: Entry, rules: int) -> None:
         f = e.fields
@@ -1080,9 +1445,167 @@ class State:
             raise Invalid("an extension needs a reason")
         _one_line(f["reason"], "reason")
 
+    # -- rules version 5 ----------------------------------------------------------------------
+
+    def holds(self, nip: str, role: str, unit: str | None = None) -> bool:
+        """Whether `nip` holds `role` for `unit` (None: for any unit) at this point of the ledger."""
+        return any(g[0] == nip and g[1] == role and unit in (None, g[2]) for g in self.grants)
+
+    def _role(self, e: Entry) -> None:
+        """Rules version 5 for `role.assigned`, in Ikrar's order: the NIP in its one spelling;
+        an enrolled official, with an active key for a grant; a known role; a unit and a reason
+        not blank, on one line; a grant of a role not held for that unit, a withdrawal of one
+        held; attested by an active admin (never the ledger's key) who is not the official."""
+        f = e.fields
+        if self.rules < APPS_RULES:
+            raise Invalid("a role is given by an entry from rules version 5 on")
+        nip, role, unit = f["nip"], f["role"], f["unit"]
+        if validate_identifier(nip, e.time.date(), True) != nip:
+            raise Invalid(f"the NIP {nip!r} is not written as 18 digits alone")
+        if self._identity_in_force(nip) is None:
+            raise Invalid(f"official {nip} was never enrolled: no role for them")
+        if f["grant"] and nip not in self.active:
+            raise Invalid(f"official {nip} holds no active key: no role for them")
+        if role not in APP_ROLES:
+            raise Invalid(f"role {role!r} is not one of {', '.join(APP_ROLES)}")
+        for what in ("unit", "reason"):
+            if not f[what].strip():
+                raise Invalid(f"the {what} is blank")
+            _one_line(f[what], what)
+        held = self.holds(nip, role, unit)
+        if f["grant"] and held:
+            raise Invalid(f"official {nip} already holds {role} for {unit!r}")
+        if not f["grant"] and not held:
+            raise Invalid(f"official {nip} does not hold {role} for {unit!r}: nothing to withdraw")
+        attester = _one_spelling(f["attester"], "attester")
+        _named(f["attested_by"], self._admin(attester, nip), "attester")
+        if f["attested_by"] == nip:
+            raise Invalid(f"official {nip} attests their own role")
+
+    def _signer(self, e: Entry) -> None:
+        """What a request and a decision share: the signer's `key` is their active key, and the
+        `name` and `capacity` signed are their identity in force."""
+        f, nip = e.fields, e.fields["nip"]
+        if self.active.get(nip) != f["key"]:
+            raise Invalid(f"the key is not the active key of official {nip} (revoked or never enrolled)")
+        identity = self._identity_in_force(nip)
+        if identity is None or (f["name"], f["capacity"]) != (identity["name"], capacity_of(identity)):
+            raise Invalid(f"the name or capacity signed is not official {nip}'s identity in force")
+
+    def _submitted(self, e: Entry) -> None:
+        """Rules version 5 for `app.submitted`, in Ikrar's order: an id YYYY-NNNN; revision 1 of
+        an unused id, or the revision after the one returned, of the same agency; a canonical
+        request (`check_request`) whose SHA-256 and agency the entry names; signed by the
+        agency's Kepala PD (pd-head) with their active key, in their identity in force."""
+        f = e.fields
+        if self.rules < APPS_RULES:
+            raise Invalid("applications are kept on the ledger from rules version 5 on")
+        app, revision = f["app"], f["revision"]
+        if not APP_ID.fullmatch(app):
+            raise Invalid(f"application id {app!r} is not YYYY-NNNN")
+        current = self.apps.get(app)
+        if revision < 1:
+            raise Invalid(f"revision {revision} of application {app!r} is below 1")
+        if revision == 1 and current is not None:
+            raise Invalid(f"application id {app!r} is taken")
+        if revision > 1:
+            if current is None:
+                raise Invalid(f"application {app!r} was never submitted")
+            if current.status != "returned":
+                raise Invalid(f"application {app!r} is {current.status}: only a returned request is revised")
+            if revision != current.revision + 1:
+                raise Invalid(
+                    f"application {app!r} was returned at revision {current.revision}: "
+                    f"the next is {current.revision + 1}"
+                )
+            if f["agency"] != current.agency:
+                raise Invalid(f"application {app!r} belongs to {current.agency!r}")
+        request = _canonical_object(f["request"], "request")
+        check_request(request)
+        if hashlib.sha256(f["request"].encode("utf-8")).hexdigest() != f["request_sha256"]:
+            raise Invalid("request_sha256 is not the SHA-256 of the request")
+        if request["agency"] != f["agency"]:
+            raise Invalid("agency is not the request's agency")
+        if not self.holds(f["nip"], PD_HEAD, f["agency"]):
+            raise Invalid(f"official {f['nip']} is not the Kepala PD of {f['agency']!r} (role pd-head)")
+        self._signer(e)
+
+    def _waiting(self, e: Entry) -> Application:
+        """The application a review, a return or a decision names: submitted, waiting (status
+        submitted) at the revision the entry names."""
+        f = e.fields
+        app = self.apps.get(f["app"])
+        if app is None:
+            raise Invalid(f"application {f['app']!r} was never submitted")
+        if app.status != "submitted":
+            raise Invalid(
+                f"application {f['app']!r} is {app.status}: only a request that waits is reviewed, returned or decided"
+            )
+        if f["revision"] != app.revision:
+            raise Invalid(f"application {f['app']!r} waits at revision {app.revision}, not {f['revision']}")
+        return app
+
+    def _reviewed(self, e: Entry) -> None:
+        """Rules version 5 for `app.reviewed` and `app.returned`: the application waits at that
+        revision; `by` holds reviewer or kominfo-head (for any unit); a canonical checklist
+        (`check_checklist`), or the reasons for returning it (`check_reasons`)."""
+        f = e.fields
+        if self.rules < APPS_RULES:
+            raise Invalid("applications are kept on the ledger from rules version 5 on")
+        self._waiting(e)
+        if not any(self.holds(f["by"], role) for role in REVIEWERS):
+            raise Invalid(f"official {f['by']} is not a reviewer of Diskominfo (role reviewer or kominfo-head)")
+        if e.kind == "app.reviewed":
+            check_checklist(_canonical_object(f["checklist"], "checklist"))
+        else:
+            check_reasons(f["reasons"])
+
+    def _decided(self, e: Entry) -> None:
+        """Rules version 5 for `app.decided`: the application waits at that revision, whose
+        request it names and which was reviewed; a decision with the notes it takes
+        (`check_notes`); signed by the Kepala Dinas Kominfo (kominfo-head) with their active
+        key, in their identity in force."""
+        f = e.fields
+        if self.rules < APPS_RULES:
+            raise Invalid("applications are kept on the ledger from rules version 5 on")
+        app = self._waiting(e)
+        if f["request_sha256"] != app.request_sha256:
+            raise Invalid(
+                f"the decision names another request than revision {app.revision} of application {f['app']!r}"
+            )
+        if not app.reviewed:
+            raise Invalid(f"revision {app.revision} of application {f['app']!r} was not reviewed yet")
+        check_notes(f["decision"], f["notes"])
+        if not self.holds(f["nip"], KOMINFO_HEAD):
+            raise Invalid(f"official {f['nip']} is not the Kepala Dinas Kominfo (role kominfo-head): only they decide")
+        self._signer(e)
+
+    def _apply_v5(self, e: Entry) -> None:
+        f = e.fields
+        if e.kind == "role.assigned":
+            granted = (f["nip"], f["role"], f["unit"])
+            if not f["grant"]:
+                self.grants.discard(granted)
+                return
+            if f["role"] == PD_HEAD:  # one Kepala PD a unit: the grant ends the previous holder's
+                self.grants = {g for g in self.grants if (g[1], g[2]) != (PD_HEAD, f["unit"])}
+            elif f["role"] == KOMINFO_HEAD:  # one Kepala Dinas Kominfo in the whole ledger
+                self.grants = {g for g in self.grants if g[1] != KOMINFO_HEAD}
+            self.grants.add(granted)
+        elif e.kind == "app.submitted":
+            self.apps[f["app"]] = Application(f["revision"], "submitted", f["request_sha256"], f["agency"])
+        elif e.kind == "app.reviewed":
+            self.apps[f["app"]].reviewed = True
+        elif e.kind == "app.returned":
+            self.apps[f["app"]].status = "returned"
+        elif e.kind == "app.decided":
+            self.apps[f["app"]].status = f["decision"]
+
     def apply(self, e: Entry) -> None:
         f = e.fields
         self.last_time = e.time
+        if e.kind in KINDS_V5:
+            self._apply_v5(e)
         if e.kind == "ledger.rules":
             self.rules = f["version"]
         elif e.kind == "key.enrolled":

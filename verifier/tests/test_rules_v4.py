@@ -45,7 +45,7 @@ DAY = timedelta(days=1)
 
 def v4_world(ledger_factory: LedgerFactory) -> LedgerFactory:
     """A rules-4 ledger: three officials and the Wali Kota without a NIP on a commitment with a deadline."""
-    world = ledger_factory.created()
+    world = ledger_factory.created(rules=4)
     for n in (1, 2, 3):
         world.official(n)
     world.without_nip("Wali Kota Uji", "Wali Kota Kediri")

@@ -116,7 +116,7 @@ def test_the_ledger_rules_entry_itself_keeps_the_new_rule(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("version", "reason"),
     [
-        (5, "the ledger uses rules version 5, which this verifier does not know (it knows up to 4)"),
+        (6, "the ledger uses rules version 6, which this verifier does not know (it knows up to 5)"),
         (10**15, f"the ledger uses rules version {10**15}, which this verifier does not know"),
         (1, "the ledger names rules version 1: a ledger names version 2 or later, or none"),
         (0, "the ledger names rules version 0"),
@@ -137,12 +137,13 @@ def test_a_ledger_created_with_rules_not_known_breaks_entry_0(tmp_path: Path, ve
 @pytest.mark.parametrize(
     ("created_with", "version", "reason"),
     [
-        ({}, 5, "it raises the ledger's rules to version 5, which this verifier does not know (it knows up to 4)"),
+        ({}, 6, "it raises the ledger's rules to version 6, which this verifier does not know (it knows up to 5)"),
         (
-            {"rules": 4},
-            5,
-            "it raises the ledger's rules to version 5, which this verifier does not know (it knows up to 4)",
+            {"rules": 5},
+            6,
+            "it raises the ledger's rules to version 6, which this verifier does not know (it knows up to 5)",
         ),
+        ({"rules": 5}, 5, "rules version 5 is not above the version in force, 5"),
         ({"rules": 4}, 4, "rules version 4 is not above the version in force, 4"),
         ({"rules": 3}, 3, "rules version 3 is not above the version in force, 3"),
         ({}, 1, "rules version 1 is not above the version in force, 1"),
@@ -192,12 +193,12 @@ def test_a_ledger_cannot_start_with_ledger_rules(tmp_path: Path) -> None:
 
 
 def test_an_unknown_version_is_said_on_the_command_line(tmp_path: Path) -> None:
-    build(tmp_path / "x", [created(T.format(1), rules=5)])
+    build(tmp_path / "x", [created(T.format(1), rules=6)])
     result = standalone("export", tmp_path / "x", "--vkey", VKEY)
     assert result.returncode == 1
-    assert "BROKEN at entry 0: the ledger uses rules version 5, which this verifier does not know" in result.stderr
+    assert "BROKEN at entry 0: the ledger uses rules version 6, which this verifier does not know" in result.stderr
     version = standalone("--version")
-    assert version.stdout.strip() == "ikrar_verify 4 (ledger rules up to version 4)"
+    assert version.stdout.strip() == "ikrar_verify 5 (ledger rules up to version 5)"
 
 
 def test_an_entry_0_with_rules_reads_as_an_entry(tmp_path: Path) -> None:

@@ -168,7 +168,7 @@ def test_an_older_ledger_keeps_its_rules_and_vouching_starts_at_the_raise(
     world.official(3)
     actions.revoke(world.ctx, nip(2), "pindah", ADMIN_NIP, world.now(), ADMIN_PASSPHRASE)
     report = accepted(world, exported(world, tmp_path / "export"))
-    assert report.rules == 4
+    assert report.rules == 5
     entries = kinds_and_fields(tmp_path / "export")
     assert [kind for kind, _ in entries[:5]] == [
         "ledger.created",
@@ -178,7 +178,7 @@ def test_an_older_ledger_keeps_its_rules_and_vouching_starts_at_the_raise(
         "ledger.rules",
     ]
     assert "revoker" not in entries[3][1] and "attestation" not in entries[1][1]
-    assert entries[4][1]["version"] == 4  # from 1 or 2 straight to the newest
+    assert entries[4][1]["version"] == 5  # from 1 or 2 straight to the newest
     # From the raise on, an unvouched key is refused as in a ledger made under version 3.
     words = f"official {nip(5)}'s key comes without an admin's signed attestation (rules version 3)"
     reason = refused_by_both(world, forge(world, tmp_path / "forged", enrolment(world, 5, {}, words)))
