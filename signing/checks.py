@@ -174,5 +174,9 @@ TITLES = {
     "consistency": "consistency with latest",
     "chain": "hash chain link",
     "printed": "printed certificate",
+    "signatures": "signed statements",
+    "role": "role held when acting",
+    "letter": "one application, decided",
+    "office": "roles and keys in this ledger",
 }
 """Each check's name in English, for the command line (the web pages translate the names)."""

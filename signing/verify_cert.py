@@ -27,6 +27,9 @@ read, in the order a report lists them:
    10. ledger       (upload) the entries are this ledger's, byte for byte (needs 1, 4)
    11. consistency  (upload) the checkpoint is consistent with this ledger's latest (needs 10)
 
+A naskah and a Surat Rekomendasi are examined by the same steps over the entries they carry
+(`signing.doc_verify`); a letter adds `office` against a ledger (needs 10).
+
 Reading a file that is not a certificate raises a `CertificateInvalid` child that says
 which way it is not (not a PDF, damaged, not a certificate, an attachment missing);
 everything else is a finding in the returned `CertificateReport`.
@@ -61,6 +64,8 @@ from ledger.reader import Reader
 from ledger.rules import verify as verify_signatures
 from ledger.store import Ledger
 
+from .app_letter import MANIFEST as LETTER_MANIFEST
+from .app_letter import LetterFacts, LetterFound
 from .cert_formal import certificate_document
 from .cert_layout import page_lines
 from .cert_words import Presentation
@@ -97,8 +102,9 @@ logger = logging.getLogger(__name__)
 
 MAX_PDF_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS = 32  # a certificate carries ten or eleven
-MAX_NASKAH_ATTACHMENTS = 640  # a naskah some four for each signature: 150 signatories
+MAX_NASKAH_ATTACHMENTS = 640  # a naskah some four for each signature: 150 signatories; a letter at most 603
 NASKAH_MANIFEST = "naskah.json"  # signing.naskah's; a PDF that carries it may carry more attachments
+DOCUMENT_MANIFESTS = (NASKAH_MANIFEST, LETTER_MANIFEST)  # the documents that carry many entries
 MAX_PAGES = 48  # a certificate has one or two pages; a naskah of 150 signatories some 30
 MAX_ATTACHMENT_BYTES = 1024 * 1024  # decoded; a certificate's largest is some 3 kB
 MAX_DECODED_BYTES = 4 * 1024 * 1024  # decoded, all attachments and the page's drawing together
@@ -224,14 +230,14 @@ def _attachment_specs(reader: PdfReader) -> list[tuple[str, Any]]:
                 walk(kid, depth + 1)
 
     walk(tree, 0)
-    if len(found) > MAX_ATTACHMENTS and all(name != NASKAH_MANIFEST for name, _ in found):
+    if len(found) > MAX_ATTACHMENTS and all(name not in DOCUMENT_MANIFESTS for name, _ in found):
         raise _too_many(found)
     return found
 
 
 def _too_many(found: list[tuple[str, Any]]) -> CertificateDamaged:
-    """More attachments than a certificate carries, or than a naskah (one that names its manifest)."""
-    n = MAX_NASKAH_ATTACHMENTS if any(name == NASKAH_MANIFEST for name, _ in found) else MAX_ATTACHMENTS
+    """More attachments than a certificate carries, or than a naskah or a letter (one that names its manifest)."""
+    n = MAX_NASKAH_ATTACHMENTS if any(name in DOCUMENT_MANIFESTS for name, _ in found) else MAX_ATTACHMENTS
     return CertificateDamaged(
         f"the PDF has more than {n} attachments: not a certificate", code="cert.too_many_attachments", n=n
     )
@@ -363,7 +369,7 @@ def read_pdf(data: bytes, *, page: bool = True) -> PdfContents:
             if name in found:
                 raise CertificateEdited(f"the attachment {name} is there twice")
             found[name] = budget.decode(stream, f"the attachment {name:.80}", MAX_ATTACHMENT_BYTES)
-        if not page or (MANIFEST not in found and NASKAH_MANIFEST not in found):
+        if not page or (MANIFEST not in found and not any(m in found for m in DOCUMENT_MANIFESTS)):
             summary = MANIFEST not in found and is_summary(found, _information(reader))
             return PdfContents(MappingProxyType(found), 0, None, data, summary=summary)
         pages = len(reader.pages)
@@ -529,6 +535,13 @@ class CertificateReport:
     key_trust: KeyTrust
     revocation: Revocation | None = None  # set by `examine_upload` when the key has been revoked since
     blocks: tuple[BlockVerdict, ...] | None = None  # a naskah's blocks (`index` is then its commitment's)
+    letter: LetterFacts | None = None  # a letter's facts, read from its entries (`index` is its decision's)
+    is_letter: bool = False  # the file is a letter (`signing.app_letter`), whether or not its facts were read
+
+    @property
+    def kind(self) -> str:
+        """What the file is: ``certificate``, ``naskah`` or ``letter``."""
+        return "letter" if self.is_letter else "certificate" if self.blocks is None else "naskah"
 
     @property
     def intact(self) -> bool:
@@ -749,7 +762,12 @@ def _inclusion(o: Opened) -> str:
 
 def _origin(o: Opened) -> str:
     """5. The first entry names the embedded key, and it, the checkpoint and the key name one origin."""
-    created, cp, vkey = o.entries[0], o.checkpoint, o.em.vkey
+    return one_origin(o.entries[0], o.checkpoint, o.em.vkey)
+
+
+def one_origin(created: Entry, cp: Checkpoint, vkey: VerifierKey) -> str:
+    """The ledger's first entry `created` names `vkey`, and it, the checkpoint and the key name
+    one origin (step 5 of every document). Raises Failed."""
     if created.fields["ledger_key"] != str(vkey):
         raise Failed(f"the ledger's first entry names the key {created.fields['ledger_key']}, not the embedded {vkey}")
     if not created.fields["origin"] == cp.origin == vkey.name:
@@ -974,12 +992,23 @@ class Examination:
     leaves: tuple[tuple[int, bytes], ...]  # the certificate's entries, by index
     found: Examined
     blocks: tuple[BlockVerdict, ...] | None = None  # a naskah's, in its published order; None for a certificate
+    letter: LetterFound | None = None  # a letter's (`signing.app_letter`); None for any other document
 
     def report(self, extra: tuple[Check, ...] = (), revocation: Revocation | None = None) -> CertificateReport:
         found = self.found
         checks = (*found.checks, *extra)
+        letter = self.letter.facts if self.letter is not None else None
         return CertificateReport(
-            self.index, checks, found.facts, self.presentation, self.vkey, found.key_trust, revocation, self.blocks
+            self.index,
+            checks,
+            found.facts,
+            self.presentation,
+            self.vkey,
+            found.key_trust,
+            revocation,
+            self.blocks,
+            letter,
+            self.letter is not None,
         )
 
 
@@ -987,13 +1016,18 @@ def examine_file(data: bytes, trusted: VerifierKey | None) -> Examination:
     """Steps 1-9 on a certificate file: all the PDF work of a check, none of the ledger's.
 
     A naskah komitmen bersama (`signing.naskah`) is examined by the same steps, signature by
-    signature (`signing.doc_verify`). Raises what `examine_certificate` raises.
+    signature, and a Surat Rekomendasi (`signing.app_letter`) by the steps of its entries
+    (`signing.doc_verify`). Raises what `examine_certificate` raises.
     """
     pdf = read_pdf(data)
     if NASKAH_MANIFEST in pdf.attachments:
         from .doc_verify import examine_naskah  # it builds on this module's steps
 
         return examine_naskah(pdf, trusted)
+    if LETTER_MANIFEST in pdf.attachments and MANIFEST not in pdf.attachments:
+        from .doc_verify import examine_letter
+
+        return examine_letter(pdf, trusted)
     em = embedded_of(pdf)
     return Examination(em.index, em.presentation, em.vkey, tuple(em.leaves.items()), examine_embedded(em, trusted))
 
@@ -1099,15 +1133,23 @@ def examine_upload(ledger: Ledger, data: bytes) -> CertificateReport:
 
 def examine_in_ledger(ledger: Ledger, examined: Examination) -> CertificateReport:
     """Steps 10-11: what `examine_file` found of a certificate (with this ledger's key as the
-    trusted one), against this ledger, read from one snapshot."""
+    trusted one), against this ledger, read from one snapshot; for a letter also `office`
+    (`signing.doc_verify.letter_office`)."""
+    from .doc_verify import letter_office, load_letter_office  # a letter's step against the ledger
+
     found = examined.found
     leaves = dict(examined.leaves)
-    ours = None
+    ours = office = None
     if found.key.passed and found.proven is not None:
         with ledger.read() as r:
             ours = load_ours(r, leaves, found.proven, found.facts)
+            if examined.letter is not None:
+                office = load_letter_office(r, examined.letter, leaves)
     foreign = Reason.FOREIGN
     in_ledger = run("ledger", _in_ledger, ours, needs=(found.key, found.inclusion), reason=foreign)
     consistency = run("consistency", _consistency, ours, needs=(in_ledger,), reason=foreign)
+    extra: tuple[Check, ...] = (in_ledger, consistency)
+    if examined.letter is not None:
+        extra += (run("office", letter_office, office, needs=(in_ledger,), reason=Reason.EDITED),)
     revocation = got(ours.revocation) if ours is not None and in_ledger.passed else None
-    return examined.report((in_ledger, consistency), revocation)
+    return examined.report(extra, revocation)

@@ -8,7 +8,10 @@
     GET  /commitments/{slug}/certificate.pdf   the summary of a commitment
     GET  /verifier/ikrar_verify.py         the standalone verifier, to download
 
-A thin shell over `signing.verify_entry`, `signing.verify_cert` and `signing.certificate`.
+A thin shell over `signing.verify_entry`, `signing.verify_app`, `signing.verify_cert` and
+`signing.certificate`. The verify page of an entry of the application process (rules version
+5: `app.*`, `role.assigned`) is `signing.verify_app`'s: a Surat Rekomendasi's QR code opens its
+decision's.
 The upload form changes nothing, so it carries no CSRF token (and starts no session).
 
 Every answer to a QR code is a verdict in one form (`VerdictView`): SAH or TIDAK SAH as the
@@ -16,7 +19,8 @@ headline, the line that says why under it, and notes (the key revoked later, wha
 an edited certificate); an index that holds no signature is a TIDAK SAH verdict that says
 what stands there. Failed checks are listed first; a check's technical detail is shown only
 in the page's language (the JSON answers keep the English detail of every check). An
-uploaded naskah lists its blocks, one per signatory, each with its own check.
+uploaded naskah lists its blocks, one per signatory, each with its own check; an uploaded
+letter says, under its verdict, which application and decision it is.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from ledger.entries import format_time
 from ledger.errors import LedgerError, NotFound
 from ledger.nip import is_nip
 from ledger.store import Ledger
+from signing.app_letter import LetterFacts, letter_number
 from signing.cert_words import format_nip
 from signing.certificate import certificate_pdf
 from signing.checks import Check
@@ -45,6 +50,7 @@ from signing.naskah import DECLINE, PENDING, SIGNED
 from signing.sandbox import Busy as SandboxBusy
 from signing.sandbox import Sandbox
 from signing.summary import render_summary
+from signing.verify_app import APP_ENTRY_KINDS, AppEntryReport, examine_app_entry
 from signing.verify_cert import (
     BlockVerdict,
     CertificateReport,
@@ -160,8 +166,29 @@ def upload_json(report: CertificateReport) -> dict[str, Any]:
         "facts": _facts(report.facts),
         "checks": _checks(report.checks),
         "difference": _difference_json(difference_of(report)),
-        "kind": "certificate" if report.blocks is None else "naskah",
+        "kind": report.kind,
         **({} if report.blocks is None else {"blocks": [_block_json(b) for b in report.blocks]}),
+        **({"letter": _letter_json(report.letter, report)} if report.is_letter else {}),
+    }
+
+
+def _letter_json(f: LetterFacts | None, report: CertificateReport) -> dict[str, Any] | None:
+    """An uploaded letter: its application, decision and signer, as its entries say (null when
+    they were not proven to belong together); `number` as the letter printed it."""
+    if f is None:
+        return None
+    letterhead = report.presentation.letterhead
+    return {
+        "app": f.app,
+        "revision": f.revision,
+        "name": f.name,
+        "agency": f.agency,
+        "decision": f.decision,
+        "notes": list(f.notes),
+        "index": f.decided_index,
+        "time": format_time(f.decided_time),
+        "number": letter_number(f, letterhead) if letterhead is not None else None,
+        "signer": {"name": f.signer_name, "capacity": f.signer_capacity, "nip": f.signer_nip},
     }
 
 
@@ -275,6 +302,8 @@ def upload_verdict(report: CertificateReport, t: Translator) -> VerdictView:
         return VerdictView(
             "invalid", t("verdict.revoked_before", when=before.time, index=before.index, reason=before.reason)
         )
+    if report.is_letter:
+        return _letter_verdict(report, t)
     naskah = "naskah." if report.blocks is not None else ""
     if report.valid:
         r = report.revocation
@@ -282,6 +311,34 @@ def upload_verdict(report: CertificateReport, t: Translator) -> VerdictView:
     reason = report.reason.value if report.reason else "edited"
     d = difference_of(report)
     return VerdictView("invalid", t(f"upload.{naskah}reason.{reason}"), (difference_text(d, t),) if d else ())
+
+
+def _letter_verdict(report: CertificateReport, t: Translator) -> VerdictView:
+    """An uploaded letter's verdict; under it which application and decision it is (when its
+    entries were proven to belong together), and what an edited copy changed."""
+    f = report.letter
+    said: tuple[str, ...] = ()
+    if f is not None:
+        letterhead = report.presentation.letterhead
+        number = letter_number(f, letterhead) if letterhead is not None else f"#{f.decided_index}"
+        said = (
+            t(
+                "letter.upload.which",
+                number=number,
+                name=f.name,
+                app=f.app,
+                decision=t(f"letter.decision.{f.decision}"),
+                signer=f.signer_name,
+                capacity=f.signer_capacity,
+                when=f.decided_time,
+            ),
+        )
+    if report.valid:
+        return VerdictView("valid", t("letter.upload.valid_help"), said)
+    reason = report.reason.value if report.reason else "edited"
+    d = difference_of(report)
+    changed = (difference_text(d, t, "letter."),) if d else ()
+    return VerdictView("invalid", t(f"letter.upload.reason.{reason}"), said + changed)
 
 
 @dataclass(frozen=True)
@@ -324,17 +381,20 @@ def block_views(blocks: tuple[BlockVerdict, ...], t: Translator) -> list[BlockVi
     return views
 
 
-def difference_text(d: Difference, t: Translator) -> str:
+def difference_text(d: Difference, t: Translator, document: str = "") -> str:
     """What changed, in the page's language: Yang berubah: waktu penandatanganan tercetak
-    “09.00.00”, seharusnya “07.58.13”."""
+    “09.00.00”, seharusnya “07.58.13”. A letter's facts (`document` ``letter.``) have their
+    own names, and its data file its own name (letter.json)."""
     if d.printed is None:
         return t("verdict.diff.missing", ledger=d.ledger)
     if d.ledger is None:
         return t("verdict.diff.added", printed=d.printed)
     if d.fact is None:
         return t("verdict.diff.changed_line", printed=d.printed, ledger=d.ledger)
-    key = "verdict.diff.changed_data" if d.place == "data" else "verdict.diff.changed"
-    return t(key, what=t(f"verdict.fact.{d.fact}"), printed=d.printed, ledger=d.ledger)
+    if d.place == "data":
+        what = t(f"{document or 'verdict.'}fact.{d.fact}")
+        return t(f"{document or 'verdict.'}diff.changed_data", what=what, printed=d.printed, ledger=d.ledger)
+    return t("verdict.diff.changed", what=t(f"verdict.fact.{d.fact}"), printed=d.printed, ledger=d.ledger)
 
 
 def difference_of(report: CertificateReport) -> Difference | None:
@@ -378,11 +438,64 @@ def _examine_or_find(ledger: Ledger, index: int, h: str | None) -> EntryReport |
             raise e from None
 
 
+def _app_entry(ledger: Ledger, found: EntryReport | NoSignature, h: str | None) -> AppEntryReport | None:
+    """The report of an entry of the application process (a letter's QR code opens its
+    decision's); None for any other entry."""
+    if isinstance(found, NoSignature) and found.kind in APP_ENTRY_KINDS:
+        return examine_app_entry(ledger, found.index, h)
+    return None
+
+
+def app_verdict(report: AppEntryReport, t: Translator) -> VerdictView:
+    """SAH when every check passed, with what the entry is; TIDAK SAH otherwise."""
+    what = (t(f"letter.what.{report.kind}"),)
+    if report.verdict is Verdict.VALID:
+        return VerdictView("valid", t(f"letter.verify.valid.{report.kind}"), what)
+    return VerdictView("invalid", t("letter.verify.invalid"), what)
+
+
+def app_entry_json(report: AppEntryReport) -> dict[str, Any]:
+    """An entry of the application process as its verify page's JSON twin says it: its kind,
+    the verdict, its fields (a request's text left out: `request_sha256` names it), the role
+    grant by which its actor held their role, and each check."""
+    entry = report.entry
+    printed = next((c for c in report.checks if c.name == "printed"), None)
+    fields = {k: v for k, v in entry.fields.items() if k not in ("request", "checklist")}
+    app = entry.fields.get("app")
+    return {
+        "index": report.index,
+        "kind": entry.kind,
+        "verdict": report.verdict.value,
+        "printed_matches": None if printed is None or not (printed.passed or printed.failed) else printed.passed,
+        "time": format_time(entry.time),
+        "leaf_hash": entry.leaf_hash.hex(),
+        "fields": fields,
+        "role_grant": report.grant,
+        "latest_checkpoint": {"size": report.latest.size, "note": report.latest.note},
+        "checks": _checks(report.checks),
+        **({"application": f"/aplikasi/{app}"} if app else {}),
+        **({"letter": f"/aplikasi/{app}/rekomendasi.pdf"} if report.decides else {}),
+    }
+
+
 @router.get("/v/{index}", response_class=HTMLResponse, include_in_schema=False)
 @cached
 def verify_page(p: AnyPage, index: Index, h: H = None) -> HTMLResponse:
     found = _examine_or_find(p.ledger, index, h)
     host = trusted_host(p)
+    app_report = _app_entry(p.ledger, found, h)
+    if app_report is not None:
+        return p.render(
+            "verify.html",
+            index=index,
+            report=None,
+            app_report=app_report,
+            entry=app_report.entry,
+            view=app_verdict(app_report, p.t),
+            checks=check_views(app_report.checks, p.t),
+            h=h,
+            host=host,
+        )
     if isinstance(found, NoSignature):
         view = nosig_verdict(found, p.t)
         return p.render("verify.html", status=404, index=index, found=found, view=view, host=host, report=None)
@@ -419,10 +532,18 @@ def verify_api(request: Request, index: Index, h: H = None) -> Any:
     it signed), inclusion in the checkpoint signed when the entry was appended, that
     checkpoint's consistency with the latest one, the hash chain link, and whether `h`
     matches. A key revoked after the signature leaves it valid: `revoked` then says when
-    and why, with `after_signature` true. An index that holds no signature answers 404 with
-    `detail`, the verdict `invalid`, `found` (the entry's kind, null when there is no entry)
-    and the ledger's `size`."""
-    found = _examine_or_find(ledger_of(request), index, h)
+    and why, with `after_signature` true. An entry of the application process (`app.*`,
+    `role.assigned`; a Surat Rekomendasi's QR code opens its decision's) answers with its
+    `kind`, `fields`, `role_grant` (the `role.assigned` entry by which its actor held the role
+    it takes) and its own checks: `signatures`, `role`, `active_key`, `inclusion`,
+    `consistency`, `chain`, `printed`. Any other index that holds no signature answers 404
+    with `detail`, the verdict `invalid`, `found` (the entry's kind, null when there is no
+    entry) and the ledger's `size`."""
+    ledger = ledger_of(request)
+    found = _examine_or_find(ledger, index, h)
+    app_report = _app_entry(ledger, found, h)
+    if app_report is not None:
+        return app_entry_json(app_report)
     if isinstance(found, NoSignature):
         body = nosig_json(found, Translator(language_of(request)))
         return JSONResponse(body, status_code=404)
