@@ -31,6 +31,11 @@ OPERATIONS = [
     "GET /certificates/{index}.pdf",
     "GET /commitments/{slug}/certificate.pdf",
     "GET /commitments/{slug}/naskah.pdf",
+    "GET /api/v1/apps",
+    "GET /api/v1/apps.csv",
+    "GET /api/v1/apps/{app}",
+    "GET /aplikasi/{app}/lampiran/{sha256}",
+    "GET /aplikasi/{app}/rekomendasi.pdf",
 ]
 EXAMPLES = 25  # per operation and generation mode: bounded, a few seconds an operation
 

@@ -27,6 +27,7 @@ PUBLIC_PAGES = [
     "/ledger/4",
     "/docs",
     "/login",
+    "/aplikasi",
 ]
 API_ROUTES = [
     "/checkpoint",
