@@ -34,8 +34,11 @@ from .health import Health, SelfAuditor, note_error
 from .i18n import Translator, language_of
 from .mail import MailSender
 from .pages import HERE, FormLimits, Page, page
+from .routes_apps import router as apps_router
+from .routes_apps_work import ROUTERS as APPS_WORK_ROUTERS
 from .routes_documents import router as documents_router
 from .routes_live import router as live_router
+from .routes_roles import router as roles_router
 from .runtime import Runtime, configure_logging
 
 logger = logging.getLogger(__name__)
@@ -52,6 +55,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     reauth.router,
     live_router,
     documents_router,
+    apps_router,
+    *APPS_WORK_ROUTERS,
+    roles_router,
 )
 
 API_DESCRIPTION = """The public, read-only interface of an Ikrar ledger: entries with their exact

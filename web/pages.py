@@ -353,7 +353,10 @@ MAX_FIELD = 64 * KB  # a field's bytes once decoded
 MAX_TEXT = 100 * KB  # the commitment text of the publish form
 MAX_SIGNER_BOXES = 2000  # the publish form has a checkbox per official
 FORM_TYPES = (b"application/x-www-form-urlencoded", b"multipart/form-data")
-UPLOADS = frozenset({"/verify/upload", "/api/v1/verify"})  # a PDF each, limited on the stream by routes_verify
+# The multipart forms that carry files, each read and bounded on the stream by its own route:
+# a certificate (routes_verify, 5 MB), and an application request's PDF attachments
+# (routes_apps_work.RequestForm: one attachment in memory at a time, the body capped).
+UPLOADS = frozenset({"/verify/upload", "/api/v1/verify", "/kerja/aplikasi/simpan"})
 
 
 @dataclass(frozen=True)
@@ -424,7 +427,7 @@ async def _check_fields(headers: Headers, body: bytes, content_type: bytes, limi
 
 
 class FormLimits:
-    """Bounds every form post (urlencoded or multipart; not the PDF uploads of `UPLOADS`)
+    """Bounds every form post (urlencoded or multipart; not the file uploads of `UPLOADS`)
     before FastAPI, the route or its CSRF check reads it: at most `FormLimit.body` bytes are
     read from the stream (none when the Content-Length is already too large), then at most
     `MAX_FIELDS` fields of `MAX_FIELD` bytes each (the publish form: its signer checkboxes

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ledger.errors import LedgerError
 from ledger.note import VerifierKey
-from ledger.reader import KeyRecord, OfficialRecord
+from ledger.reader import KeyRecord, OfficialRecord, RoleRecord
 from ledger.state import IDENTITY_RULES
 from ledger.statements import Statement
 from ledger.store import Appended
@@ -213,7 +213,16 @@ def me(p: UserPage, then: Annotated[str, Query(max_length=500)] = "") -> HTMLRes
         duties=duties(p.ledger, nip) if p.ledger.is_initialized() else [],
         declined=_declined_by(p, nip),
         throttled=accounts.throttle_state(p.ledger, "sign", nip, p.now()),
+        work_roles=_work_roles(p, nip),
     )
+
+
+def _work_roles(p: Page, nip: str) -> list[RoleRecord]:
+    """The application-verification roles `nip` holds (rules version 5): the way to their work."""
+    if not p.ledger.is_initialized():
+        return []
+    with p.ledger.read() as r:
+        return r.roles(nip=nip)
 
 
 def _declined_by(p: Page, nip: str) -> set[str]:

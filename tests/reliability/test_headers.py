@@ -74,6 +74,9 @@ def test_every_route_and_every_error_carries_the_headers(site: Site, monkeypatch
         "lang": "en",
         "token": site.invite(4).rsplit("/", 1)[1],
         "path": "css/ikrar.css",
+        "app": "2026-0001",
+        "sha256": "0" * 64,
+        "draft_id": "1",
     }
     anonymous, admin = site.client(), site.login(ADMIN)
     seen: list[httpx.Response] = []

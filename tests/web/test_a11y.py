@@ -108,6 +108,9 @@ PAGES = [
     Target("live", "/live/{slug}"),
     Target("admin-ceremony", "/admin/commitments/{slug}", who="admin"),
     Target("admin-remind", "/admin/commitments/{slug}/remind", who="admin"),
+    Target("admin-roles", "/admin/roles", who="admin"),
+    Target("apps-register", "/aplikasi"),
+    Target("apps-register-error", "/aplikasi?status=x", status=400),
 ]
 
 

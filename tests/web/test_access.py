@@ -1,26 +1,46 @@
 """The access-control matrix: anonymous, an official, another official and an admin against
-every route of the app. Each may do exactly what its role allows, and a refused request
-changes nothing: not the ledger, not the register, not the logins."""
+every route of the app — and, for the verification of applications (rules version 5), a PD
+operator, the operator of another PD, the Kepala PD, a Diskominfo reviewer and the Kepala
+Dinas Kominfo, each holding their role by a `role.assigned` entry. Each may do exactly what
+its role allows, and a refused request changes nothing: not the ledger, not the register
+(drafts and attachments included), not the logins."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sqlmodel import func, select
+from httpx import Response
+from sqlmodel import col, func, select
 
-from ledger.models import Account, EnrolmentToken, Official
-from signing import actions
+from ledger.models import Account, AppAttachment, AppDraft, EnrolmentToken, Official
+from signing import actions, apps
 from tests.factories import nip, passphrase, tables
+from web import accounts
 from web.app import ROUTERS
 
 from .conftest import ADMIN, Site, csrf_of, password
+from .test_apps_work import CHECKLIST, OFFICE, PD_A, PD_B, REQUEST, pdf
 
-ROLES = {"anonymous": None, "official": 1, "other official": 4, "admin": ADMIN}
+ROLES = {
+    "anonymous": None,
+    "official": 1,
+    "other official": 4,
+    "admin": ADMIN,
+    "operator": 5,  # pd-operator of PD_A
+    "other operator": 6,  # pd-operator of PD_B
+    "head": 7,  # pd-head of PD_A
+    "reviewer": 8,
+    "kominfo head": 10,
+}
+APP_ROLES = ("operator", "other operator", "head", "reviewer", "kominfo head")
 OK, LOGIN, DENIED, ABSENT = "ok", "login", "denied", "absent"
+PDF, PUBLIC_PDF = pdf(), pdf(2)  # the attachments of every request here: internal, public
+SHA, PUBLIC_SHA = hashlib.sha256(PDF).hexdigest(), hashlib.sha256(PUBLIC_PDF).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -28,7 +48,7 @@ class Case:
     method: str
     path: str
     expect: dict[str, str]  # role -> OK, LOGIN (redirect to the login form) or DENIED (403)
-    data: dict[str, object] | None = None
+    data: Mapping[str, object] | None = None
     writes: bool = False  # an allowed request changes state
 
 
@@ -37,7 +57,17 @@ def everyone() -> dict[str, str]:
 
 
 def members(official: str = OK, other: str = OK, admin: str = OK) -> dict[str, str]:
-    return {"anonymous": LOGIN, "official": official, "other official": other, "admin": admin}
+    """The officials' own pages and the admin's: the holders of an application role are
+    officials like `other` (none of them is asked to sign `smart-city`)."""
+    return {"anonymous": LOGIN, "official": official, "other official": other, "admin": admin} | {
+        role: other for role in APP_ROLES
+    }
+
+
+def work(*allowed: str) -> dict[str, str]:
+    """A work page of applications: the roles named may, anonymous is sent to log in, every
+    other official (the admin included: an admin holds no application role) is refused."""
+    return members(DENIED, DENIED, DENIED) | dict.fromkeys(allowed, OK)
 
 
 ADMIN_ONLY = members(DENIED, DENIED, OK)
@@ -101,7 +131,7 @@ CASES = [
     # entry 6 publishes the commitment: a signature's certificate is asked of a non-signature
     *[Case("GET", p, {role: ABSENT for role in ROLES}) for p in ("/certificates/6.pdf", "/v/6", "/api/v1/verify/6")],
     Case("GET", "/metrics", {role: ABSENT for role in ROLES}),  # off without IKRAR_METRICS_TOKEN: test_metrics.py
-    Case("GET", "/login", {"anonymous": OK, "official": "redirect", "other official": "redirect", "admin": "redirect"}),
+    Case("GET", "/login", {"anonymous": OK} | {role: "redirect" for role in ROLES if role != "anonymous"}),
     # an official's own pages
     Case("GET", "/me", members()),
     Case("GET", "/sign/smart-city", members(OK, DENIED, DENIED)),
@@ -140,8 +170,115 @@ CASES = [
     # declining (rules 4): `tolak` asks official 1 alone (published by the test, so that
     # declining, which is final, leaves `smart-city` to be signed)
     Case("POST", "/sign/tolak/decline", members(OK, DENIED, DENIED), {"reason": "berhalangan"}, writes=True),
+    # the verification of applications (rules version 5): {x} reviewed, waiting for a decision;
+    # {z} waiting for a review; {y} returned to PD_A; {w} recommended; drafts {d1} (to sign) and
+    # {d2} (to delete). The public register (routes_apps.py) shows no internal attachment.
+    *[
+        Case("GET", p, everyone())
+        for p in (
+            "/aplikasi",
+            "/aplikasi/{x}",
+            "/aplikasi/{x}/lampiran/" + PUBLIC_SHA,
+            "/aplikasi/{w}/rekomendasi.pdf",
+            "/api/v1/apps",
+            "/api/v1/apps.csv",
+            "/api/v1/apps/{x}",
+        )
+    ],
+    Case("GET", "/aplikasi/{x}/lampiran/" + SHA, {role: ABSENT for role in ROLES}),
+    Case("GET", "/kerja/aplikasi", work(*APP_ROLES)),
+    Case("GET", "/kerja/aplikasi/baru", work("operator", "other operator")),
+    Case("GET", "/kerja/aplikasi/baru?unit=Dinas+Kesehatan", work("operator")),
+    Case("GET", "/kerja/aplikasi/draf/{d1}", work("operator", "head")),
+    Case("GET", "/kerja/aplikasi/draf/{d1}/lampiran/" + SHA, work("operator", "head")),
+    Case("GET", "/kerja/aplikasi/draf/{d1}/tandatangan", work("head")),
+    Case("GET", "/kerja/aplikasi/{y}/revisi", work("operator", "head")),
+    Case("GET", "/kerja/aplikasi/{x}/lampiran/" + SHA, work("operator", "head", "reviewer", "kominfo head")),
+    Case("GET", "/kerja/aplikasi/{z}/telaah", work("reviewer", "kominfo head")),
+    Case("GET", "/kerja/aplikasi/{x}/putusan", work("kominfo head")),
+    Case("POST", "/kerja/aplikasi/simpan?unit=Dinas+Kesehatan", work("operator"), REQUEST, writes=True),
+    Case("POST", "/kerja/aplikasi/simpan?revisi={y}", work("operator", "head"), REQUEST, writes=True),
+    Case("POST", "/kerja/aplikasi/draf/{d2}/hapus", work("operator", "head"), {}, writes=True),
+    Case("POST", "/kerja/aplikasi/draf/{d1}/tandatangan", work("head"), {"sha256": "{d1_sha256}"}, writes=True),
+    Case(
+        "POST",
+        "/kerja/aplikasi/{z}/telaah",
+        work("reviewer", "kominfo head"),
+        {"revision": "1", **CHECKLIST},
+        writes=True,
+    ),
+    Case(
+        "POST",
+        "/kerja/aplikasi/{z}/kembalikan",
+        work("reviewer", "kominfo head"),
+        {"revision": "1", "reasons": "Lengkapi KAK."},
+        writes=True,
+    ),
+    Case(
+        "POST",
+        "/kerja/aplikasi/{x}/putusan",
+        work("kominfo head"),
+        {"revision": "1", "decision": "recommended", "notes": ""},
+        writes=True,
+    ),
+    Case("GET", "/admin/roles", ADMIN_ONLY),
+    Case(
+        "POST",
+        "/admin/roles",
+        ADMIN_ONLY,
+        {
+            "nip": nip(2),
+            "role": "pd-operator",
+            "unit": "Dinas Sosial",
+            "grant": "yes",
+            "reason": "SK",
+            "passphrase": OWN,
+        },
+        writes=True,
+    ),
     Case("POST", "/logout", everyone(), {}, writes=True),
 ]
+SIGNED_WITH_OWN_KEY = ("/sign", "/tandatangan", "/putusan")  # a form that takes the official's own passphrase
+
+
+def _applications(site: Site) -> dict[str, str]:
+    """The roles of `APP_ROLES`, given by the admin's key, and the applications and drafts the
+    cases name: their ids by the cases' placeholders."""
+    world, ctx, admin = site.world, site.world.ctx, nip(ADMIN)
+    for n in (5, 6, 7, 8, 10):
+        world.official(n)
+        accounts.set_password(site.ledger, nip(n), password(n), site.clock())
+    for n, role, unit in (
+        (5, "pd-operator", PD_A),
+        (6, "pd-operator", PD_B),
+        (7, "pd-head", PD_A),
+        (8, "reviewer", OFFICE),
+        (10, "kominfo-head", "Dinas Komunikasi dan Informatika"),
+    ):
+        apps.assign_role(ctx, nip(n), role, unit, True, "SK Wali Kota", admin, passphrase(ADMIN), world.now())
+    kept = [
+        apps.keep_attachment(site.ledger, "KAK", "kak.pdf", PDF, world.now(), internal=True),
+        apps.keep_attachment(site.ledger, "RAB", "rab.pdf", PUBLIC_PDF, world.now()),
+    ]
+    request = apps.request_from_form(REQUEST, kept, PD_A, nip(5))
+    checklist = {p: {"finding": "fits", "note": ""} for p in ("architecture", "duplication", "hosting")}
+    checklist |= {p: {"finding": "fits", "note": ""} for p in ("integration", "security", "personal_data")}
+
+    def submitted() -> str:
+        draft = apps.save_draft(ctx, PD_A, request, nip(5), world.now())
+        return str(apps.submit_app(ctx, draft, None, nip(7), passphrase(7), world.now()).entry.fields["app"])
+
+    ids = {"x": submitted(), "z": submitted(), "y": submitted(), "w": submitted()}
+    for reviewed in (ids["x"], ids["w"]):
+        apps.review_app(ctx, reviewed, nip(8), checklist, world.now())
+    apps.decide_app(ctx, ids["w"], "recommended", [], nip(10), passphrase(10), world.now())
+    apps.return_app(ctx, ids["y"], nip(8), ["Lengkapi rencana anggaran."], world.now())
+    d1 = apps.save_draft(ctx, PD_A, request, nip(5), world.now())
+    d2 = apps.save_draft(ctx, PD_A, request, nip(5), world.now())
+    drafted = site.ledger.register.draft(d1)
+    assert drafted is not None
+    sha = hashlib.sha256(drafted.request_json.encode()).hexdigest()
+    return ids | {"d1": str(d1), "d2": str(d2), "d1_sha256": sha}
 
 
 def _state(site: Site) -> tuple[object, ...]:
@@ -151,27 +288,34 @@ def _state(site: Site) -> tuple[object, ...]:
             s.exec(select(func.count()).select_from(Official)).one(),
             s.exec(select(func.count()).select_from(EnrolmentToken)).one(),
             tuple(s.exec(select(Account.password_hash).order_by(Account.nip))),
+            tuple(s.exec(select(AppDraft.id, AppDraft.request_json).order_by(col(AppDraft.id)))),
+            s.exec(select(func.count()).select_from(AppAttachment)).one(),
         )
 
 
-def _send(c: TestClient, case: Case, role: str) -> object:
-    data = dict(case.data or {})
-    if case.path.startswith("/sign") and case.method == "POST" and ROLES[role] is not None:
-        data["passphrase"] = passphrase(ROLES[role])  # their own passphrase: still refused unless asked
+def _send(c: TestClient, case: Case, role: str, ids: dict[str, str]) -> Response:
+    path, n = case.path.format_map(ids), ROLES[role]
+    data = {k: v.format_map(ids) if isinstance(v, str) else v for k, v in (case.data or {}).items()}
+    signs = any(part in case.path for part in SIGNED_WITH_OWN_KEY)
+    if signs and case.method == "POST" and n is not None:
+        data["passphrase"] = passphrase(n)  # their own passphrase: still refused unless asked
     if case.method == "GET":
-        return c.get(case.path)
-    data["csrf_token"] = csrf_of(c, "/me" if ROLES[role] is not None else "/login")
-    return c.post(case.path, data=data)
+        got: Response = c.get(path)
+        return got
+    data["csrf_token"] = csrf_of(c, "/me" if n is not None else "/login")
+    sent: Response = c.post(path, data=data)
+    return sent
 
 
 @pytest.mark.parametrize("role", list(ROLES))
 def test_each_role_may_do_exactly_what_it_is_allowed(site: Site, role: str) -> None:
     actions.publish(site.world.ctx, "tolak", "Untuk ditolak", "Isi.\n", [nip(1)], nip(ADMIN), site.world.now())
+    ids = _applications(site)
     failures = []
     c = site.login(ROLES[role])
     for case in sorted(CASES, key=lambda k: k.path == "/logout"):  # log out last
         before = _state(site)
-        r = _send(c, case, role)
+        r = _send(c, case, role, ids)
         want = case.expect[role]
         got = r.status_code
         if want == OK:
@@ -199,7 +343,7 @@ def test_the_matrix_covers_every_route_of_the_app() -> None:
         if isinstance(route, APIRoute)
         for method in route.methods
     }
-    covered = {(c.method, c.path.split("?")[0]) for c in CASES}
+    covered = {(c.method, c.path.split("?")[0].replace(SHA, "{sha256}").replace(PUBLIC_SHA, "{sha256}")) for c in CASES}
     covered |= {("POST", "/login"), ("GET", "/enrol/{token}"), ("POST", "/enrol/{token}")}  # test_security.py
     covered |= {("POST", "/verify/upload"), ("POST", "/api/v1/verify")}  # uploads: test_security.py, test_verify_web.py
     templated = {
@@ -227,6 +371,19 @@ def test_the_matrix_covers_every_route_of_the_app() -> None:
         "/live/smart-city/state": "/live/{slug}/state",
         "/live/no-such-commitment/events": "/live/{slug}/events",
         "/admin/commitments/smart-city/remind": "/admin/commitments/{slug}/remind",
+        "/kerja/aplikasi/draf/{d1}": "/kerja/aplikasi/draf/{draft_id}",
+        "/kerja/aplikasi/draf/{d1}/lampiran/{sha256}": "/kerja/aplikasi/draf/{draft_id}/lampiran/{sha256}",
+        "/kerja/aplikasi/draf/{d1}/tandatangan": "/kerja/aplikasi/draf/{draft_id}/tandatangan",
+        "/kerja/aplikasi/draf/{d2}/hapus": "/kerja/aplikasi/draf/{draft_id}/hapus",
+        "/kerja/aplikasi/{y}/revisi": "/kerja/aplikasi/{app}/revisi",
+        "/kerja/aplikasi/{x}/lampiran/{sha256}": "/kerja/aplikasi/{app}/lampiran/{sha256}",
+        "/kerja/aplikasi/{z}/telaah": "/kerja/aplikasi/{app}/telaah",
+        "/kerja/aplikasi/{z}/kembalikan": "/kerja/aplikasi/{app}/kembalikan",
+        "/kerja/aplikasi/{x}/putusan": "/kerja/aplikasi/{app}/putusan",
+        "/aplikasi/{x}": "/aplikasi/{app}",
+        "/aplikasi/{x}/lampiran/{sha256}": "/aplikasi/{app}/lampiran/{sha256}",
+        "/aplikasi/{w}/rekomendasi.pdf": "/aplikasi/{app}/rekomendasi.pdf",
+        "/api/v1/apps/{x}": "/api/v1/apps/{app}",
     }
     covered = {(m, templated.get(p, p)) for m, p in covered}
     missing = sorted(routes - covered - {("HEAD", p) for _, p in routes})

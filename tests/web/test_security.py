@@ -40,6 +40,14 @@ POST_FORMS = {
     "/admin/locks/lift": {"scope": "login", "nip": nip(1), "address": "127.0.0.2"},
     "/admin/commitments/{slug}/remind": {"fingerprint": "0" * 64},
     "/admin/officials/{nip}/update": {"reason": "uji", "passphrase": passphrase(ADMIN)},
+    # the verification of applications (routes_apps_work.py, routes_roles.py; test_apps_work.py)
+    "/admin/roles": {"nip": nip(4), "role": "reviewer", "unit": "Diskominfo", "reason": "uji", "passphrase": "-"},
+    "/kerja/aplikasi/simpan": {"name": "Aplikasi"},  # its token is read from the stream, before any file
+    "/kerja/aplikasi/draf/{draft_id}/hapus": {},
+    "/kerja/aplikasi/draf/{draft_id}/tandatangan": {"sha256": "0" * 64, "passphrase": "-"},
+    "/kerja/aplikasi/{app}/telaah": {"revision": "1"},
+    "/kerja/aplikasi/{app}/kembalikan": {"revision": "1", "reasons": "uji"},
+    "/kerja/aplikasi/{app}/putusan": {"revision": "1", "decision": "recommended", "passphrase": "-"},
 }
 # The POST routes that take no CSRF token, by design, each with its reason: they change
 # nothing, read no session and set no cookie, so a forged cross-site request gains nothing.
@@ -54,6 +62,8 @@ def _fill(path: str, site: Site) -> str:
         path.replace("{slug}", "smart-city")
         .replace("{nip}", nip(4))
         .replace("{token}", site.invite(1).rsplit("/", 1)[1])
+        .replace("{draft_id}", "1")
+        .replace("{app}", "2026-0001")
     )
 
 
