@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import base64
 import errno
+import hashlib
+import json
 import logging
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -23,30 +26,46 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from ledger.application import (
+    CHECKLIST,
+    DECISIONS,
+    FINDINGS,
+    MAX_ATTACHMENT,
+    PD_HEAD,
+    PD_OPERATOR,
+    REQUEST,
+    ROLES,
+    STATUSES,
+    check_notes,
+    check_request,
+)
 from ledger.audit import AuditReport, audit
 from ledger.backup import BackupError, audit_file, backup_sqlite, check_pg_dump, pg_backup_command, restore_sqlite
 from ledger.db import DriverError, database_error
-from ledger.errors import ChainBroken, DerivedMismatch, LedgerError, NotInitialized
+from ledger.errors import ChainBroken, DerivedMismatch, InvalidInput, LedgerError, NotInitialized
 from ledger.export import export_verifier, verify_export, write_export
-from ledger.identity import capacity_of
+from ledger.identity import Identity, capacity_of
 from ledger.nip import clean_identifier
 from ledger.note import VerifierKey
-from ledger.times import parse_time
-from signing import actions, vouching
-from signing.agencies import load_agencies
+from ledger.store import Ledger
+from ledger.times import format_time, parse_time
+from signing import actions, apps, vouching
+from signing.agencies import check_unit, load_agencies
+from signing.app_letter import render_letter
 from signing.certificate import certificate_pdf, write_certificates
 from signing.checks import TITLES, Outcome
-from signing.errors import CertificateInvalid, SigningError
+from signing.errors import CertificateInvalid, NotAllowed, SigningError
 from signing.naskah import naskah_pdf
 from signing.summary import render_summary
 from signing.verify_cert import MAX_PDF_BYTES, CertificateReport, KeyTrust, examine_certificate
-from signing.wording import format_wib
+from signing.wording import format_short_wib, format_wib
 
 from . import accounts
-from .demo import DEMO_ORG, PEOPLE, build_demo, is_empty
+from .demo import DEMO_ORG, DEMO_ROLES, PEOPLE, build_demo, is_empty
 from .doctor import examine as doctor_examine
 from .errors import WebError, message_of
 from .i18n import Translator
+from .routes_apps import app_json, event_json
 from .runtime import Runtime, configure_logging
 from .settings import Settings
 from .views import commitment_summaries, ledger_org, official_statuses
@@ -88,10 +107,10 @@ class _Group(typer.core.TyperGroup):
             err.print(f"[red]error:[/] {escape(str(e))}{full}", highlight=False, markup=True)
             raise typer.Exit(1) from e
         except (LedgerError, SigningError, ValueError) as e:
-            err.print(f"[red]error:[/] {e}", highlight=False, markup=True)
+            err.print(f"[red]error:[/] {escape(str(e))}", highlight=False, markup=True)
             raise typer.Exit(1) from e
         except WebError as e:
-            err.print(f"[red]error:[/] {message_of(e, Translator('en'))}", highlight=False, markup=True)
+            err.print(f"[red]error:[/] {escape(message_of(e, Translator('en')))}", highlight=False, markup=True)
             raise typer.Exit(1) from e
 
 
@@ -1030,7 +1049,650 @@ def demo(host: HostOption = "127.0.0.1", port: PortOption = 8000) -> None:
             rows.append((person.role, person.nip, person.password, person.passphrase, signed, person.name))
         for row in rows:
             typer.echo(f"  {row[0]:<9} {row[1]:<19} {row[2]:<15} {row[3]:<19} {row[4]:<8} {row[5]}")
+        out.print(
+            "\nApplications (verifikasi aplikasi, docs/APPLICATIONS.md): an operator prepares a request, the "
+            "Kepala PD signs it, a reviewer reviews or returns it, the Kepala Dinas Kominfo signs the decision.",
+            highlight=False,
+        )
+        typer.echo(f"  {'role':<12} {'NIP / ID':<19} {'password':<15} {'signing passphrase':<19} unit, name")
+        for given in DEMO_ROLES:
+            p = given.person
+            typer.echo(f"  {given.role:<12} {p.nip:<19} {p.password:<15} {p.passphrase:<19} {given.unit}, {p.name}")
     _serve(runtime, host, port, 1)
+
+
+# -- applications and roles (rules version 5; docs/APPLICATIONS.md) ---------------------------
+
+apps_app = typer.Typer(
+    cls=_Group,
+    help="Applications a Perangkat Daerah asks Diskominfo to verify: submit, review, return, decide, "
+    "list, show, and the Surat Rekomendasi.",
+    no_args_is_help=True,
+)
+role_app = typer.Typer(
+    cls=_Group,
+    help="Roles in the verification of applications (pd-head, pd-operator, reviewer, kominfo-head), "
+    "given and withdrawn by an admin's signed entry.",
+    no_args_is_help=True,
+)
+app.add_typer(apps_app, name="app")
+app.add_typer(role_app, name="role")
+
+MAX_JSON_BYTES = 1024 * 1024  # a request file; the longest request is some 60 kB
+ATTACHMENT_KEYS = ("title", "path", "sha256", "file", "bytes", "internal")  # of an attachment in FILE.json
+
+AppArgument = Annotated[str, typer.Argument(metavar="ID", help="The application's id, e.g. 2026-0001.")]
+RevisionOption = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="The revision you read: refused if the PD has submitted a newer one meanwhile.",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="JSON on standard output, for scripts.")]
+
+
+def _json_file(path: Path, what: str) -> Any:
+    """The JSON value of `path` (a request or a checklist). Raises InvalidInput, OSError."""
+    if path.stat().st_size > MAX_JSON_BYTES:
+        raise InvalidInput(f"{path} is larger than {MAX_JSON_BYTES // 1024} kB; no {what} is that long")
+    try:
+        return json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise InvalidInput(f"{path} is not UTF-8 text") from e
+    except json.JSONDecodeError as e:
+        raise InvalidInput(f"{path} is not JSON: {e.msg} at line {e.lineno}, column {e.colno}") from e
+    except RecursionError as e:
+        raise InvalidInput(f"{path} is nested too deeply to be a {what}") from e
+
+
+@dataclass(frozen=True)
+class _NewFile:
+    """A PDF the command line read, to be kept with the request it is attached to."""
+
+    name: str
+    data: bytes
+    sha256: str
+
+
+def _read_attachment(path: Path) -> _NewFile:
+    """A PDF named by an attachment or `--attach`; at most one byte past the limit is read,
+    so that `check_attachment` refuses a larger file by its size."""
+    with path.open("rb") as f:
+        data = f.read(MAX_ATTACHMENT + 1)
+    return _NewFile(apps.clean_file_name(path.name), data, hashlib.sha256(data).hexdigest())
+
+
+def _attachments(
+    items: Any, folder: Path, attach: Sequence[Path], ledger: Ledger, source: Path
+) -> tuple[list[dict[str, Any]], list[_NewFile]]:
+    """The request's attachments as the request object lists them, from FILE.json's: each names
+    its file by `path` (relative to FILE.json's folder) or by `sha256`, of a file given with
+    `--attach` or of one Ikrar keeps already (an earlier revision's, or one uploaded on the
+    web); `file` (default: the file's own name) and `bytes` are filled in, and `bytes` or a
+    `sha256` given beside a `path` must agree with the file. Returns them and the files read,
+    to be checked and kept. Raises InvalidInput, OSError."""
+    if not isinstance(items, list):
+        raise InvalidInput(f"attachments in {source} must be a list")
+    given: dict[str, _NewFile] = {}
+    for path in attach:
+        attached = _read_attachment(path)
+        given.setdefault(attached.sha256, attached)
+    used: set[str] = set()
+    listed: list[dict[str, Any]] = []
+    new: list[_NewFile] = []
+    for n, item in enumerate(items, 1):
+        where = f"attachment {n} in {source}"
+        if not isinstance(item, dict):
+            raise InvalidInput(f"{where} is not an object")
+        unknown = [k for k in item if k not in ATTACHMENT_KEYS]
+        if unknown:
+            raise InvalidInput(f"{where} has {unknown[0]!r}: an attachment has only {', '.join(ATTACHMENT_KEYS)}")
+        digest = item.get("sha256")
+        read: _NewFile | None
+        if "path" in item:
+            if not isinstance(item["path"], str) or not item["path"].strip():
+                raise InvalidInput(f"{where}: path must name a file, relative to {source.name}'s folder")
+            read = _read_attachment(folder / item["path"])
+            if digest is not None and digest != read.sha256:
+                raise InvalidInput(f"{where}: the file {item['path']} has sha256 {read.sha256}, not {digest}")
+        elif isinstance(digest, str) and digest in given:
+            read = given[digest]
+        elif isinstance(digest, str):
+            kept = ledger.register.attachment(digest)
+            if kept is None:
+                raise InvalidInput(
+                    f"{where}: Ikrar keeps no file with sha256 {digest}; give it with --attach PATH, "
+                    "or name it by its path"
+                )
+            read, name, size = None, kept.file_name, kept.bytes
+        else:
+            raise InvalidInput(f"{where} names no file: give its path, or the sha256 of a file given with --attach")
+        if read is not None:
+            digest, size = read.sha256, len(read.data)
+            name = item["file"] if isinstance(item.get("file"), str) else read.name
+            new.append(replace(read, name=name))  # kept under the name the request gives it
+            used.add(digest)
+        if "bytes" in item and item["bytes"] != size:
+            raise InvalidInput(f"{where} says {item['bytes']} bytes; the file has {size}")
+        listed.append(
+            {
+                "title": item.get("title", ""),
+                "file": item.get("file", name),
+                "sha256": digest,
+                "bytes": size,
+                "internal": item.get("internal", False),
+            }
+        )
+    for digest, unused in given.items():
+        if digest not in used:
+            raise InvalidInput(f"--attach {unused.name}: no attachment in {source} names its sha256 {digest}")
+    return listed, new
+
+
+@apps_app.command(
+    "submit",
+    epilog="Examples:\n\n"
+    "ikrar app submit permohonan.json --by 196906171994032906\n\n"
+    "ikrar app submit permohonan.json --by 196906171994032906 --attach kak.pdf --passphrase-file sandi.txt\n\n"
+    "ikrar app show 2026-0004 --json | jq .request > revisi.json  # a returned request, to revise\n\n"
+    "ikrar app submit revisi.json --revise 2026-0004 --by 196607151990031911",
+)
+def app_submit(
+    file: Annotated[
+        Path,
+        typer.Argument(help="The request: a JSON object (docs/APPLICATIONS.md).", exists=True, dir_okay=False),
+    ],
+    by: Annotated[
+        str, typer.Option(metavar="NIP", help="The Kepala PD who signs it: they hold pd-head for its agency.")
+    ],
+    attach: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--attach",
+            metavar="PATH",
+            help="A PDF that an attachment in FILE.json names by its sha256 (repeat).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    revise: Annotated[
+        str | None,
+        typer.Option(metavar="ID", help="Resubmit the returned application ID as its next revision."),
+    ] = None,
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """Sign a request as the Kepala PD (ikrar/app-request/v1) and append app.submitted.
+
+    FILE.json holds the request object, field by field as docs/APPLICATIONS.md lists them
+    (`ikrar app show ID --json` prints one under "request"); `prepared_by` (the operator who
+    prepared it, "" for none) and `attachments` may be left out. Each attachment is
+    {"title", "internal"} with its PDF named by "path" (relative to FILE.json's folder) or by
+    "sha256": of a file given with --attach, or of one Ikrar keeps already (an earlier
+    revision's, or one uploaded on the web). The files are checked (PDF, at most 10 MB) and
+    kept; the ledger holds their hashes. A new request gets the next id of the year; the id
+    is printed on standard output."""
+    ctx = _runtime().context()
+    found = _json_file(file, "request")
+    if not isinstance(found, dict):
+        raise InvalidInput(f"{file} does not hold a JSON object (the request)")
+    request: dict[str, Any] = {"prepared_by": "", **found}
+    listed, new = _attachments(request.get("attachments", []), file.parent, attach or [], ctx.ledger, file)
+    request["attachments"] = listed
+    for read in new:  # a file's own problem first: empty, too large, no PDF
+        apps.check_attachment(read.name, read.data)
+    check_request(request)
+    _check_preparer(ctx.ledger, request)
+    signer = actions.get_official(ctx.ledger, by)
+    passphrase = _read_secret("Signing passphrase", passphrase_file, confirm=False)
+    now = _now()
+    for read in new:
+        ctx.ledger.register.put_attachment(read.sha256, read.name, read.data, now)
+    appended = apps.submit_app(ctx, None, request, signer.nip, passphrase, _now, app=revise)
+    f = appended.entry.fields
+    err.print(
+        f"Submitted {f['app']} revision {f['revision']} ({request['name']}) of {f['agency']}, signed by {f['name']} "
+        f"as {f['capacity']}: entry {appended.entry.index}, request sha256 {f['request_sha256']}.",
+        highlight=False,
+    )
+    typer.echo(f["app"])
+
+
+def _check_preparer(ledger: Ledger, request: Mapping[str, Any]) -> None:
+    """An operator named in `prepared_by` prepares requests of their own PD only (NotAllowed)."""
+    preparer, agency = request["prepared_by"], request["agency"]
+    if not preparer:
+        return
+    with ledger.read() as r:
+        allowed = r.holds_role(preparer, PD_OPERATOR, agency) or r.holds_role(preparer, PD_HEAD, agency)
+    if not allowed:
+        raise NotAllowed(f"prepared_by {preparer} is neither an operator nor the Kepala of {agency}")
+
+
+def _echo_json(value: Any) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def _one_of(value: str | None, choices: Sequence[str], option: str) -> None:
+    if value is not None and value not in choices:
+        raise InvalidInput(f"{option} {value!r} is not one of {', '.join(choices)}")
+
+
+@apps_app.command(
+    "list",
+    epilog="Examples:\n\nikrar app list\n\nikrar app list --status submitted --year 2026\n\n"
+    "ikrar app list --agency 'Dinas Kesehatan' --json",
+)
+def app_list(
+    status: Annotated[
+        str | None, typer.Option(help=f"Only applications in this status: {', '.join(STATUSES)}.")
+    ] = None,
+    agency: Annotated[str | None, typer.Option(help="Only the applications of this PD (its exact name).")] = None,
+    year: Annotated[
+        int | None, typer.Option(min=2000, max=9999, help="Only applications first submitted in this year (WIB).")
+    ] = None,
+    json_: JsonOption = False,
+) -> None:
+    """The register of applications, newest first: id, revision, status, PD, name, kind,
+    fiscal year, when first submitted and when decided."""
+    _one_of(status, STATUSES, "--status")
+    runtime = _reading()
+    with runtime.ledger.read() as r:
+        found = r.applications(" ".join(agency.split()) if agency else None, status, year)
+    if json_:
+        _echo_json([app_json(a) for a in found])  # as /api/v1/apps lists them
+        return
+    rows = [
+        (
+            a.app,
+            str(a.revision),
+            a.status,
+            a.agency,
+            a.name,
+            a.kind,
+            str(a.fiscal_year),
+            format_short_wib(a.first_time, "en"),
+            "" if a.decided_time is None else format_short_wib(a.decided_time, "en"),
+        )
+        for a in found
+    ]
+    _table(("ID", "Rev", "Status", "Agency", "Name", "Kind", "Fiscal year", "Submitted", "Decided"), rows)
+
+
+def _view_json(view: apps.ApplicationView, size: int, number: str | None) -> dict[str, Any]:
+    """`app show --json`: the request as signed, and its history as `/api/v1/apps/{id}` gives it."""
+    return {
+        "size": size,
+        "app": view.app,
+        "revision": view.revision,
+        "status": view.status,
+        "agency": view.agency,
+        "request": dict(view.request),
+        "request_sha256": view.latest.request_sha256,
+        "letter_number": number,
+        "history": [event_json(e) for e in view.history],
+    }
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _print_view(view: apps.ApplicationView, number: str | None) -> None:
+    request = view.request
+    out.print(f"Application {view.app}: {request['name']}", highlight=False)
+    out.print(
+        f"status {view.status}, revision {view.revision}, request sha256 {view.latest.request_sha256}", highlight=False
+    )
+    for field in REQUEST:  # in the order of the request form
+        value = request[field]
+        if field == "attachments":
+            continue
+        text = f"Rp{value:,} ({value})".replace(",", ".") if field == "budget_amount" else _shown(value)
+        lines = text.splitlines() or [""]
+        out.print(f"  {field + ':':<24}{lines[0]}", highlight=False)
+        for line in lines[1:]:
+            out.print(f"  {'':<24}{line}", highlight=False)
+    out.print("attachments:" if request["attachments"] else "attachments: none", highlight=False)
+    for a in request["attachments"]:
+        internal = ", internal (not public)" if a["internal"] else ""
+        out.print(f"  {a['title']}: {a['file']}, {a['bytes']} bytes{internal}, sha256 {a['sha256']}", highlight=False)
+    out.print("history:", highlight=False)
+    for event in view.history:
+        when = f"  entry {event.index}, {format_short_wib(event.time, 'en')}, revision {event.revision}:"
+        if isinstance(event, apps.Submitted):
+            out.print(f"{when} submitted, signed by {event.name} ({event.capacity})", highlight=False)
+        elif isinstance(event, apps.Reviewed):
+            out.print(f"{when} reviewed by {_person(event.by, event.identity)}", highlight=False)
+            for point in CHECKLIST:
+                found = event.checklist[point]
+                note = f" — {found['note']}" if found["note"] else ""
+                out.print(f"      {point}: {found['finding']}{note}", highlight=False)
+        elif isinstance(event, apps.Returned):
+            out.print(f"{when} returned by {_person(event.by, event.identity)}", highlight=False)
+            for n, reason in enumerate(event.reasons, 1):
+                out.print(f"      {n}. {reason}", highlight=False)
+        else:
+            out.print(f"{when} {event.decision}, signed by {event.name} ({event.capacity})", highlight=False)
+            for n, note in enumerate(event.notes, 1):
+                out.print(f"      {n}. {note}", highlight=False)
+    if number is not None:
+        out.print(f"letter: Surat Rekomendasi number {number} (`ikrar app letter {view.app} -o FILE`)", highlight=False)
+
+
+def _person(nip: str, identity: Identity | None) -> str:
+    return nip if identity is None else f"{identity.name} ({nip})"
+
+
+@apps_app.command(
+    "show", epilog="Examples:\n\nikrar app show 2026-0001\n\nikrar app show 2026-0001 --json | jq .status"
+)
+def app_show(app_id: AppArgument, json_: JsonOption = False) -> None:
+    """One application as its entries record it: the latest request, field by field, its
+    attachments, and its history (each revision, review, return and the decision)."""
+    runtime = _reading()
+    with runtime.ledger.read() as r:
+        view = apps.application_view(r, app_id.strip())
+        size = r.size()
+    decided = view.decision
+    number = None if decided is None else runtime.settings.letterhead().number(decided.index, decided.time)
+    if json_:
+        _echo_json(_view_json(view, size, number))
+    else:
+        _print_view(view, number)
+
+
+@apps_app.command(
+    "review",
+    epilog="Example:\n\nikrar app review 2026-0005 --by 198607142010012919 --checklist telaah.json\n\n"
+    'telaah.json: {"architecture": {"finding": "fits", "note": ""}, "duplication": {"finding": "concern", '
+    '"note": "..."}, ...} with every point of the checklist.',
+)
+def app_review(
+    app_id: AppArgument,
+    by: Annotated[str, typer.Option(metavar="NIP", help="The reviewer (or the Kepala Dinas Kominfo).")],
+    checklist: Annotated[
+        Path,
+        typer.Option(
+            metavar="FILE.json",
+            help=f"The checklist: an object with each point ({', '.join(CHECKLIST)}) "
+            f"as {{finding: {'|'.join(FINDINGS)}, note}}; a note unless the finding is fits.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    revision: RevisionOption = None,
+) -> None:
+    """Record a reviewer's checklist of the application's current revision: appends
+    app.reviewed (signed by the ledger's checkpoint; a reviewer has no signature of their own)."""
+    ctx = _runtime().context()
+    found = _json_file(checklist, "checklist")
+    appended = apps.review_app(ctx, app_id.strip(), by, found, _now, revision=revision)
+    f = appended.entry.fields
+    summary = ", ".join(f"{point} {found[point]['finding']}" for point in CHECKLIST)
+    out.print(
+        f"Reviewed {f['app']} revision {f['revision']} as {f['by']}: entry {appended.entry.index} ({summary}).",
+        highlight=False,
+    )
+
+
+@apps_app.command(
+    "return",
+    epilog="Example:\n\nikrar app return 2026-0004 --by 199104032015031920 "
+    "--reason 'Lengkapi penilaian dampak pelindungan data pribadi (DPIA).' --reason 'Jelaskan integrasi melalui SPLP.'",
+)
+def app_return(
+    app_id: AppArgument,
+    by: Annotated[str, typer.Option(metavar="NIP", help="The reviewer (or the Kepala Dinas Kominfo).")],
+    reason: Annotated[
+        list[str], typer.Option("--reason", help="Why it goes back to the PD (repeat: 1 to 20 reasons).")
+    ],
+    revision: RevisionOption = None,
+) -> None:
+    """Return the application's current revision to its PD for revision, with reasons:
+    appends app.returned. The Kepala PD resubmits it (`ikrar app submit --revise ID`)."""
+    ctx = _runtime().context()
+    appended = apps.return_app(ctx, app_id.strip(), by, reason, _now, revision=revision)
+    f = appended.entry.fields
+    out.print(
+        f"Returned {f['app']} revision {f['revision']} to its PD with {len(f['reasons'])} reason(s): "
+        f"entry {appended.entry.index}.",
+        highlight=False,
+    )
+
+
+@apps_app.command(
+    "decide",
+    epilog="Examples:\n\nikrar app decide 2026-0001 --decision recommended --by 197102051996031905\n\n"
+    "ikrar app decide 2026-0002 --decision recommended_with_notes "
+    "--note 'Integrasikan dengan SATUSEHAT melalui SPLP.' --by 197102051996031905 --passphrase-file sandi.txt",
+)
+def app_decide(
+    app_id: AppArgument,
+    decision: Annotated[str, typer.Option(help=f"{' | '.join(DECISIONS)}.")],
+    by: Annotated[str, typer.Option(metavar="NIP", help="The Kepala Dinas Kominfo, who signs it.")],
+    note: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--note",
+            help="A note (with notes) or a reason (not recommended), one line each; repeat, 1 to 20. "
+            "None for recommended.",
+        ),
+    ] = None,
+    revision: RevisionOption = None,
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """Sign the decision on the application's current revision as the Kepala Dinas Kominfo
+    (ikrar/app-decision/v1): appends app.decided. It needs a review of that revision first;
+    nothing follows a decision."""
+    notes = [n for n in note or [] if n.strip()]
+    check_notes(decision, [" ".join(n.split()) for n in notes])  # before the passphrase is asked
+    ctx = _runtime().context()
+    decider = actions.get_official(ctx.ledger, by)
+    passphrase = _read_secret("Signing passphrase", passphrase_file, confirm=False)
+    appended = apps.decide_app(ctx, app_id.strip(), decision, notes, decider.nip, passphrase, _now, revision=revision)
+    f = appended.entry.fields
+    out.print(
+        f"Decided {f['app']} revision {f['revision']}: {f['decision']}, signed by {f['name']} as {f['capacity']}: "
+        f"entry {appended.entry.index}. The letter: `ikrar app letter {f['app']} -o FILE`.",
+        highlight=False,
+    )
+
+
+@apps_app.command(
+    "letter",
+    epilog="Examples:\n\nikrar app letter 2026-0001 -o rekomendasi-2026-0001.pdf\n\n"
+    "ikrar app letter 2026-0001 -o letter.pdf --lang en && ikrar verify-cert letter.pdf",
+)
+def app_letter(
+    app_id: AppArgument,
+    output: Annotated[Path, typer.Option("-o", "--output", help="The PDF to write.")],
+    lang: Annotated[str, typer.Option(help="Language of the letter: id (Bahasa Indonesia) or en.")] = "id",
+) -> None:
+    """Write the Surat Rekomendasi of a decided application: a PDF carrying its own evidence,
+    verified like a certificate (`ikrar verify-cert`, the QR code, an upload)."""
+    runtime = _reading()
+    pdf = render_letter(
+        runtime.ledger,
+        app_id.strip(),
+        lang=lang,
+        base_url=runtime.settings.base_url,
+        now=_now(),
+        letterhead=runtime.settings.letterhead(),
+    )
+    _write_atomically(output, pdf)
+    out.print(f"Surat Rekomendasi of {app_id.strip()} written to {output}.", highlight=False)
+
+
+NipArgument = Annotated[str, typer.Argument(metavar="NIP", help="The official's NIP (or identifier).")]
+RoleArgument = Annotated[str, typer.Argument(metavar="ROLE", help=f"{', '.join(ROLES)}.")]
+UnitOption = Annotated[
+    str,
+    typer.Option(
+        help="For pd-head and pd-operator the PD's exact name (from the city's list); for reviewer and "
+        "kominfo-head the office, e.g. 'Dinas Komunikasi dan Informatika'."
+    ),
+]
+AdminOption = Annotated[
+    str, typer.Option(metavar="ADMIN_NIP", help="The admin who attests it with their own signing key.")
+]
+ReasonOption = Annotated[str, typer.Option(help="Why: the decree or letter behind it (recorded in the ledger).")]
+
+
+def _assign(nip: str, role: str, unit: str, by: str, reason: str, passphrase_file: Path | None, grant: bool) -> None:
+    _one_of(role, ROLES, "role")
+    runtime = _runtime()
+    ctx = runtime.context()
+    official = actions.get_official(ctx.ledger, nip)
+    by = actions.get_official(ctx.ledger, by).nip
+    agencies = load_agencies(runtime.settings.agencies_file) if grant and role in (PD_HEAD, PD_OPERATOR) else None
+    if agencies is not None:
+        check_unit(unit, agencies)  # before the passphrase is asked
+    passphrase = _admin_passphrase(by, passphrase_file)
+    appended = apps.assign_role(ctx, official.nip, role, unit, grant, reason, by, passphrase, _now, agencies=agencies)
+    f, index = appended.entry.fields, appended.entry.index
+    with ctx.ledger.read() as r:
+        ended = [e for e in r.role_events() if e.ended_index == index and e.grant and e.nip != official.nip]
+    verb = "Granted" if grant else "Withdrew"
+    out.print(
+        f"{verb} {f['role']} for {f['unit']} {'to' if grant else 'from'} {official.name} ({official.nip}): "
+        f"entry {index}, attested by {by}."
+        + "".join(f" It ends the grant of {e.nip} (entry {e.index})." for e in ended),
+        highlight=False,
+    )
+
+
+@role_app.command(
+    "grant",
+    epilog="Examples:\n\n"
+    "ikrar role grant 197102051996031905 kominfo-head --unit 'Dinas Komunikasi dan Informatika' "
+    "--by 198802192011011917 --reason 'Kepala Dinas Kominfo'\n\n"
+    "ikrar role grant 199308222018012921 pd-operator --unit 'Dinas Kesehatan' --by 198802192011011917 "
+    "--reason 'Surat tugas Kepala Dinas Kesehatan' --passphrase-file sandi-admin.txt",
+)
+def role_grant(
+    nip: NipArgument,
+    role: RoleArgument,
+    unit: UnitOption,
+    by: AdminOption,
+    reason: ReasonOption,
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """Give an enrolled official a role for a unit: appends role.assigned, attested by the
+    admin's own key (ikrar/role/v1; asked: the admin's signing passphrase). A grant of
+    pd-head (one a PD) or kominfo-head (one in all) ends the previous holder's."""
+    _assign(nip, role, unit, by, reason, passphrase_file, grant=True)
+
+
+@role_app.command(
+    "withdraw",
+    epilog="Example:\n\nikrar role withdraw 199502112019031922 pd-operator --unit 'Dinas Perhubungan' "
+    "--by 198802192011011917 --reason 'Mutasi ke Dinas Sosial'",
+)
+def role_withdraw(
+    nip: NipArgument,
+    role: RoleArgument,
+    unit: UnitOption,
+    by: AdminOption,
+    reason: ReasonOption,
+    passphrase_file: PassphraseFile = None,
+) -> None:
+    """Withdraw a role an official holds for a unit: appends role.assigned with grant false,
+    attested by the admin's own key."""
+    _assign(nip, role, unit, by, reason, passphrase_file, grant=False)
+
+
+@role_app.command(
+    "list",
+    epilog="Examples:\n\nikrar role list\n\nikrar role list --role pd-head --json\n\n"
+    "ikrar role list --history --nip 196906171994032906",
+)
+def role_list(
+    nip: Annotated[str | None, typer.Option(help="Only this official's roles.")] = None,
+    role: Annotated[str | None, typer.Option(help=f"Only this role: {', '.join(ROLES)}.")] = None,
+    unit: Annotated[str | None, typer.Option(help="Only roles for this unit.")] = None,
+    history: Annotated[
+        bool, typer.Option("--history", help="Every grant and withdrawal, in ledger order, not only roles in force.")
+    ] = False,
+    json_: JsonOption = False,
+) -> None:
+    """The roles in force (who holds which role for which unit, since which entry), or with
+    --history every grant and withdrawal with its reason and the attesting admin."""
+    _one_of(role, ROLES, "--role")
+    runtime = _reading()
+    who = clean_identifier(nip) if nip else None
+    unit = " ".join(unit.split()) if unit else None
+    with runtime.ledger.read() as r:
+        if history:
+            events = [
+                e for e in r.role_events(who) if (role is None or e.role == role) and (unit is None or e.unit == unit)
+            ]
+            names = r.identities({e.nip for e in events})
+        else:
+            held = r.roles(who, role, unit)
+            names = r.identities({h.nip for h in held})
+
+    def name(n: str) -> str:
+        return names[n].name if n in names else ""
+
+    if history:
+        if json_:
+            _echo_json(
+                [
+                    {
+                        "index": e.index,
+                        "time": format_time(e.time),
+                        "grant": e.grant,
+                        "nip": e.nip,
+                        "name": name(e.nip),
+                        "role": e.role,
+                        "unit": e.unit,
+                        "reason": e.reason,
+                        "attested_by": e.attested_by,
+                        "ended_index": e.ended_index,
+                    }
+                    for e in events
+                ]
+            )
+            return
+        rows = [
+            (
+                str(e.index),
+                format_short_wib(e.time, "en"),
+                "grant" if e.grant else "withdraw",
+                e.nip,
+                name(e.nip),
+                e.role,
+                e.unit,
+                e.reason,
+                e.attested_by,
+                "" if e.ended_index is None else str(e.ended_index),
+            )
+            for e in events
+        ]
+        _table(("Entry", "Time", "What", "NIP / ID", "Name", "Role", "Unit", "Reason", "By", "Ended by"), rows)
+        return
+    if json_:
+        _echo_json(
+            [
+                {
+                    "nip": h.nip,
+                    "name": name(h.nip),
+                    "role": h.role,
+                    "unit": h.unit,
+                    "index": h.index,
+                    "time": format_time(h.time),
+                }
+                for h in held
+            ]
+        )
+        return
+    _table(
+        ("NIP / ID", "Name", "Role", "Unit", "Entry", "Since"),
+        [(h.nip, name(h.nip), h.role, h.unit, str(h.index), format_short_wib(h.time, "en")) for h in held],
+    )
 
 
 def main() -> None:

@@ -121,7 +121,7 @@ def test_the_demo_is_the_kediri_signing_built_through_the_real_code_path(env: di
         assert phrase in text
     with tables(ledger) as s:
         officials = list(s.exec(Official.__table__.select()))
-    assert len(officials) == 18
+    assert len(officials) == 18 + len(demo_module.STAFF)  # and the 2026 staff of the verification of applications
     without_nip = [person for person in demo_module.PEOPLE if is_official_id(person.nip)]
     assert [p.title for p in without_nip] == ["Wali Kota Kediri", "Wakil Wali Kota Kediri"]  # pejabat negara
     for person in demo_module.PEOPLE:

@@ -15,7 +15,19 @@ from ledger.entries import KINDS
 from ledger.note import NoteSigner
 from signing import actions, vouching
 from signing.cert_words import format_nip
-from tests.factories import ADMIN_NIP, ADMIN_PASSPHRASE, ORIGIN, LedgerFactory, nip, passphrase
+from tests.factories import (
+    ADMIN_NIP,
+    ADMIN_PASSPHRASE,
+    ORIGIN,
+    LedgerFactory,
+    append_decision,
+    append_request,
+    append_return,
+    append_review,
+    apps_world,
+    nip,
+    passphrase,
+)
 from web.i18n import Translator
 from web.views import commitment_summaries, commitment_view
 
@@ -276,6 +288,14 @@ def test_the_explorer_names_and_summarises_every_kind_of_entry(legacy_site: Site
     actions.decline(ctx, "tenggat", nip(2), passphrase(2), "berhalangan", _now(site))
     actions.update_official(ctx, nip(3), ADMIN_NIP, ADMIN_PASSPHRASE, "mutasi", _now(site), title=DISHUB)
     _sign(site, 3, "tenggat")
+    site.world.clock = _now(site)  # the factory's entries follow the site's clock ...
+    roles = apps_world(site.world)  # rules version 5: roles, a request returned, revised and decided
+    append_request(site.world, "2026-0001", roles["pd-head"])
+    append_return(site.world, "2026-0001", roles["reviewer"], ["Lampirkan KAK."])
+    append_request(site.world, "2026-0001", roles["pd-head"], revision=2)
+    append_review(site.world, "2026-0001", roles["reviewer"], revision=2)
+    append_decision(site.world, "2026-0001", roles["kominfo-head"], revision=2)
+    site.clock.advance(minutes=30)  # ... and the site's clock goes on after them
     actions.revoke(ctx, nip(3), "laptop hilang", ADMIN_NIP, _now(site), ADMIN_PASSPHRASE)
     page = site.client(lang).get("/ledger?start=0").text
     kinds = set(re.findall(r'<span class="kind kind-([a-z-]+)">([^<]+)</span>', page))
