@@ -36,7 +36,15 @@ from .app_letter import APP_KINDS, DECIDED, REVIEWED, ROLE_ASSIGNED, SIGNED_AS, 
 from .checks import Check, Failed, Read, attempt, establish, got, run
 from .errors import NoCertificate
 from .facts import enrolment_index, revocation_of
-from .verify_entry import EntrySubject, Verdict, _active_key, _chain, _consistency, _inclusion, _printed
+from .verify_entry import (
+    EntrySubject,
+    Verdict,
+    active_key_step,
+    chain_step,
+    consistency_step,
+    inclusion_step,
+    printed_step,
+)
 
 APP_ENTRY_KINDS = (*APP_KINDS, ROLE_ASSIGNED)
 """The kinds of the application process; each has a verify page."""
@@ -183,13 +191,13 @@ def examine(s: AppSubject) -> AppEntryReport:
     role, grant = establish("role", _role, s)
     checks.append(role)
     if signed:
-        checks.append(run("active_key", _active_key, base))
-    inclusion = run("inclusion", _inclusion, base)
+        checks.append(run("active_key", active_key_step, base))
+    inclusion = run("inclusion", inclusion_step, base)
     checks += [
         inclusion,
-        run("consistency", _consistency, base, needs=(inclusion,)),
-        run("chain", _chain, base),
-        run("printed", _printed, base),
+        run("consistency", consistency_step, base, needs=(inclusion,)),
+        run("chain", chain_step, base),
+        run("printed", printed_step, base),
     ]
     verdict = Verdict.INVALID if any(c.failed for c in checks) else Verdict.VALID
     return AppEntryReport(base.index, verdict, tuple(checks), base.signed, grant, base.latest)

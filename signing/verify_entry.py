@@ -135,7 +135,7 @@ def _statement(s: EntrySubject) -> str:
     return f"the official's Ed25519 signature verifies with the key {s.signed.fields['key']}"
 
 
-def _active_key(s: EntrySubject) -> str:
+def active_key_step(s: EntrySubject) -> str:
     """2. The key was enrolled before this signature and not revoked before it."""
     enrolled, revocation = got(s.enrolled), got(s.revocation)
     if enrolled >= s.index:
@@ -145,14 +145,14 @@ def _active_key(s: EntrySubject) -> str:
     return f"the key was enrolled at entry {enrolled} and was active when it signed"
 
 
-def _inclusion(s: EntrySubject) -> str:
+def inclusion_step(s: EntrySubject) -> str:
     """3. The entry is in the checkpoint signed when it was appended."""
     at = got(s.appended)
     verify_inclusion(s.signed.leaf_hash, s.index, at.size, got(s.inclusion_proof), at.root)
     return f"the entry is in the checkpoint of size {at.size}, signed by {s.ledger_name}"
 
 
-def _consistency(s: EntrySubject) -> str:
+def consistency_step(s: EntrySubject) -> str:
     """4. That checkpoint is consistent with the latest one, which covers the whole ledger."""
     latest = s.latest
     if latest.size != s.size:
@@ -162,7 +162,7 @@ def _consistency(s: EntrySubject) -> str:
     return f"that checkpoint is consistent with the latest one (size {latest.size}): nothing was rewritten since"
 
 
-def _chain(s: EntrySubject) -> str:
+def chain_step(s: EntrySubject) -> str:
     """5. The entry's prev is the leaf hash of the entry before it."""
     if s.signed.prev != got(s.before).leaf_hash:
         raise Failed(f"the entry's prev is not the hash of entry {s.index - 1}: the chain is broken")
@@ -175,7 +175,7 @@ def _belongs(s: EntrySubject) -> str:
     return "the signer's enrolment and the commitment signed belong to this signature"
 
 
-def _printed(s: EntrySubject) -> str:
+def printed_step(s: EntrySubject) -> str:
     """7. The printed certificate (the QR code's `h`) is of this very entry."""
     if s.h is None:
         raise NotChecked("no printed certificate to compare (the link had no h=)")
@@ -192,12 +192,12 @@ def _printed(s: EntrySubject) -> str:
 def _examine(s: EntrySubject) -> EntryReport:
     """Run the steps over `s`, in order, and say what they found."""
     statement = run("statement", _statement, s)
-    active_key = run("active_key", _active_key, s)
-    inclusion = run("inclusion", _inclusion, s)
-    consistency = run("consistency", _consistency, s, needs=(inclusion,))
-    chain = run("chain", _chain, s)
+    active_key = run("active_key", active_key_step, s)
+    inclusion = run("inclusion", inclusion_step, s)
+    consistency = run("consistency", consistency_step, s, needs=(inclusion,))
+    chain = run("chain", chain_step, s)
     belongs = run("belongs", _belongs, s)
-    printed = run("printed", _printed, s)
+    printed = run("printed", printed_step, s)
     checks = (statement, active_key, inclusion, consistency, chain, belongs, printed)
     verdict = Verdict.INVALID if any(c.failed for c in checks) else Verdict.VALID
     return EntryReport(s.index, verdict, checks, read_or_none(s.facts), read_or_none(s.revocation), s.latest)

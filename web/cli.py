@@ -65,7 +65,7 @@ from .demo import DEMO_ORG, DEMO_ROLES, PEOPLE, build_demo, is_empty
 from .doctor import examine as doctor_examine
 from .errors import WebError, message_of
 from .i18n import Translator
-from .routes_apps import app_json, event_json
+from .routes_apps import app_json, detail_json
 from .runtime import Runtime, configure_logging
 from .settings import Settings
 from .views import commitment_summaries, ledger_org, official_statuses
@@ -1319,21 +1319,6 @@ def app_list(
     _table(("ID", "Rev", "Status", "Agency", "Name", "Kind", "Fiscal year", "Submitted", "Decided"), rows)
 
 
-def _view_json(view: apps.ApplicationView, size: int, number: str | None) -> dict[str, Any]:
-    """`app show --json`: the request as signed, and its history as `/api/v1/apps/{id}` gives it."""
-    return {
-        "size": size,
-        "app": view.app,
-        "revision": view.revision,
-        "status": view.status,
-        "agency": view.agency,
-        "request": dict(view.request),
-        "request_sha256": view.latest.request_sha256,
-        "letter_number": number,
-        "history": [event_json(e) for e in view.history],
-    }
-
-
 def _shown(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -1398,8 +1383,8 @@ def app_show(app_id: AppArgument, json_: JsonOption = False) -> None:
         size = r.size()
     decided = view.decision
     number = None if decided is None else runtime.settings.letterhead().number(decided.index, decided.time)
-    if json_:
-        _echo_json(_view_json(view, size, number))
+    if json_:  # exactly what GET /api/v1/apps/{id} answers
+        _echo_json(detail_json(view, size, runtime.settings))
     else:
         _print_view(view, number)
 

@@ -266,7 +266,7 @@ def update(
     try:
         if acting not in ACTING:
             raise FormInvalid("ceremony.err.acting")
-        ctx = _acting(p, standing(p.ledger, p.user.nip), passphrase)
+        ctx = with_own_key(p, standing(p.ledger, p.user.nip), passphrase)
         actions.update_official(
             ctx,
             o.nip,
@@ -290,7 +290,7 @@ def update(
 # -- the admin's own signing key -------------------------------------------------------------
 
 
-class _OpenedOnce(KeyStore):
+class OpenedOnce(KeyStore):
     """The key store of one request that acts with the admin's own key more than once
     (checking the passphrase, then inviting several officials): the key is opened — the slow
     key derivation — once, and each later `signer` call for the same key and passphrase gets
@@ -309,7 +309,7 @@ class _OpenedOnce(KeyStore):
         return sign
 
 
-def _acting(p: AdminPage, own: Standing, passphrase: str) -> Context:
+def with_own_key(p: AdminPage, own: Standing, passphrase: str) -> Context:
     """The context to act in with the admin's own key, once `passphrase` has opened it.
 
     Refuses, before anything is written: an admin without an active admin key (Forbidden),
@@ -326,7 +326,7 @@ def _acting(p: AdminPage, own: Standing, passphrase: str) -> Context:
     nip, now = p.user.nip, p.now()
     accounts.check_throttle(p.ledger, SIGN, nip, now)
     context = p.context()
-    ctx = replace(context, keys=_OpenedOnce(context.keys))
+    ctx = replace(context, keys=OpenedOnce(context.keys))
     try:
         vouching.voucher(ctx, nip, passphrase)
     except WrongPassphrase as e:
@@ -408,7 +408,7 @@ def invite(p: AdminPage, nip: Nips = None, passphrase: Field = "", mail: Field =
         if len(picked) > MAX_INVITES:
             raise FormInvalid("vouching.err.too_many", n=MAX_INVITES)
         officials = [actions.get_official(p.ledger, n) for n in picked]
-        ctx = _acting(p, standing(p.ledger, p.user.nip), passphrase)
+        ctx = with_own_key(p, standing(p.ledger, p.user.nip), passphrase)
     except RECOVERABLE as e:
         return p.form_error("admin/invite_form.html", e, **_invite_page(p, picked))
     hours = p.runtime.settings.enrol_hours
@@ -494,7 +494,7 @@ def approve(p: AdminPage, nip: Nip, invitation: Field = "", passphrase: Field = 
             )
         if item.refusal is not None:
             raise Forbidden(item.refusal)
-        ctx = _acting(p, standing(p.ledger, p.user.nip), passphrase)
+        ctx = with_own_key(p, standing(p.ledger, p.user.nip), passphrase)
         official = actions.get_official(p.ledger, item.invitation.nip)
         vouching.approve(ctx, official, p.user.nip, passphrase, p.now(), invitation=item.invitation.id)
     except RECOVERABLE as e:
@@ -537,7 +537,7 @@ def revoke(p: AdminPage, nip: Nip, reason: Field = "", passphrase: Field = "") -
     official, key = _revocable(p, nip)
     own = standing(p.ledger, p.user.nip)
     try:
-        ctx = _acting(p, own, passphrase)
+        ctx = with_own_key(p, own, passphrase)
         actions.revoke(ctx, official.nip, reason, p.user.nip, p.now(), passphrase)
     except RECOVERABLE as e:
         return p.form_error("admin/revoke.html", e, official=official, key=key, reason=reason[:500], own=own)

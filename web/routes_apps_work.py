@@ -87,7 +87,7 @@ from signing.errors import NotAllowed, SigningError, WrongPassphrase
 from . import accounts
 from .errors import CsrfRejected, Forbidden, FormInvalid, TooLarge, WebError, message_of
 from .pages import Page, UserPage, csrf_protect
-from .routes_admin import _OpenedOnce as OpenedOnce  # the official's key, opened once for a request
+from .routes_admin import OpenedOnce  # the official's key, opened once for a request
 from .views import Person
 
 if TYPE_CHECKING:

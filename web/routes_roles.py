@@ -8,7 +8,7 @@ is a Perangkat Daerah of the city's list (`signing.agencies`, ``IKRAR_AGENCIES_F
 exactly as named there; a reviewer's or the Kepala Dinas Kominfo's is their office, any
 one-line text. The form asks for the admin's login password again when it was given too
 long ago (`web.reauth`), and for their signing passphrase, counted by the "sign" throttle of
-their NIP (`routes_admin._acting`)."""
+their NIP (`routes_admin.with_own_key`)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from .admin_views import agency_list, standing
 from .errors import FormInvalid, WebError, message_of
 from .pages import AdminPage, csrf_protect
 from .reauth import require_recent_password
-from .routes_admin import _acting as acting  # the admin's own key, opened under the "sign" throttle
+from .routes_admin import with_own_key  # the admin's own key, opened under the "sign" throttle
 from .views import Person, official_statuses
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -212,7 +212,7 @@ def assign(
         chosen = check_unit(unit, agency_list(p.runtime.settings)) if role in AGENCY_ROLES else " ".join(unit.split())
         if not chosen:
             raise FormInvalid("work.roles.err.unit")
-        ctx = acting(p, standing(p.ledger, p.user.nip), passphrase)
+        ctx = with_own_key(p, standing(p.ledger, p.user.nip), passphrase)
         apps.assign_role(ctx, form["nip"], role, chosen, grant == "yes", reason, p.user.nip, passphrase, p.now())
     except RECOVERABLE as e:
         page = _page(p, form)
