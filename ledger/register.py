@@ -530,6 +530,21 @@ class Register:
         except IntegrityError:
             pass  # kept at the same moment by another request: the same bytes, under the same hash
 
+    def attachments_kept_before(self, moment: datetime) -> list[tuple[str, str, int, datetime]]:
+        """Every file kept before `moment`: its SHA-256, name, size and when it was kept (not its bytes)."""
+        q = (
+            select(ATTACHMENT.sha256, ATTACHMENT.file_name, ATTACHMENT.bytes, ATTACHMENT.stored_at)
+            .where(ATTACHMENT.stored_at < moment)
+            .order_by(ATTACHMENT.stored_at)
+        )
+        with self._engine.connect() as c:
+            return [(r.sha256, r.file_name, r.bytes, as_utc(r.stored_at)) for r in c.execute(q)]
+
+    def delete_attachment(self, sha256: str) -> None:
+        """Forget the file kept under `sha256` (`ikrar doctor --fix`: one no request names)."""
+        with self._writer.begin() as c:
+            c.execute(delete(_ATTACHMENTS).where(ATTACHMENT.sha256 == sha256))
+
     def attachment(self, sha256: str) -> AttachmentRecord | None:
         """The file kept under `sha256`, or None."""
         q = select(*ATTACHMENT).where(ATTACHMENT.sha256 == sha256)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import time
 from datetime import UTC, datetime, timedelta
@@ -11,11 +13,15 @@ from pathlib import Path
 import pytest
 
 from ledger.db import make_engine
+from ledger.register import DraftRecord
 from ledger.store import Ledger
 from signing.keystore import KeyStore
-from tests.factories import FAST_KDF, nip
+from tests.factories import FAST_KDF, PD, LedgerFactory, append_request, apps_world, nip, request_object
 from tests.test_cli import ikrar  # noqa: F401 - the command line in-process, shared
 from web import accounts
+from web.doctor import ATTACHMENT_GRACE, _unused_attachments
+
+HEAD_OF_PD = nip(1)  # `apps_world`: official 1 is the Kepala PD of `PD`
 
 
 def _aged(path: Path, minutes: int = 60) -> Path:
@@ -119,3 +125,40 @@ def test_a_finished_enrolment_link_is_not_a_leftover(ikrar, tmp_path: Path) -> N
     accounts.claim_enrolment(ledger, token, now)
     accounts.set_password(ledger, nip(1), "kata-sandi-yang-panjang", now)
     assert "Nothing to mend" in ikrar("doctor").output
+
+
+# -- attachments no request names ---------------------------------------------------------------
+
+
+def _pdf(n: int) -> tuple[str, bytes]:
+    data = b"%PDF-1.4\n%" + str(n).encode() + b"\n%%EOF\n"
+    return hashlib.sha256(data).hexdigest(), data
+
+
+def test_an_attachment_no_request_names_is_deleted_once_old_and_named_ones_never(world: LedgerFactory) -> None:
+    """A form sent back keeps the PDFs it received; one never saved leaves them unused. Doctor
+    names those older than its grace, and `--fix` deletes only them: a file a request on the
+    ledger names (any revision), or a draft names, stays, and so does a recent one."""
+    apps_world(world)
+    register = world.ledger.register
+    old = world.now() - ATTACHMENT_GRACE - timedelta(hours=1)
+    (on_ledger, a), (in_draft, b), (unused, c), (recent, d) = (_pdf(n) for n in range(4))
+    for sha, data in ((on_ledger, a), (in_draft, b), (unused, c)):
+        register.put_attachment(sha, f"{sha[:6]}.pdf", data, old)
+    register.put_attachment(recent, "baru.pdf", d, world.now())
+    kept = {"title": "KAK", "file": "kak.pdf", "bytes": len(a), "internal": False}
+    append_request(world, "2026-0001", HEAD_OF_PD, request_object(attachments=[{**kept, "sha256": on_ledger}]))
+    draft = request_object(attachments=[{**kept, "sha256": in_draft}])
+    register.save_draft(DraftRecord(None, PD, None, json.dumps(draft), nip(1), world.now()))
+
+    found = _unused_attachments(world.ledger, world.now(), fix=False)
+    assert [f.what for f in found] == [
+        f"attachment '{unused[:6]}.pdf' ({len(c)} bytes, sha256 {unused}), kept {old:%Y-%m-%d %H:%M} UTC, "
+        "is named by no request and no draft; `--fix` deletes it"
+    ]
+    assert register.attachment(unused) is not None  # only named without --fix
+    fixed = _unused_attachments(world.ledger, world.now(), fix=True)
+    assert [f.fixed for f in fixed] == [True]
+    assert register.attachment(unused) is None
+    assert all(register.attachment(sha) is not None for sha in (on_ledger, in_draft, recent))
+    assert _unused_attachments(world.ledger, world.now(), fix=False) == []

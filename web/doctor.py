@@ -3,14 +3,18 @@ that is safe.
 
 A crash can leave an empty ledger passphrase file (it blocks `ikrar init`), enrolment
 links marked used whose enrolment never finished, key files that no entry records, and a
-schema older than the program. `examine` lists them; with ``fix`` it mends what is safe:
-a key file that any entry names is never touched, and one that none names is moved aside
-into ``keys/orphaned/`` (never deleted); the passphrase file is removed only while no
-ledger key exists; a link is released for use again; an older schema is upgraded.
+schema older than the program. A request form sent back (a field to correct) keeps the PDFs
+it received, and one never saved leaves them unused. `examine` lists them; with ``fix`` it
+mends what is safe: a key file that any entry names is never touched, and one that none
+names is moved aside into ``keys/orphaned/`` (never deleted); the passphrase file is removed
+only while no ledger key exists; a link is released for use again; an older schema is
+upgraded; an attachment that no request on the ledger and no draft names, kept more than
+`ATTACHMENT_GRACE` ago, is deleted (it was never part of any request).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from ledger.application import parse_request
 from ledger.db import make_engine, make_read_only_engine
 from ledger.entries import entry_from_leaf
 from ledger.errors import LedgerError
@@ -35,6 +40,9 @@ logger = logging.getLogger(__name__)
 # entry is appended after the file is written): it is never called an orphan.
 GRACE = timedelta(minutes=10)
 ORPHANED = "orphaned"
+# A request form sent back keeps its files for the operator to save later: an attachment no
+# request or draft names is unused only once it is older than this.
+ATTACHMENT_GRACE = timedelta(days=2)
 _KEY_KINDS = ("ledger.created", "key.enrolled")
 
 
@@ -71,6 +79,7 @@ def examine(runtime: Runtime, now: datetime, fix: bool = False) -> list[Finding]
         findings += _passphrase_file(runtime, keys, recorded, fix)
         if ledger is not None:
             findings += _links(ledger, now, fix)
+            findings += _unused_attachments(ledger, now, fix)
     finally:
         if ledger is not None:
             ledger.engine.dispose()
@@ -199,4 +208,39 @@ def _links(ledger: Ledger, now: datetime, fix: bool) -> list[Finding]:
             continue
         ledger.register.release_enrolment(link.token_hash)
         findings.append(Finding(what + "; usable again until it expires", fixed=True))
+    return findings
+
+
+def _named_attachments(ledger: Ledger) -> set[str]:
+    """The SHA-256 of every file a request names: on the ledger (every revision) or in a draft."""
+    named = set()
+    with ledger.read() as r:
+        for record in r.applications():
+            for entry in r.application_entries(record.app):
+                if "request" in entry.fields:
+                    named |= {a["sha256"] for a in parse_request(entry.fields["request"])["attachments"]}
+    for draft in ledger.register.drafts():
+        named |= {a["sha256"] for a in json.loads(draft.request_json).get("attachments", [])}
+    return named
+
+
+def _unused_attachments(ledger: Ledger, now: datetime, fix: bool) -> list[Finding]:
+    findings: list[Finding] = []
+    kept = ledger.register.attachments_kept_before(now - ATTACHMENT_GRACE)
+    if not kept:
+        return findings
+    named = _named_attachments(ledger)
+    for sha256, file_name, size, stored_at in kept:
+        if sha256 in named:
+            continue
+        what = (
+            f"attachment {file_name!r} ({size} bytes, sha256 {sha256}), kept {stored_at:%Y-%m-%d %H:%M} UTC, "
+            "is named by no request and no draft"
+        )
+        if not fix:
+            findings.append(Finding(what + "; `--fix` deletes it"))
+            continue
+        ledger.register.delete_attachment(sha256)
+        logger.warning("unused attachment deleted: sha256=%s file=%r", sha256, file_name)
+        findings.append(Finding(what + "; deleted", fixed=True))
     return findings
