@@ -11,6 +11,12 @@ every check of today must pass on it — in Ikrar and in the standalone verifier
   tests/factories.py: 9 entries (a founding admin, three officials, two signatures, the
   revocation of the second signer's key after their signature), an export, a certificate
   of signature 6 (presentation 1) and the verifier key.
+- `release-4/`: the release before rules version 5 (commit 753d988, rules version 4:
+  identities, capacities signed, declines), written by its `make.py` with that commit's
+  tests/factories.py: 11 entries (a founding admin, three officials, an `ikrar/signature/v2`
+  signature, a decline, a mutasi, a second signature, the revocation of the first signer's key
+  after their signature), an export, a certificate of signature 6 (presentation 2, with a
+  letterhead) and the verifier key.
 
 (That the first write to such a ledger raises its rules at a recorded point is tested in
 tests/ledger/test_rules_versions.py.)
@@ -55,7 +61,11 @@ class Release:
         return VerifierKey.parse((self.path / "vkey").read_text().strip())
 
 
-RELEASES = [Release("legacy-0.1", 8, 2, 5, None), Release("release-3", 9, 2, 6, 3)]
+RELEASES = [
+    Release("legacy-0.1", 8, 2, 5, None),
+    Release("release-3", 9, 2, 6, 3),
+    Release("release-4", 11, 2, 6, 4),
+]
 each = pytest.mark.parametrize("release", RELEASES, ids=[r.folder for r in RELEASES])
 
 
