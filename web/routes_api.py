@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -330,22 +331,31 @@ def _signature_rows(view: CommitmentView) -> list[SignatureRow]:
     ]
 
 
-def _cell(value: object) -> str:
+def cell(value: object) -> str:
     """A CSV cell that a spreadsheet will not run as a formula."""
     text = str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def signatures_csv_bytes(rows: list[SignatureRow], t: Translator) -> bytes:
-    """The CSV of `rows`, headed in the language of `t` (see above)."""
+def spreadsheet_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """A CSV for spreadsheets (see above): UTF-8 with a BOM, commas, CRLF; text cells made
+    safe with `cell` by the caller."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([t(key) for key in COLUMNS])
-    for r in rows:
+    writer.writerow(header)
+    writer.writerows(rows)
+    return ("\ufeff" + out.getvalue()).encode()
+
+
+def signatures_csv_bytes(rows: list[SignatureRow], t: Translator) -> bytes:
+    """The CSV of `rows`, headed in the language of `t` (see above)."""
+
+    def line(r: SignatureRow) -> list[Any]:
         nip = f'="{r.nip}"' if r.nip else ""  # 18 digits, checked: the only formula written
         when = r.wib.strftime(WIB_SPELLING)
-        writer.writerow([r.index, nip, *(_cell(v) for v in (r.name, r.title, r.unit)), when, _utc(r.signed_at), r.key])
-    return ("\ufeff" + out.getvalue()).encode()
+        return [r.index, nip, *(cell(v) for v in (r.name, r.title, r.unit)), when, _utc(r.signed_at), r.key]
+
+    return spreadsheet_csv([t(key) for key in COLUMNS], map(line, rows))
 
 
 def signatures_xlsx_bytes(rows: list[SignatureRow], t: Translator) -> bytes:

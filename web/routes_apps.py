@@ -23,9 +23,7 @@ docs/APPLICATIONS-API.md documents the API.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -56,7 +54,7 @@ from .cache import cached
 from .errors import WebError, message_of
 from .i18n import Translator
 from .pages import AnyPage, ledger_of, runtime_of
-from .routes_api import WIB_SPELLING, _cell, errors
+from .routes_api import WIB_SPELLING, cell, errors, spreadsheet_csv
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -574,32 +572,29 @@ def apps_csv_bytes(records: Sequence[ApplicationRecord], t: Translator, base_url
     with a BOM, commas, CRLF, headers and the kinds and statuses in the language of `t`,
     times in WIB (``YYYY-MM-DD HH:MM:SS``, which spreadsheets read as a date) beside the
     ledger's UTC, full addresses of the page and the letter; no cell runs as a formula."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([t(key) for key in CSV_COLUMNS])
     base = base_url.rstrip("/")
-    for a in records:
+
+    def line(a: ApplicationRecord) -> list[Any]:
         decided = a.decided_index is not None
-        writer.writerow(
-            [
-                a.app,
-                a.revision,
-                _cell(a.name),
-                _cell(a.agency),
-                t(f"apps.kind.{a.kind}"),
-                t(f"apps.status.{a.status}"),
-                a.fiscal_year,
-                _wib(a.first_time),
-                _utc(a.first_time),
-                _wib(a.submitted_time),
-                _wib(a.decided_time),
-                _utc(a.decided_time) or "",
-                a.decided_index if decided else "",
-                f"{base}/aplikasi/{a.app}",
-                f"{base}/aplikasi/{a.app}/rekomendasi.pdf" if decided else "",
-            ]
-        )
-    return ("\ufeff" + out.getvalue()).encode()
+        return [
+            a.app,
+            a.revision,
+            cell(a.name),
+            cell(a.agency),
+            t(f"apps.kind.{a.kind}"),
+            t(f"apps.status.{a.status}"),
+            a.fiscal_year,
+            _wib(a.first_time),
+            _utc(a.first_time),
+            _wib(a.submitted_time),
+            _wib(a.decided_time),
+            _utc(a.decided_time) or "",
+            a.decided_index if decided else "",
+            f"{base}/aplikasi/{a.app}",
+            f"{base}/aplikasi/{a.app}/rekomendasi.pdf" if decided else "",
+        ]
+
+    return spreadsheet_csv([t(key) for key in CSV_COLUMNS], map(line, records))
 
 
 @router.get(
