@@ -17,7 +17,7 @@ returns the raw axe results of the same run (or of the axe `rules` named), all i
 for a test that wants to look itself; `report(found)` makes them readable.
 
 `screenshot(page, name)` saves a full-page PNG as `<artefacts>/<name>.png` and returns its
-path. The artefact folder is $IKRAR_TEST_ARTIFACTS, or `test-artifacts/` at the repository
+path; every browser test saves its pictures through it. The artefact folder is $IKRAR_TEST_ARTIFACTS, or `test-artifacts/` at the repository
 root (git-ignored; CI keeps it).
 
 axe-core comes from the pinned `axe-playwright-python` test dependency (pyproject.toml),
@@ -37,6 +37,7 @@ ROOT = Path(__file__).parents[2]
 TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
 FAILING = ("serious", "critical")
 MAX_NODES = 8  # elements listed per rule; the rest are counted
+CAPTURE_TRIES = 4  # a screenshot Chromium could not capture is asked for again, this many times in all
 
 _RUN = """([context, options]) => axe.run(context || document, options)"""
 
@@ -55,10 +56,23 @@ def artifacts() -> Path:
     return folder
 
 
-def screenshot(page: Any, name: str, full_page: bool = True) -> Path:
-    """Save a PNG of `page` as `<artefacts>/<name>.png` (the name made file-safe); returns its path."""
+def screenshot(page: Any, name: str, full_page: bool = True, **options: Any) -> Path:
+    """Save a PNG of `page` as `<artefacts>/<name>.png` (the name made file-safe); returns its path.
+
+    `options` go to Playwright's `page.screenshot` (e.g. `animations="disabled"`). Chromium on a
+    loaded machine now and then answers "Unable to capture screenshot" for a frame it had not
+    composited yet; that is asked again (up to CAPTURE_TRIES times, a frame apart), any other
+    error is raised at once."""
     path = artifacts() / f"{_file_safe(name)}.png"
-    page.screenshot(path=str(path), full_page=full_page)
+    for attempt in range(1, CAPTURE_TRIES):
+        try:
+            page.screenshot(path=str(path), full_page=full_page, **options)
+            return path
+        except Exception as error:  # playwright's Error; any other kind is raised as it is
+            if "Unable to capture screenshot" not in str(error):
+                raise
+            page.wait_for_timeout(250 * attempt)
+    page.screenshot(path=str(path), full_page=full_page, **options)  # the last try: its error is the test's
     return path
 
 

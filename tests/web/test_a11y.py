@@ -18,6 +18,7 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,7 +28,7 @@ from pypdf import PdfReader
 from signing import actions, vouching
 from tests.factories import nip
 
-from .axe import assert_accessible, report, screenshot, violations
+from .axe import CAPTURE_TRIES, assert_accessible, report, screenshot, violations
 from .live import free_port, login_over_http, server_env, serving, set_up
 from .test_browser import browser  # noqa: F401  (the module's Chromium, shared with the browser tests)
 
@@ -260,6 +261,34 @@ def test_a_page_with_violations_fails_with_each_rule_and_element(browser, tmp_pa
     assert screenshot(page, "a page/with odd:name").read_bytes().startswith(b"\x89PNG")
     assert (tmp_path / "a-page-with-odd-name.png").exists()
     context.close()
+
+
+class _Stuttering:
+    """A page whose screenshots fail with `errors` first (Chromium's messages), then succeed."""
+
+    def __init__(self, *errors: str) -> None:
+        self.errors, self.waited = list(errors), 0
+
+    def screenshot(self, path: str, full_page: bool) -> None:
+        if self.errors:
+            raise RuntimeError(self.errors.pop(0))
+        Path(path).write_bytes(b"\x89PNG")
+
+    def wait_for_timeout(self, ms: float) -> None:
+        self.waited += 1
+
+
+def test_a_screenshot_chromium_could_not_capture_is_asked_for_again(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("IKRAR_TEST_ARTIFACTS", str(tmp_path))
+    busy = "Page.screenshot: Protocol error (Page.captureScreenshot): Unable to capture screenshot"
+    page = _Stuttering(busy, busy)
+    assert screenshot(page, "busy").read_bytes() == b"\x89PNG" and page.waited == 2
+    with pytest.raises(RuntimeError, match="Unable to capture"):  # not forever: the last try's error is the test's
+        screenshot(_Stuttering(*[busy] * CAPTURE_TRIES), "never")
+    closed = _Stuttering("Target page, context or browser has been closed")
+    with pytest.raises(RuntimeError, match="closed"):  # any other error at once
+        screenshot(closed, "closed")
+    assert closed.waited == 0
 
 
 PDFS = [

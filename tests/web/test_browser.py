@@ -17,7 +17,8 @@ import pytest
 
 from tests.factories import nip
 
-from .live import ROOT, free_port, ikrar, server_env, serving, set_up
+from .axe import screenshot
+from .live import free_port, ikrar, server_env, serving, set_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -32,7 +33,6 @@ ARGS = [
     "--disable-sync",
 ]
 PHONE = {"width": 360, "height": 740}
-ARTIFACTS = ROOT / "test-artifacts"
 ADMIN_NIP = "198802192011011917"
 ADMIN_PASSPHRASE = "frasa tanda tangan operator"  # the admin's own signing key: they invite with it
 OFFICIALS = {1: "Dr. Hendra Wijaya, M.T.", 2: "Sri Wahyuni, S.Pd."}
@@ -98,8 +98,7 @@ def _fits_the_phone(page) -> None:
 
 
 def _shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    screenshot(page, name)
 
 
 def test_an_official_enrols_logs_in_and_signs_on_a_phone(browser, site: dict[str, str]) -> None:

@@ -5,12 +5,10 @@ SMTP server. Screenshots go to IKRAR_TEST_ARTIFACTS (default `test-artifacts/`).
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -19,14 +17,14 @@ from tests.factories import nip
 from web import accounts
 from web.errors import Throttled
 
-from .live import ROOT, free_port, runtime_for, server_env, serving
+from .axe import screenshot
+from .live import free_port, runtime_for, server_env, serving
 from .test_browser import browser  # noqa: F401 - Debian's Chromium through Playwright
 from .test_ceremony import ASISTEN, KESEHATAN, PEOPLE, PERHUBUNGAN, PROTOCOL, SEKDA, STATES, WAKIL, WALI_KOTA
 from .test_mail import LocalSmtp
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-ARTIFACTS = Path(os.environ.get("IKRAR_TEST_ARTIFACTS") or ROOT / "test-artifacts")
 VIEWPORTS = {"phone": {"width": 360, "height": 740}, "laptop": {"width": 1366, "height": 768}}
 ADMIN_NIP, ADMIN_PASSWORD, ADMIN_PASSPHRASE = "198802192011011917", "kata-sandi-operator", "frasa operator diskominfo"
 SLUG = "komitmen-bersama-smart-city"
@@ -139,8 +137,7 @@ def test_the_operator_sees_every_state_searches_and_filters(browser, site, viewp
     first = page.locator(f"#s-{nip(WALI_KOTA)}")
     assert PEOPLE[WALI_KOTA][0] in first.inner_text()
     _fits(page, viewport)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"ceremony-{lang}-{VIEWPORTS[viewport]['width']}.png"), full_page=True)
+    screenshot(page, f"ceremony-{lang}-{VIEWPORTS[viewport]['width']}")
 
     page.select_option("#f-state", "not_signed")
     page.click("form.filters button[type=submit]")
@@ -175,8 +172,7 @@ def test_a_lock_is_lifted_and_a_reminder_mailed_on_a_phone(browser, site, smtp: 
     page.wait_for_selector("text=Tanpa alamat surel")
     assert PEOPLE[KESEHATAN][0] in page.inner_text("ul.no-address")
     _fits(page, "phone")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "ceremony-remind-id-360.png"), full_page=True)
+    screenshot(page, "ceremony-remind-id-360")
     before = len(smtp.inbox.received)
     page.click("main form button[type=submit]")
     page.wait_for_selector("text=Pengingat untuk 4 orang masuk antrean surel")

@@ -18,7 +18,7 @@ import pytest
 from tests.factories import nip
 from web.routes_live import StreamHub
 
-from .axe import artifacts, assert_accessible
+from .axe import assert_accessible, screenshot
 from .conftest import Site
 from .live import free_port, login_over_http, server_env, serving, set_up, sign_over_http
 from .test_browser import browser  # noqa: F401 - the module's Chromium, a fixture
@@ -72,7 +72,7 @@ class Screen:
         self.page.on("response", lambda r: self.problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
 
     def shot(self, name: str) -> None:
-        self.page.screenshot(path=str(artifacts() / f"{name}.png"), animations="disabled")
+        screenshot(self.page, name, full_page=False, animations="disabled")
 
     def status(self) -> str | None:
         return self.page.get_attribute("#live-status", "data-state")
@@ -152,7 +152,7 @@ def test_a_name_appears_on_the_projector_within_two_seconds_of_signing(browser: 
     phone.page.goto(f"{base}/live/smart-city")
     assert phone.page.inner_text(".live-newest .live-name") == name
     _fits(phone.page, PHONE["width"])
-    phone.page.screenshot(path=str(artifacts() / "live-phone-id.png"), full_page=True, animations="disabled")
+    screenshot(phone.page, "live-phone-id", animations="disabled")
     assert_accessible(phone.page, context="live screen, 360×740, id")
     assert screen.close() == [] and phone.close() == []
 
@@ -202,9 +202,7 @@ def test_the_last_signature_is_the_closing_state_in_both_languages(browser: Any,
     assert names == [OFFICIALS[3][0], OFFICIALS[2][0], OFFICIALS[1][0]]  # newest first
     id_screen.shot("live-projector-id-complete")
     _fits(en_phone.page, PHONE["width"])
-    en_phone.page.screenshot(
-        path=str(artifacts() / "live-phone-en-complete.png"), full_page=True, animations="disabled"
-    )
+    screenshot(en_phone.page, "live-phone-en-complete", animations="disabled")
     reloaded = Screen(browser, base, PROJECTOR, lang="en")
     reloaded.page.goto(f"{base}/live/smart-city")  # rendered by the server in its closing state
     assert reloaded.page.inner_text("#live-done") == "Everyone has signed"

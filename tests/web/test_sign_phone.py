@@ -20,7 +20,8 @@ import pytest
 
 from tests.factories import nip
 
-from .live import ROOT, free_port, server_env, serving, set_up
+from .axe import screenshot
+from .live import free_port, server_env, serving, set_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -63,12 +64,6 @@ SAYS = {
         "signed": "Signature recorded",
     },
 }
-
-
-def _artifacts() -> Path:
-    folder = Path(os.environ.get("IKRAR_TEST_ARTIFACTS") or ROOT / "test-artifacts")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def _password(n: int) -> str:
@@ -182,7 +177,7 @@ def test_a_refused_attempt_lands_on_its_message_with_the_box_still_ticked(
     assert page.is_checked("#read"), "the box stays ticked"
     assert page.get_attribute("#passphrase", "aria-invalid") == "true"
     assert page.get_attribute("#passphrase", "type") == "password"
-    page.screenshot(path=str(_artifacts() / f"sign-error-{screen}-{lang}.png"))  # the viewport, as the official sees it
+    screenshot(page, f"sign-error-{screen}-{lang}", full_page=False)  # the viewport, as the official sees it
 
     page.fill("#passphrase", _passphrase(n))
     page.click("main button[type=submit]")
@@ -210,7 +205,7 @@ def test_a_session_that_ended_on_the_open_page_leads_to_the_login_and_back(brows
     page.fill("#passphrase", _passphrase(n))
     page.click("main button[type=submit]")
     page.wait_for_selector("text=Tanda tangan tercatat")
-    page.screenshot(path=str(_artifacts() / "signed-after-login-again-phone-id.png"))
+    screenshot(page, "signed-after-login-again-phone-id", full_page=False)
     context.close()
     assert not problems, problems
 
@@ -229,7 +224,7 @@ def test_declining_on_a_phone_lands_on_its_message_and_ends_declined(browser: An
     assert _focused(page) == "form-error"
     assert page.input_value("#reason") == "On leave abroad until the 20th", "the reason is kept"
     assert page.get_attribute("#decline-passphrase", "aria-invalid") == "true"
-    page.screenshot(path=str(_artifacts() / "decline-error-phone-en.png"))
+    screenshot(page, "decline-error-phone-en", full_page=False)
     page.fill("#decline-passphrase", _passphrase(n))
     page.click("#decline-box button[type=submit]")
     page.wait_for_selector("text=Decline recorded")
