@@ -9,7 +9,7 @@ run: $(VENV)/.installed fonts
 	$(BIN)/ikrar demo
 
 test: $(VENV)/.installed chromium nginx fonts
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2 --dist loadgroup --durations=15
 
 # The fast loop before every commit: everything but the slow, browser and PostgreSQL tests.
 check: $(VENV)/.installed fonts
