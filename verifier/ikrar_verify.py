@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Ikrar standalone verifier: check an Ikrar ledger export or a certificate PDF yourself.
+"""Ikrar standalone verifier: check an Ikrar ledger export, a certificate or a Surat Rekomendasi yourself.
 
 One file; needs only Python 3.11+ and the `cryptography` package (pip install cryptography).
 It shares no code with the Ikrar server: it re-implements the public formats — RFC 8785
@@ -13,7 +13,7 @@ RFC 6962, C2SP signed notes and RFC 8785 that this file carries is therefore del
 do not factor it out. Its tests (verifier/tests/) check that it agrees with the server.
 
     python ikrar_verify.py export FOLDER [--vkey KEY_OR_FILE] [--known-checkpoint FILE ...]
-    python ikrar_verify.py cert CERTIFICATE.pdf [--vkey KEY_OR_FILE]
+    python ikrar_verify.py cert CERTIFICATE_OR_LETTER.pdf [--vkey KEY_OR_FILE]
 
 `export` checks a folder written by `ikrar export`: contiguous indexes, each leaf in
 canonical form, the hash chain, every signed checkpoint against the root of its prefix,
@@ -58,8 +58,17 @@ that entry, with a message saying this verifier does not know it: get a newer ve
 
 `cert` checks a certificate PDF from its attachments: the checkpoint's signature, each
 entry's inclusion proof, the official's signature, that the entries belong together and
-that the facts the certificate states are the ledger's. (It does not read the page's
-text; compare the printed page with the facts it prints.)
+that the facts the certificate states are the ledger's. A Surat Rekomendasi (Diskominfo's
+letter on an application, format ikrar-letter/v1, known by its attachment letter.json) is
+checked the same way from the entries it carries (`check_letter`): the key; every entry
+well-formed and of the kind its place needs; one checkpoint signed by the key; every entry's
+inclusion; one origin; every signature (the Kepala PD's requests, the Kepala Dinas Kominfo's
+decision, the admins' attestations of roles and keys); that the entries are one application's
+from its first request to its decision, each signer's key enrolled to them and the role it
+needs given to them before they signed; and that letter.json states exactly the facts those
+entries say — at most 300 entries and 3 MB of evidence a letter. (It does not read the
+page's text; compare the printed page with the facts it prints.) A naskah komitmen bersama
+(naskah.json) is not read yet: `ikrar verify-cert` checks one.
 
 Give --vkey with the ledger key the city publishes (on its website, in a letter): without
 it only the key inside the export or the PDF is used, and trust must come from elsewhere.
@@ -90,8 +99,8 @@ try:
 except ImportError:  # pragma: no cover - said plainly to the person running it
     sys.exit("ikrar_verify.py needs the `cryptography` package: pip install cryptography")
 
-VERSION = "5"  # 5: rules version 5 (roles, applications and their decisions); 4: rules version 4
-# (identities, capacity, declines, deadlines); 3: vouching; 2: strict export lines
+VERSION = "5.1"  # 5.1: reads the Surat Rekomendasi; 5: rules version 5 (roles, applications and their
+# decisions); 4: rules version 4 (identities, capacity, declines, deadlines); 3: vouching; 2: strict export lines
 
 
 class Broken(Exception):
@@ -1974,6 +1983,16 @@ MAX_PDF = 10 * 1024 * 1024
 MAX_STREAM = 1024 * 1024  # decoded, one stream; a certificate's largest attachment is some 3 kB
 MAX_DECODED = 4 * 1024 * 1024  # decoded, every stream of the file together
 MAX_ATTACHMENTS = 32  # a certificate carries ten
+# A Surat Rekomendasi carries more (`check_letter`): the ledger's first entry and at most
+# MAX_LETTER_ENTRIES more, two files each (the leaf and its tlog-proof), ledger.vkey, letter.json
+# and the letterhead's emblem. Only a PDF that carries letter.json may carry more than
+# MAX_ATTACHMENTS; Ikrar's own reader allows 640 to a document that names its manifest.
+MAX_LETTER_ENTRIES = 300  # the entries a letter names besides the first: its history, two a signature
+MAX_LETTER_ATTACHMENTS = 2 * (MAX_LETTER_ENTRIES + 1) + 3
+MAX_LETTER_EVIDENCE = 3 * 1024 * 1024  # bytes, every attachment of a letter together (as Ikrar writes one)
+CERT_MANIFEST = "certificate.json"
+LETTER_MANIFEST = "letter.json"
+NASKAH_MANIFEST = "naskah.json"
 _WS = b"\x00\t\n\x0c\r "
 _DELIMS = b"()<>[]{}/%"
 _OBJ = re.compile(rb"(?<![0-9])(\d{1,10})[ \t\r\n\x00\x0c]+(\d{1,5})[ \t\r\n\x00\x0c]+obj(?![A-Za-z])")
@@ -2184,6 +2203,36 @@ def _decode(stream: Stream, budget: _Budget) -> bytes:
     return data
 
 
+MAX_NAMED = 1024  # names read in a name tree at most: beyond any document Ikrar makes (a naskah, 640)
+
+
+class _Named:
+    """The files a PDF's name tree names: the first MAX_LETTER_ATTACHMENTS + 1 kept (none decoded
+    yet), up to MAX_NAMED counted, and which manifests are among them, wherever they come."""
+
+    def __init__(self) -> None:
+        self.files: list[tuple[str, Stream]] = []
+        self.count = 0
+        self.manifests: set[str] = set()
+
+    def add(self, name: str, stream: Stream) -> None:
+        self.count += 1
+        if name in (CERT_MANIFEST, LETTER_MANIFEST, NASKAH_MANIFEST):
+            self.manifests.add(name)
+        if len(self.files) <= MAX_LETTER_ATTACHMENTS:
+            self.files.append((name, stream))
+        if self.count > MAX_NAMED:
+            raise self.refusal()
+
+    def refusal(self) -> Invalid:
+        """Why the files are not read: a naskah, or more of them than the document its manifest names carries."""
+        if NASKAH_MANIFEST in self.manifests:
+            return Invalid(NOT_A_NASKAH_READER)
+        if LETTER_MANIFEST in self.manifests:
+            return Invalid(f"the PDF has more than {MAX_LETTER_ATTACHMENTS} attachments: not a letter")
+        return Invalid(f"the PDF has more than {MAX_ATTACHMENTS} attachments: not a certificate")
+
+
 class Pdf:
     """The indirect objects of a PDF, found by scanning (later definitions win, as in updates)."""
 
@@ -2281,17 +2330,20 @@ class Pdf:
             raise Invalid("the PDF has no document catalog: it is damaged")
         names = self.get(catalog.get("Names"))
         tree = self.get(names.get("EmbeddedFiles")) if isinstance(names, dict) else None
-        found: list[tuple[str, Stream]] = []
+        found = _Named()
         if isinstance(tree, dict):
             self._walk(tree, found, set(), 0)
+        letter = LETTER_MANIFEST in found.manifests
+        if NASKAH_MANIFEST in found.manifests or found.count > (MAX_LETTER_ATTACHMENTS if letter else MAX_ATTACHMENTS):
+            raise found.refusal()  # before any file is decoded
         out: dict[str, bytes] = {}
-        for name, stream in found:  # all named first, then decoded: none past the count
+        for name, stream in found.files:  # all named first, then decoded: none past the count
             if name in out:
                 raise Invalid(f"the attachment {name} is there twice")
             out[name] = _decode(stream, self.budget)
         return out
 
-    def _walk(self, node: dict[str, object], out: list[tuple[str, Stream]], seen: set[int], depth: int) -> None:
+    def _walk(self, node: dict[str, object], out: _Named, seen: set[int], depth: int) -> None:
         if depth > 16 or id(node) in seen:
             return
         seen.add(id(node))
@@ -2306,15 +2358,19 @@ class Pdf:
                 stream = self.get(ef.get("F") or ef.get("UF")) if isinstance(ef, dict) else None
                 if not isinstance(stream, Stream):
                     continue
-                out.append((name, stream))
-                if len(out) > MAX_ATTACHMENTS:
-                    raise Invalid(f"the PDF has more than {MAX_ATTACHMENTS} attachments: not a certificate")
+                out.add(name, stream)
         kids = self.get(node.get("Kids"))
         if isinstance(kids, list):
             for kid in kids:
                 kid = self.get(kid)
                 if isinstance(kid, dict):
                     self._walk(kid, out, seen, depth + 1)
+
+
+NOT_A_NASKAH_READER = (
+    "the PDF is a Naskah Komitmen Bersama (naskah.json, format ikrar-naskah/v1): this verifier does not read "
+    "a naskah yet; check it with `ikrar verify-cert FILE`, and the ledger behind it with `export`"
+)
 
 
 def read_attachments(data: bytes) -> dict[str, bytes]:
@@ -2337,21 +2393,55 @@ class Finding:
     detail: str
 
 
+def _manifest(files: dict[str, bytes], name: str) -> Any:
+    """The JSON value of the attachment `name` (integers of at most 20 digits); raises Invalid."""
+    try:
+        return json.loads(files[name].decode("utf-8"), parse_int=_bounded_int)
+    except Invalid as e:
+        raise Invalid(f"{name}: {e}") from e
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise Invalid(f"{name} is not JSON") from e
+
+
+def _ledger_vkey(files: dict[str, bytes]) -> VKey:
+    try:
+        return VKey.parse(files["ledger.vkey"].decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise Invalid("ledger.vkey is not text") from e
+
+
+def key_finding(vkey: VKey, trusted: VKey | None, document: str) -> Finding:
+    """Step `key`: the ledger key embedded in the `document` is the trusted one (not checked without one)."""
+    if trusted is None:
+        return Finding(
+            "key",
+            None,
+            f"only the key embedded in the PDF was used ({vkey}): trust must come "
+            "from a key published elsewhere; compare it, or give it with --vkey",
+        )
+    if trusted != vkey:
+        return Finding(
+            "key",
+            False,
+            f"the {document}'s ledger key {vkey} is not the trusted key {trusted}: it comes from another ledger",
+        )
+    return Finding("key", True, "the embedded ledger key is the trusted key")
+
+
 def check_certificate(data: bytes, trusted: VKey | None) -> tuple[list[Finding], dict[str, object]]:
     """Check a certificate from its attachments; return the findings and the ledger's facts."""
-    files = read_attachments(data)
-    if "certificate.json" not in files:
+    return certificate_findings(read_attachments(data), trusted)
+
+
+def certificate_findings(files: dict[str, bytes], trusted: VKey | None) -> tuple[list[Finding], dict[str, object]]:
+    """Check a certificate's attachments `files`; return the findings and the ledger's facts."""
+    if CERT_MANIFEST not in files:
         if not any(n == "ledger.vkey" or n.startswith("entry-") for n in files):
             raise Invalid(
                 "the PDF carries no Ikrar evidence: not an Ikrar certificate, or a copy that lost its attachments"
             )
         raise Invalid("the certificate lacks its attachment certificate.json")
-    try:
-        manifest = json.loads(files["certificate.json"].decode("utf-8"), parse_int=_bounded_int)
-    except Invalid as e:
-        raise Invalid(f"certificate.json: {e}") from e
-    except (UnicodeDecodeError, ValueError, RecursionError) as e:
-        raise Invalid("certificate.json is not JSON") from e
+    manifest = _manifest(files, CERT_MANIFEST)
     if not isinstance(manifest, dict) or manifest.get("format") != "ikrar-certificate/v1":
         raise Invalid("certificate.json is not an Ikrar certificate of format ikrar-certificate/v1")
     indexes = manifest.get("entries")
@@ -2366,31 +2456,9 @@ def check_certificate(data: bytes, trusted: VKey | None) -> tuple[list[Finding],
     for name in [f"entry-{i}.json" for i in indexes] + [f"entry-{i}.tlog-proof" for i in indexes] + ["ledger.vkey"]:
         if name not in files:
             raise Invalid(f"the certificate lacks its attachment {name}")
-    try:
-        vkey = VKey.parse(files["ledger.vkey"].decode("utf-8"))
-    except UnicodeDecodeError as e:
-        raise Invalid("ledger.vkey is not text") from e
+    vkey = _ledger_vkey(files)
 
-    findings: list[Finding] = []
-    if trusted is None:
-        findings.append(
-            Finding(
-                "key",
-                None,
-                f"only the key embedded in the PDF was used ({vkey}): trust must come "
-                "from a key published elsewhere; compare it, or give it with --vkey",
-            )
-        )
-    elif trusted != vkey:
-        findings.append(
-            Finding(
-                "key",
-                False,
-                f"the certificate's ledger key {vkey} is not the trusted key {trusted}: it comes from another ledger",
-            )
-        )
-    else:
-        findings.append(Finding("key", True, "the embedded ledger key is the trusted key"))
+    findings: list[Finding] = [key_finding(vkey, trusted, "certificate")]
 
     def step(name: str, fn: Callable[[], str]) -> bool:
         try:
@@ -2488,6 +2556,503 @@ def check_certificate(data: bytes, trusted: VKey | None) -> tuple[list[Finding],
     return findings, out
 
 
+# -- a Surat Rekomendasi ----------------------------------------------------------------
+#
+# Diskominfo's letter on an application request (`ikrar app letter ID -o FILE`) carries, like a
+# certificate, its evidence as attachments: the leaf (entry-N.json) and tlog-proof
+# (entry-N.tlog-proof) of the ledger's first entry, of every entry of the application up to its
+# decision, and of each signed entry's key enrolment and role grant, all against one checkpoint;
+# ledger.vkey; and letter.json (format ikrar-letter/v1), which names those entries and states the
+# facts the letter prints:
+#
+#     {"format": "ikrar-letter/v1", "app", "decision_index", "checkpoint_size", <how it was printed>,
+#      "history": [index, ...],                           the application's entries, in ledger order
+#      "signed": [{"entry", "enrolled", "granted"}, ...], each request and the decision
+#      "facts": {...}}                                     every fact printed (LETTER_FACTS)
+#
+# `check_letter` re-reads it from those entries alone by the steps key, entries, checkpoint,
+# inclusion, origin, signatures, letter and facts, each named in its docstring.
+
+LETTER_FORMAT = "ikrar-letter/v1"
+SUBMITTED, REVIEWED, RETURNED, DECIDED = "app.submitted", "app.reviewed", "app.returned", "app.decided"
+APP_KINDS = (SUBMITTED, REVIEWED, RETURNED, DECIDED)
+SIGNER_ROLE = {SUBMITTED: PD_HEAD, DECIDED: KOMINFO_HEAD}  # the role the signer of each signed kind holds
+SIGNED_FIELDS = ("entry", "enrolled", "granted")
+# The facts letter.json states, in the order they are compared: every fact the letter prints.
+LETTER_FACTS = (
+    "org",
+    "origin",
+    "app",
+    "revision",
+    "name",
+    "agency",
+    "kind",
+    "budget_amount",
+    "budget_source",
+    "fiscal_year",
+    "builder",
+    "vendor",
+    "hosting",
+    "hosting_reason",
+    "personal_data",
+    "specific_personal_data",
+    "dpia_done",
+    "shared_app",
+    "shared_why_not",
+    "request_sha256",
+    "submitted_index",
+    "submitted_time",
+    "applicant_nip",
+    "applicant_name",
+    "applicant_capacity",
+    "reviewed_index",
+    "reviewed_time",
+    "reviewer",
+    "checklist",
+    "decision",
+    "notes",
+    "decided_index",
+    "decided_time",
+    "leaf_hash",
+    "signer_nip",
+    "signer_name",
+    "signer_capacity",
+    "signer_key_fingerprint",
+    "history",
+    "authorities",
+    "checkpoint_size",
+    "checkpoint_root",
+    "ledger_key_fingerprint",
+)
+REQUEST_FACTS = LETTER_FACTS[LETTER_FACTS.index("name") : LETTER_FACTS.index("request_sha256")]
+DECISION_WORDS = {  # as the letter prints them, in Indonesian and in English
+    "recommended": "DIREKOMENDASIKAN (recommended)",
+    "recommended_with_notes": "DIREKOMENDASIKAN DENGAN CATATAN (recommended with notes)",
+    "not_recommended": "TIDAK DIREKOMENDASIKAN (not recommended)",
+}
+
+
+@dataclass(frozen=True)
+class SignedBy:
+    """A signed entry of a letter's history (a request, the decision) and the entries behind its
+    signer, as letter.json names them: their key's `key.enrolled` and their role's `role.assigned`."""
+
+    entry: int
+    enrolled: int
+    granted: int
+
+
+@dataclass(frozen=True)
+class LetterFiles:
+    """A letter's attachments once letter.json is read: what it names, not yet verified."""
+
+    app: str
+    decision_index: int
+    history: tuple[int, ...]
+    signed: tuple[SignedBy, ...]
+    claimed: dict[str, Any]  # the facts letter.json states
+    vkey: VKey
+    leaves: dict[int, bytes]
+    proofs: dict[int, bytes]
+
+    def kind_at(self, index: int) -> str:
+        """The kind entry `index` must have, by its place in the letter ("app" for the history)."""
+        if index == 0:
+            return "ledger.created"
+        if index in self.history:
+            return "app"
+        return "key.enrolled" if index in {s.enrolled for s in self.signed} else "role.assigned"
+
+
+def _indexes(value: object) -> bool:
+    return isinstance(value, list) and all(type(i) is int and i >= 0 for i in value)
+
+
+def read_letter(files: dict[str, bytes]) -> LetterFiles:
+    """letter.json and the attachments it names; raises Invalid for a letter.json that is not
+    one, more than MAX_LETTER_ENTRIES entries or MAX_LETTER_EVIDENCE bytes, or a missing file."""
+    manifest = _manifest(files, LETTER_MANIFEST)
+    if not isinstance(manifest, dict) or manifest.get("format") != LETTER_FORMAT:
+        raise Invalid(f"letter.json is not an Ikrar letter of format {LETTER_FORMAT}")
+    weight = sum(len(data) for data in files.values())
+    if weight > MAX_LETTER_EVIDENCE:
+        raise Invalid(
+            f"the letter carries {weight // 1024} kB of evidence, more than a letter carries "
+            f"({MAX_LETTER_EVIDENCE // 1024} kB)"
+        )
+    app, index, history, signed, claimed = (
+        manifest.get(k) for k in ("app", "decision_index", "history", "signed", "facts")
+    )
+    if (
+        not isinstance(app, str)
+        or type(index) is not int
+        or not _indexes(history)
+        or not isinstance(signed, list)
+        or not all(isinstance(s, dict) and _indexes([s.get(k) for k in SIGNED_FIELDS]) for s in signed)
+        or not isinstance(claimed, dict)
+    ):
+        raise Invalid("letter.json does not name the application, its entries and its facts")
+    assert isinstance(history, list)
+    named = len(history) + 2 * len(signed)
+    if named > MAX_LETTER_ENTRIES:
+        raise Invalid(
+            f"letter.json names {named} entries (its history and two for each signature): a letter carries at most "
+            f"{MAX_LETTER_ENTRIES}"
+        )
+    by = tuple(SignedBy(s["entry"], s["enrolled"], s["granted"]) for s in signed)
+    wanted = sorted({0, *history, *(i for s in by for i in (s.enrolled, s.granted))})
+    for name in [f"entry-{i}.json" for i in wanted] + [f"entry-{i}.tlog-proof" for i in wanted] + ["ledger.vkey"]:
+        if name not in files:
+            raise Invalid(f"the letter lacks its attachment {name}")
+    leaves = {i: files[f"entry-{i}.json"] for i in wanted}
+    proofs = {i: files[f"entry-{i}.tlog-proof"] for i in wanted}
+    return LetterFiles(app, index, tuple(history), by, claimed, _ledger_vkey(files), leaves, proofs)
+
+
+def _letter_entries(lf: LetterFiles) -> dict[int, Entry]:
+    """Step `entries`: every attached entry is a well-formed ledger entry of its index, of the
+    kind its place in the letter needs (one of APP_KINDS for the history)."""
+    out = {}
+    for i, leaf in lf.leaves.items():
+        try:
+            e = parse_entry(leaf)
+        except Invalid as err:
+            raise Invalid(f"entry-{i}.json is not a valid ledger entry: {err}") from err
+        if e.index != i:
+            raise Invalid(f"entry-{i}.json is entry {e.index} ({e.kind}), not entry {i}")
+        needed = lf.kind_at(i)
+        if e.kind != needed and not (needed == "app" and e.kind in APP_KINDS):
+            where = "an entry of the application (app.*)" if needed == "app" else needed
+            raise Invalid(f"entry-{i}.json is a {e.kind} entry, where the letter needs {where}")
+        out[i] = e
+    return out
+
+
+def _letter_checkpoint(lf: LetterFiles) -> tuple[Checkpoint, dict[int, TlogProof]]:
+    """Step `checkpoint`: every proof proves its entry, all against one checkpoint, which the
+    embedded ledger key signed."""
+    proofs = {}
+    for i, raw in lf.proofs.items():
+        try:
+            p = parse_tlog_proof(raw.decode("utf-8"))
+        except UnicodeDecodeError as e:
+            raise Invalid(f"entry-{i}.tlog-proof is not text") from e
+        except Invalid as e:
+            raise Invalid(f"entry-{i}.tlog-proof is not a tlog-proof: {e}") from e
+        if p.index != i:
+            raise Invalid(f"entry-{i}.tlog-proof proves entry {p.index}")
+        proofs[i] = p
+    if len({p.checkpoint_note for p in proofs.values()}) != 1:
+        raise Invalid("the proofs are against different checkpoints")
+    note = next(iter(proofs.values())).checkpoint_note
+    try:
+        return open_checkpoint(note, lf.vkey), proofs
+    except Invalid as e:
+        raise Invalid(f"the checkpoint is not signed by the ledger key: {e}") from e
+
+
+def _letter_signatures(entries: dict[int, Entry], origin: str) -> str:
+    """Step `signatures`: every signature an attached entry carries verifies over its statement's
+    exact bytes: the Kepala PD's requests (ikrar/app-request/v1), the Kepala Dinas Kominfo's
+    decision (ikrar/app-decision/v1), the admins' attestations of the roles (ikrar/role/v1) and
+    of the keys (ikrar/attestation/v1 or v2, and a second admin's ikrar/approval/v1)."""
+    for i, e in entries.items():
+        try:
+            if e.kind in ("role.assigned", SUBMITTED, DECIDED):
+                check_app_signatures(e, origin)
+            elif e.kind == "key.enrolled":
+                check_vouchers(e, origin)
+        except Invalid as err:
+            raise Invalid(f"entry {i} ({e.kind}): {err}") from err
+    requests = sum(e.kind == SUBMITTED for e in entries.values())
+    return (
+        f"the {requests} signed request{'s' if requests != 1 else ''} and the decision, and every role's and key's "
+        "attestation, verify"
+    )
+
+
+def _not_together(message: str) -> Invalid:
+    return Invalid(f"the letter's entries do not belong together: {message}")
+
+
+def _letter_history(app: str, history: list[Entry], size: int) -> Entry:
+    """The history is application `app`'s, in ledger order, from its first request to its
+    decision, inside the checkpoint; returns the decision."""
+    if not history:
+        raise _not_together("it carries no entry of the application")
+    for before, after in zip(history, history[1:], strict=False):
+        if before.index >= after.index:
+            raise _not_together(f"entry {after.index} is not after entry {before.index}")
+    for e in history:
+        if e.kind not in APP_KINDS or e.fields.get("app") != app:
+            raise _not_together(f"entry {e.index} is a {e.kind} entry, not one of application {app}")
+        if e.index >= size:
+            raise _not_together(f"entry {e.index} is not inside the checkpoint of size {size}")
+    first, last = history[0], history[-1]
+    if first.kind != SUBMITTED or first.fields["revision"] != 1:
+        raise _not_together(f"the history does not begin with the first request of application {app}")
+    if last.kind != DECIDED or any(e.kind == DECIDED for e in history[:-1]):
+        raise _not_together(f"the history does not end with the decision on application {app}")
+    return last
+
+
+def _authority(e: Entry, by: SignedBy, entries: dict[int, Entry]) -> dict[str, Any]:
+    """The signer of `e` enrolled the key that signed it, and was given the role it needs
+    (`pd-head` of the request's agency, `kominfo-head` for the decision), before it."""
+    f, role = e.fields, SIGNER_ROLE[e.kind]
+    enrolled, grant = entries.get(by.enrolled), entries.get(by.granted)
+    if enrolled is None or enrolled.kind != "key.enrolled" or enrolled.index >= e.index:
+        raise _not_together(f"entry {by.enrolled} is not an enrolment before entry {e.index}")
+    if (enrolled.fields["key"], enrolled.fields["nip"]) != (f["key"], f["nip"]):
+        raise _not_together(f"entry {enrolled.index} enrolled another key than the one that signed entry {e.index}")
+    if grant is None or grant.kind != "role.assigned" or grant.index >= e.index:
+        raise _not_together(f"entry {by.granted} is not a role given before entry {e.index}")
+    g = grant.fields
+    if not g["grant"] or g["nip"] != f["nip"] or g["role"] != role or (role == PD_HEAD and g["unit"] != f["agency"]):
+        raise _not_together(f"entry {grant.index} does not give {f['nip']} the role {role} that entry {e.index} needs")
+    return {
+        "index": e.index,
+        "nip": f["nip"],
+        "name": f["name"],
+        "role": role,
+        "unit": g["unit"],
+        "granted": grant.index,
+        "attested_by": g["attested_by"],
+        "enrolled": enrolled.index,
+    }
+
+
+def _step_of(e: Entry) -> dict[str, Any]:
+    """One entry of the history, as the letter's appendix lists it."""
+    f, signed = e.fields, e.kind in SIGNER_ROLE
+    return {
+        "index": e.index,
+        "time": e.time.strftime(TIME_FORMAT),
+        "kind": e.kind,
+        "revision": f["revision"],
+        "by": f["nip"] if signed else f["by"],
+        "name": f["name"] if signed else "",
+        "capacity": f["capacity"] if signed else "",
+        "decision": f.get("decision", ""),
+        "reasons": list(f.get("reasons", [])),
+    }
+
+
+def letter_facts(lf: LetterFiles, entries: dict[int, Entry], cp: Checkpoint) -> dict[str, Any]:
+    """Step `letter`: the entries belong together, and what the letter prints, read from them.
+
+    They are one application's, from its first request to its decision in ledger order; the
+    decided revision has one request, whose SHA-256 the decision names, and a review (the latest
+    is the one printed); the request and checklist are ones the rules take; letter.json names,
+    once each, the entries behind every signature (`_authority`) and the application and decision
+    the entries are. Raises Invalid naming what does not belong together."""
+    history = [entries[i] for i in lf.history]
+    app = str(history[-1].fields.get("app", "")) if history else ""
+    decided = _letter_history(app, history, cp.size)
+    d, revision = decided.fields, decided.fields["revision"]
+    requests = [e for e in history if e.kind == SUBMITTED and e.fields["revision"] == revision]
+    reviews = [e for e in history if e.kind == REVIEWED and e.fields["revision"] == revision]
+    if len(requests) != 1 or not reviews:
+        raise _not_together(f"the history does not hold one request and a review of revision {revision}")
+    submitted, reviewed = requests[0], reviews[-1]
+    s = submitted.fields
+    if (
+        s["request_sha256"] != d["request_sha256"]
+        or hashlib.sha256(s["request"].encode()).hexdigest() != d["request_sha256"]
+    ):
+        raise _not_together(f"the decision at entry {decided.index} names another request than entry {submitted.index}")
+    try:
+        request = _canonical_object(s["request"], "request")
+        check_request(request)
+        checklist = _canonical_object(reviewed.fields["checklist"], "checklist")
+        check_checklist(checklist)
+    except Invalid as e:
+        raise _not_together(f"an entry holds no request or checklist the rules take ({e})") from e
+    by_entry = {x.entry: x for x in lf.signed}
+    wanted = [e for e in history if e.kind in SIGNER_ROLE]
+    if sorted(by_entry) != [e.index for e in wanted] or len(by_entry) != len(lf.signed):
+        raise _not_together("letter.json does not name the entries behind each signature of the history, once each")
+    authorities = [_authority(e, by_entry[e.index], entries) for e in wanted]
+    if (app, decided.index) != (lf.app, lf.decision_index):
+        raise Invalid(
+            f"letter.json names application {lf.app!s:.20} decided at entry {lf.decision_index}, where its "
+            f"entries are application {app}'s decided at entry {decided.index}"
+        )
+    created = entries[0].fields
+    return {
+        "org": created["org"],
+        "origin": created["origin"],
+        "app": app,
+        "revision": revision,
+        **{name: request[name] for name in REQUEST_FACTS},
+        "request_sha256": s["request_sha256"],
+        "submitted_index": submitted.index,
+        "submitted_time": submitted.time.strftime(TIME_FORMAT),
+        "applicant_nip": s["nip"],
+        "applicant_name": s["name"],
+        "applicant_capacity": s["capacity"],
+        "reviewed_index": reviewed.index,
+        "reviewed_time": reviewed.time.strftime(TIME_FORMAT),
+        "reviewer": reviewed.fields["by"],
+        "checklist": [
+            {"point": p, "finding": checklist[p]["finding"], "note": checklist[p]["note"]} for p in CHECKLIST
+        ],
+        "decision": d["decision"],
+        "notes": list(d["notes"]),
+        "decided_index": decided.index,
+        "decided_time": decided.time.strftime(TIME_FORMAT),
+        "leaf_hash": decided.hash.hex(),
+        "signer_nip": d["nip"],
+        "signer_name": d["name"],
+        "signer_capacity": d["capacity"],
+        "signer_key_fingerprint": VKey.parse(d["key"]).fingerprint,
+        "history": [_step_of(e) for e in history],
+        "authorities": authorities,
+        "checkpoint_size": cp.size,
+        "checkpoint_root": base64.b64encode(cp.root).decode(),
+        "ledger_key_fingerprint": lf.vkey.fingerprint,
+    }
+
+
+def _as_json(value: object) -> str:
+    """`value` as JSON, so that true is not 1 and 1 is not 1.0 when two facts are compared."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _said(value: object) -> str:
+    return value if isinstance(value, str) else _as_json(value)
+
+
+def check_stated(claimed: dict[str, Any], actual: dict[str, Any]) -> str:
+    """Step `facts`: letter.json states exactly the facts read from the entries; raises Invalid
+    naming the first fact that differs (in LETTER_FACTS order) or those it states besides."""
+    for name in LETTER_FACTS:
+        if name not in claimed:
+            raise Invalid(f"letter.json does not state {name}, where the ledger says {_said(actual[name]):.80}")
+        if _as_json(claimed[name]) != _as_json(actual[name]):
+            raise Invalid(
+                f"letter.json says {name} is {_said(claimed[name]):.80} where the ledger says {_said(actual[name]):.80}"
+            )
+    extra = sorted(set(claimed) - set(LETTER_FACTS))
+    if extra:
+        raise Invalid(f"letter.json states facts the ledger does not: {', '.join(extra):.80}")
+    return "letter.json states exactly the ledger's facts"
+
+
+class _Steps:
+    """Findings of steps run in order; a step whose `needs` did not all pass is not run (`--`)."""
+
+    def __init__(self, first: Finding) -> None:
+        self.findings = [first]
+        self.passed: set[str] = set()
+
+    def run(self, name: str, fn: Callable[[], str], needs: tuple[str, ...] = ()) -> bool:
+        missing = [n for n in needs if n not in self.passed]
+        if missing:
+            self.findings.append(Finding(name, None, f"not checked: {', '.join(missing)} did not pass"))
+            return False
+        try:
+            detail = fn()
+        except Invalid as e:
+            self.findings.append(Finding(name, False, str(e)))
+            return False
+        self.findings.append(Finding(name, True, detail))
+        self.passed.add(name)
+        return True
+
+
+def check_letter(files: dict[str, bytes], trusted: VKey | None) -> tuple[list[Finding], dict[str, Any]]:
+    """Check a Surat Rekomendasi from its attachments `files` by the steps key, entries,
+    checkpoint, inclusion, origin, signatures, letter and facts; return the findings and, when
+    every step after `key` holds, the facts read from its entries (which letter.json states).
+    Raises Invalid when the files are not a letter's (`read_letter`)."""
+    lf = read_letter(files)
+    steps = _Steps(key_finding(lf.vkey, trusted, "letter"))
+    entries: dict[int, Entry] = {}
+    opened: list[tuple[Checkpoint, dict[int, TlogProof]]] = []
+    facts: dict[str, Any] = {}
+
+    def parse() -> str:
+        entries.update(_letter_entries(lf))
+        return f"the {len(entries)} entries are well-formed ledger entries of the kinds the letter needs"
+
+    def checkpoint() -> str:
+        opened.append(_letter_checkpoint(lf))
+        return f"the checkpoint of size {opened[0][0].size} is signed by {lf.vkey.name}"
+
+    def inclusion() -> str:
+        cp, proofs = opened[0]
+        for i, e in entries.items():
+            try:
+                verify_inclusion(e.hash, i, cp.size, proofs[i].hashes, cp.root)
+            except Invalid as err:
+                raise Invalid(f"entry {i} ({e.kind}) is not in the signed checkpoint: {err}") from err
+        return f"all {len(entries)} entries are in the checkpoint of size {cp.size} (RFC 6962 inclusion proofs)"
+
+    def origin() -> str:
+        created, cp = entries[0].fields, opened[0][0]
+        if created["ledger_key"] != str(lf.vkey):
+            raise Invalid(f"the ledger's first entry names the key {created['ledger_key']}, not the embedded {lf.vkey}")
+        if not created["origin"] == cp.origin == lf.vkey.name:
+            raise Invalid(
+                f"the origins differ: first entry {created['origin']!r}, checkpoint {cp.origin!r}, key {lf.vkey.name!r}"
+            )
+        return f"the first entry, the checkpoint and the key all name the origin {cp.origin}"
+
+    def belongs() -> str:
+        facts.update(letter_facts(lf, entries, opened[0][0]))
+        return (
+            f"the {len(lf.history)} entries of application {facts['app']} run from its first request to its "
+            f"decision at entry {facts['decided_index']}; each signer's key and role were theirs before they signed"
+        )
+
+    steps.run("entries", parse)
+    steps.run("checkpoint", checkpoint)
+    steps.run("inclusion", inclusion, needs=("entries", "checkpoint"))
+    steps.run("origin", origin, needs=("entries", "checkpoint"))
+    steps.run("signatures", lambda: _letter_signatures(entries, opened[0][0].origin), needs=("inclusion", "origin"))
+    steps.run("letter", belongs, needs=("inclusion", "origin"))
+    steps.run("facts", lambda: check_stated(lf.claimed, facts), needs=("letter",))
+    held = all(f.ok for f in steps.findings[1:])  # the facts are summed up, as a certificate's, whatever the key
+    return steps.findings, facts if held else {}
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What `cert` found in a PDF: which `document` it is (certificate or letter), its findings,
+    and its facts once they are the ledger's (empty otherwise)."""
+
+    document: str
+    findings: list[Finding]
+    facts: dict[str, Any]
+
+
+def check_pdf(data: bytes, trusted: VKey | None) -> Checked:
+    """Check a certificate or a Surat Rekomendasi (a PDF that carries letter.json, and no
+    certificate.json) from its attachments. Raises Invalid for a PDF that is neither, or a naskah."""
+    files = read_attachments(data)
+    if LETTER_MANIFEST in files and CERT_MANIFEST not in files:
+        return Checked("letter", *check_letter(files, trusted))
+    return Checked("certificate", *certificate_findings(files, trusted))
+
+
+def _who(nip: str) -> str:
+    return f"NIP {nip}" if _NIP_FORM.fullmatch(nip) else f"identifier {nip}"
+
+
+def letter_summary(facts: dict[str, Any]) -> list[str]:
+    """The lines that sum a verified letter up, to compare with its printed page."""
+    notes = len(facts["notes"])
+    return [
+        f"Application {facts['app']}, revision {facts['revision']}: {facts['name']} ({facts['agency']})",
+        f"decision: {DECISION_WORDS.get(facts['decision'], facts['decision'])}"
+        + (f", with {notes} note{'s' if notes != 1 else ''}" if notes else ""),
+        f"decided at entry {facts['decided_index']}, {facts['decided_time']} (UTC), signed by {facts['signer_name']} "
+        f"({facts['signer_capacity']}, {_who(facts['signer_nip'])})",
+        f"entry hash {facts['leaf_hash']}; checkpoint size {facts['checkpoint_size']} root {facts['checkpoint_root']}",
+    ]
+
+
 # -- command line -----------------------------------------------------------------------
 
 
@@ -2518,8 +3083,13 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         help="a checkpoint seen earlier; the ledger must still contain it (repeat)",
     )
-    ce = sub.add_parser("cert", help="verify a certificate PDF from its attachments")
-    ce.add_argument("pdf", type=Path)
+    ce = sub.add_parser(
+        "cert",
+        help="verify a certificate PDF or a Surat Rekomendasi (letter.json) from its attachments",
+        description="Verify a signature's certificate (certificate.json) or a Surat Rekomendasi (letter.json) "
+        "from the evidence it carries; a naskah is checked with `ikrar verify-cert`.",
+    )
+    ce.add_argument("pdf", type=Path, help="the PDF: a certificate or a Surat Rekomendasi")
     ce.add_argument("--vkey", help="the ledger key published by the city (or a file holding it)")
     args = parser.parse_args(argv)
     try:
@@ -2541,31 +3111,40 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.pdf.stat().st_size > MAX_PDF:
             raise Invalid("the file is too large to be a certificate")
-        findings, facts = check_certificate(args.pdf.read_bytes(), trusted)
+        checked = check_pdf(args.pdf.read_bytes(), trusted)
     except Broken as e:
         print(f"BROKEN at entry {e.index}: {e.reason}", file=sys.stderr)
         return 1
     except (Invalid, OSError, UnicodeDecodeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    return print_verdict(checked)
+
+
+def print_verdict(checked: Checked) -> int:
+    """Print the findings of `cert`, a summary of the facts, and the verdict; return the exit status."""
+    findings, facts = checked.findings, checked.facts
     marks = {True: "ok  ", False: "FAIL", None: "--  "}
     for f in findings:
         print(f"  {marks[f.ok]} {f.name:<11} {f.detail}")
     broken = [f for f in findings if f.ok is False]
-    if facts:
+    if facts and checked.document == "letter":
+        print("\n" + "\n".join(letter_summary(facts)))
+    elif facts:
         print(f"\nEntry {facts['index']}: {facts['name']} ({facts['position']}, {facts['agency']}, NIP {facts['nip']})")
         print(f"signed {facts['commitment_title']!r} (sha256 {facts['commitment_sha256']}) at {facts['time']}")
         print(
             f"entry hash {facts['leaf_hash']}; checkpoint size {facts['checkpoint_size']} root "
             f"{facts['checkpoint_root']}"
         )
+    if facts:
         print("Compare these facts with the printed page: this verifier reads the attachments, not the page.")
     if broken:
         print(f"INVALID: {broken[0].name}: {broken[0].detail}", file=sys.stderr)
         return 1
     if findings[0].ok is None:
         print(
-            "INTACT: the certificate holds together under the key embedded in it; check that key against the "
+            f"INTACT: the {checked.document} holds together under the key embedded in it; check that key against the "
             "one the city publishes (--vkey)."
         )
     else:
