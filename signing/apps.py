@@ -13,7 +13,9 @@ role is asked first, with the codes a person understands (``app.not_head``,
 
 A request is prepared as a draft (`save_draft`, kept in the register, not on the ledger)
 from the web form (`request_from_form`), with its PDF attachments checked
-(`check_attachment`) and stored (`keep_attachment`); the Kepala PD signs it
+(`check_attachment`) and stored (`keep_attachment`). A draft keeps whatever was filled in,
+each field right in itself; it is complete (`DraftView.complete`, `missing_of`) once
+`ledger.application.check_request` accepts it, and only then may the Kepala PD sign it
 (`submit_app`), which gives the application its id (``2026-0001``: the year in WIB and
 the next free number) or, for a returned one, its next revision.
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -52,6 +55,7 @@ from ledger.application import (
     parse_request,
     request_sha256,
 )
+from ledger.canonical import canonical_json
 from ledger.entries import Entry
 from ledger.errors import Conflict, InvalidInput, NotFound
 from ledger.identity import Identity
@@ -75,6 +79,7 @@ __all__ = [
     "ApplicationView",
     "AttachmentIn",
     "Decided",
+    "DraftView",
     "Event",
     "Returned",
     "Reviewed",
@@ -84,7 +89,10 @@ __all__ = [
     "check_attachment",
     "clean_file_name",
     "decide_app",
+    "draft_view",
     "keep_attachment",
+    "missing_of",
+    "needs_answer",
     "request_from_form",
     "return_app",
     "review_app",
@@ -263,12 +271,14 @@ def _flag(field: str, value: str | None) -> bool:
 
 def _form_value(field: str, value: str | None, spec: Field) -> Any:
     """The value of one field of the form as the request object holds it, checked against
-    the field's bounds in `ledger.application`'s words. Raises InvalidInput (``app.field``)."""
+    the field's bounds in `ledger.application`'s words; None for a field left blank (a
+    checkbox is always answered: left out, it is not ticked). Raises InvalidInput
+    (``app.field``) for a field filled in but wrong in itself."""
     if spec.type is bool:
         return _flag(field, value)
     text = _tidy(value, spec.one_line or spec.type is not str)
-    if not text and (spec.minimum or spec.choices or spec.type is not str):
-        raise _refuse(field, "blank", "is blank")
+    if not text:
+        return None
     if spec.type is int:
         number = _whole_number(field, "".join(text.split()))
         if not spec.minimum <= number <= spec.limit:
@@ -293,41 +303,155 @@ def _form_value(field: str, value: str | None, spec: Field) -> Any:
 def request_from_form(
     form: Mapping[str, str], attachments: Sequence[AttachmentIn], agency: str, prepared_by: str
 ) -> dict[str, Any]:
-    """The request object (`ledger.application.check_request`) of the web form's fields,
-    named as the object's keys: texts (spaces tidied; one-line fields made one line),
-    choices, whole numbers as people write them (``1.250.000.000``, ``Rp 1.250.000.000,00``),
-    checkboxes (ticked: ``on``; left out or blank: not ticked) and dates (``YYYY-MM-DD``);
-    `agency` is the owning PD, `prepared_by` the operator preparing it ("" for the head).
+    """The request object (`ledger.application.REQUEST`) of the web form's fields as far as
+    they are filled in, named as the object's keys: texts (spaces tidied; one-line fields
+    made one line), choices, whole numbers as people write them (``1.250.000.000``,
+    ``Rp 1.250.000.000,00``), checkboxes (ticked: ``on``; left out or blank: not ticked) and
+    dates (``YYYY-MM-DD``); `agency` is the owning PD, `prepared_by` the operator preparing
+    it ("" for the head). A complete form gives the whole request (`check_request` accepts
+    it; a text that may be blank is ""); an incomplete one — a field the request needs left
+    blank, or an answer another asks for — gives only the fields filled in (a checkbox is
+    always there), which `missing_of` names the rest of and `save_draft` keeps as a draft.
 
     Raises InvalidInput with code ``app.field`` and params `field`, `problem` (a word of
     `ledger.application.PROBLEMS` or `FORM_PROBLEMS`, with `limit`, `minimum` or `choices`
     where it has one) and `problems` (a tuple of the params of every wrong field, in the
-    form's order; `field` and `problem` are the first's). What one answer asks of another
-    (a vendor's name when a vendor builds it, ...) and the attachments are checked once
+    form's order; `field` and `problem` are the first's) for each field filled in but wrong
+    in itself: a date not YYYY-MM-DD, a number that is none or out of range, a text over its
+    limit, a choice not offered. The attachments (too many, one twice) are checked once
     every field is right."""
     found: dict[str, Any] = {}
     problems: list[InvalidInput] = []
-    given = {
-        "agency": _tidy(agency, one_line=True),
+    owner = _tidy(agency, one_line=True)
+    given: dict[str, Any] = {
+        "agency": owner,
         "attachments": [a.to_json() for a in attachments],
         "prepared_by": (prepared_by or "").strip(),
     }
     for field, spec in REQUEST.items():
         try:
-            found[field] = given[field] if field in given else _form_value(field, form.get(field), spec)
+            value = given[field] if field in given else _form_value(field, form.get(field), spec)
             if field == "agency":
-                check_text(found[field], spec, _refuse, field)
+                check_text(owner, spec, _refuse, field)
         except InvalidInput as e:
             problems.append(e)
+            continue
+        if value is not None:
+            found[field] = value
     if not problems:
         try:
-            check_request(found)
+            whole, lacking = _completed(found)
         except InvalidInput as e:
             problems.append(InvalidInput(str(e), code="app.field", **e.params))
     if problems:
         first = problems[0]
         raise InvalidInput(str(first), code="app.field", **first.params, problems=tuple(e.params for e in problems))
-    return found
+    return found if lacking else whole
+
+
+# -- drafts: as far as filled in, complete or not ------------------------------------------
+
+# The problems of `check_request` that say what one answer asks of another: a draft is
+# incomplete with them, not wrong.
+_ASKED_BY_ANOTHER = ("required", "personal_data")
+
+
+def needs_answer(spec: Field) -> bool:
+    """Whether a request needs the field `spec` filled in: a text that may not be blank, a
+    choice, a number, a date. A checkbox is answered by being left unticked; a text that may
+    be blank is answered by its blank ("")."""
+    return spec.type in (int, date) or bool(spec.choices) or (spec.type is str and spec.minimum > 0)
+
+
+def _stand_in(spec: Field) -> Any:
+    """What stands in for a field a draft has not got, to check the rest: its blank answer
+    (unticked, "", no attachments) or, for a field the request needs, the least value it
+    takes — for a choice its first, which asks nothing of another answer."""
+    if spec.type is bool:
+        return False
+    if spec.type is list:
+        return []
+    if spec.type is int:
+        return spec.minimum
+    if spec.type is date:
+        return "2000-01-01"
+    if spec.choices:
+        return spec.choices[0]
+    return "x" if needs_answer(spec) else ""
+
+
+def _completed(request: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The request with each field it lacks stood in for (`_stand_in`), and what it lacks:
+    the params (`field`, `problem`) of each field it needs and has not got (``blank``), and
+    of each answer another asks for (``required``, ``personal_data``), by field. Raises
+    InvalidInput (``app.request``) for a field it holds that is wrong in itself, a field
+    that is none of a request's, or wrong attachments."""
+    probe = dict(request)
+    lacking: dict[str, dict[str, Any]] = {}
+    for field, spec in REQUEST.items():
+        if field not in probe:
+            if needs_answer(spec):
+                lacking[field] = {"field": field, "problem": "blank"}
+            probe[field] = _stand_in(spec)
+    while True:
+        try:
+            check_request(probe)
+        except InvalidInput as e:
+            field = str(e.params.get("field", ""))
+            if e.params.get("problem") not in _ASKED_BY_ANOTHER or field not in REQUEST or field in lacking:
+                raise
+            lacking[field] = dict(e.params)
+            probe[field] = _stand_in(REQUEST[field]) if REQUEST[field].type is bool else "x"
+            continue
+        return probe, lacking
+
+
+def missing_of(request: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
+    """What keeps a draft's `request` (a request object as far as filled in) from being
+    complete, in the form's order: the params (`field`, `problem`) of each field the request
+    needs and has not got (problem ``blank``) and of each answer another asks for and has
+    not got (``required``: the vendor when a vendor builds it, ...; ``personal_data``);
+    () when it is complete, `check_request` accepting it once its blank answers are added.
+    Raises InvalidInput (``app.request``) for a field it holds that is wrong in itself."""
+    lacking = _completed(request)[1]
+    return tuple(lacking[field] for field in REQUEST if field in lacking)
+
+
+@dataclass(frozen=True)
+class DraftView:
+    """A draft as the pages show it: its record, its request as far as filled in, and what
+    it lacks (`missing_of`)."""
+
+    draft: DraftRecord
+    request: Mapping[str, Any]
+    missing: tuple[Mapping[str, Any], ...]
+
+    @property
+    def complete(self) -> bool:
+        """Whether the Kepala PD may sign it: `check_request` accepts it."""
+        return not self.missing
+
+    @property
+    def name(self) -> str:
+        """The application's name it gives ("" while still blank)."""
+        return str(self.request.get("name", ""))
+
+
+def draft_view(draft: DraftRecord) -> DraftView:
+    """The draft's request (its JSON object, as far as filled in) and what it lacks. A draft
+    saved whole, by this version or an earlier one, is complete. Raises InvalidInput
+    (``app.request``) for a request that is not a JSON object or holds a wrong field."""
+    try:
+        request = json.loads(draft.request_json)
+    except (ValueError, RecursionError) as e:
+        raise InvalidInput(
+            f"draft {draft.id}'s request is not JSON: {e}", code="app.request", field="request", problem="json"
+        ) from e
+    if not isinstance(request, dict):
+        raise InvalidInput(
+            f"draft {draft.id}'s request is not a JSON object", code="app.request", field="request", problem="json"
+        )
+    return DraftView(draft, MappingProxyType(request), missing_of(request))
 
 
 # -- roles ---------------------------------------------------------------------------------
@@ -409,15 +533,19 @@ def save_draft(
     app: str | None = None,
     draft_id: int | None = None,
 ) -> int:
-    """Keep `request` (whole: `check_request`) as a draft of `agency` for its Kepala to sign;
-    `app`, when revising that returned application; `draft_id`, to replace that draft.
-    `prepared_by` is who saves it: an operator of the PD (the request then names them in
-    `prepared_by`) or its Kepala (the request keeps the operator of the draft it replaces,
-    or names none). Returns the draft's id. Drafts are not on the ledger.
+    """Keep `request` as a draft of `agency` for its Kepala to sign, as far as it is filled
+    in (`request_from_form`: a field left blank is left out): whole, in its canonical JSON
+    (`canonical_request`, its blank answers added) once it is complete (`missing_of`), else
+    the canonical JSON of the fields it has. `app`, when revising that returned application;
+    `draft_id`, to replace that draft. `prepared_by` is who saves it: an operator of the PD
+    (the request then names them in `prepared_by`) or its Kepala (the request keeps the
+    operator of the draft it replaces, or names none). Returns the draft's id. Drafts are
+    not on the ledger.
 
-    Raises InvalidInput (the request, its agency not `agency`), NotAllowed
-    (``app.not_operator``: `prepared_by` holds neither role for the PD; ``app.state``: `app`
-    is not returned), NotFound (``app.not_found``, ``app.draft_not_found``)."""
+    Raises InvalidInput (``app.request``: a field wrong in itself, or attachments too many
+    or twice; ``app.agency``: its agency not `agency`), NotAllowed (``app.not_operator``:
+    `prepared_by` holds neither role for the PD; ``app.state``: `app` is not returned),
+    NotFound (``app.not_found``, ``app.draft_not_found``)."""
     preparer = get_official(ctx.ledger, prepared_by).nip
     previous = ctx.ledger.register.draft(draft_id) if draft_id is not None else None
     if draft_id is not None and (previous is None or previous.agency != agency):
@@ -439,17 +567,18 @@ def save_draft(
         _revisable(record, app, agency)
     named = preparer if operator and not head else _operator_of(previous)
     request = {**request, "prepared_by": named}
-    check_request(request)
-    if request["agency"] != agency:
+    whole, lacking = _completed(request)
+    if request.get("agency") != agency:
         raise InvalidInput(
-            f"the request names {request['agency']!r}, not {agency!r}",
+            f"the request names {request.get('agency')!r}, not {agency!r}",
             code="app.agency",
             app=app or "",
-            agency=request["agency"],
+            agency=str(request.get("agency", "")),
         )
-    draft = DraftRecord(draft_id, agency, app, canonical_request(request), preparer, now)
+    text = canonical_json(request).decode("utf-8") if lacking else canonical_request(whole)
+    draft = DraftRecord(draft_id, agency, app, text, preparer, now)
     saved = ctx.ledger.register.save_draft(draft)
-    logger.info("draft saved id=%d agency=%s app=%s by=%s", saved, agency, app, preparer)
+    logger.info("draft saved id=%d agency=%s app=%s by=%s complete=%s", saved, agency, app, preparer, not lacking)
     return saved
 
 
@@ -458,8 +587,8 @@ def _operator_of(draft: DraftRecord | None) -> str:
     if draft is None:
         return ""
     try:
-        return str(parse_request(draft.request_json)["prepared_by"])
-    except InvalidInput:  # a draft not saved whole (by another version): it names nobody
+        return str(draft_view(draft).request.get("prepared_by", ""))
+    except InvalidInput:  # a draft that cannot be read: it names nobody
         return ""
 
 
@@ -517,10 +646,12 @@ def submit_app(
     chosen again should another take it first); the revision of a returned application
     `app` (or the draft's) is its last plus one. The draft is deleted once appended.
 
-    Raises InvalidInput (no or both sources, the request), NotFound (draft, application,
-    official), NotAllowed (``app.not_head``: not the Kepala of the request's PD, checked
-    before the key is opened; ``app.state``: not returned; ``sign.no_key``; the rules'
-    codes), WrongPassphrase."""
+    Raises InvalidInput (no or both sources, the request), Conflict (``app.request``: the
+    draft is not complete yet, `missing_of`; params `field` and `problem` of the first
+    field it lacks, `missing` every one's name; the key is never opened), NotFound (draft,
+    application, official), NotAllowed (``app.not_head``: not the Kepala of the request's
+    PD, checked before the key is opened; ``app.state``: not returned; ``sign.no_key``; the
+    rules' codes), WrongPassphrase."""
     if (draft_id is None) == (request is None):
         raise InvalidInput("give either a draft or a request to submit", code="app.source")
     if draft_id is not None:
@@ -529,6 +660,17 @@ def submit_app(
             raise NotFound(f"there is no draft {draft_id}", code="app.draft_not_found", draft=draft_id)
         if draft.app is not None and app not in (None, draft.app):
             raise InvalidInput(f"draft {draft_id} revises application {draft.app}, not {app}", code="app.source")
+        missing = draft_view(draft).missing
+        if missing:
+            lacking = tuple(str(m["field"]) for m in missing)
+            raise Conflict(
+                f"draft {draft_id} is not complete yet ({', '.join(lacking)}): complete it before it is signed",
+                code="app.request",
+                field=lacking[0],
+                problem=missing[0]["problem"],
+                draft=draft_id,
+                missing=lacking,
+            )
         request = parse_request(draft.request_json)
         app = app or draft.app
     assert request is not None

@@ -3,12 +3,13 @@ Kominfo to verify (rules version 5), under `/kerja/aplikasi`:
 
     GET  /kerja/aplikasi                          what waits for each of the official's roles
     GET  /kerja/aplikasi/baru?unit=PD             the request form (a PD operator)
-    GET  /kerja/aplikasi/draf/{id}                a draft in the form again (its PD's operator or Kepala)
+    GET  /kerja/aplikasi/draf/{id}                a draft in the form again (its PD's operator or Kepala),
+                                                  with what it still lacks
     GET  /kerja/aplikasi/{app}/revisi             a returned request in the form, from its last revision
     POST /kerja/aplikasi/simpan?unit=|draf=|revisi=   save the form as a draft (multipart, with PDFs)
     POST /kerja/aplikasi/draf/{id}/hapus          delete a draft
     GET  /kerja/aplikasi/draf/{id}/tandatangan    the Kepala PD reads the whole draft and signs it
-    POST /kerja/aplikasi/draf/{id}/tandatangan    (`signing.apps.submit_app`)
+    POST /kerja/aplikasi/draf/{id}/tandatangan    (`signing.apps.submit_app`); 409 while it is incomplete
     GET  /kerja/aplikasi/{app}/telaah             a reviewer's checklist, or the return with reasons
     POST /kerja/aplikasi/{app}/telaah             (`signing.apps.review_app`)
     POST /kerja/aplikasi/{app}/kembalikan         (`signing.apps.return_app`)
@@ -34,8 +35,19 @@ the official's role for the PD has been checked. Its path is one of `pages.UPLOA
 its field with a 413, the rest of the form kept; a body over `MAX_BODY` is refused at once.
 An attachment that was stored stays in the form when something else is wrong (a hidden
 token, `keep_token`, vouches that it was uploaded for this PD), so a correction never asks
-for the files again. A draft is saved only whole (`signing.apps.save_draft`); nothing of a
-refused form reaches the ledger.
+for the files again.
+
+"Simpan draf" saves the draft as it is (`signing.apps.save_draft`): a field left blank is
+left out, so an operator on a phone may stop halfway and come back. A field filled in but
+wrong in itself (a date not YYYY-MM-DD, a budget that is no number, a text over its limit,
+a choice not offered) is refused next to it and nothing is stored, since it cannot be
+stored as typed. A draft is complete once `ledger.application.check_request` accepts it
+(`signing.apps.DraftView.complete`); an incomplete one is saved all the same and opens again
+in the form with a notice listing what it lacks (each field a link to it). The work home
+marks each draft "Belum lengkap" or "Siap ditandatangani"; the Kepala is offered the
+signature only for a complete one, and the signing page and its POST answer an incomplete
+one with a 409 that names what is missing and links to the form — before any key is opened.
+Nothing of a draft, saved or refused, reaches the ledger.
 """
 
 from __future__ import annotations
@@ -43,7 +55,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -234,11 +245,8 @@ class Question:
 
     @property
     def required(self) -> bool:
-        return (
-            self.spec.type in (int, date)
-            or bool(self.spec.choices)
-            or (self.spec.type is str and self.spec.minimum > 0)
-        )
+        """Whether a request needs it filled in before the Kepala may sign (a draft may lack it)."""
+        return apps.needs_answer(self.spec)
 
     @property
     def maxlength(self) -> int:
@@ -498,6 +506,8 @@ def shown_request(t: Callable[..., str], lang: str, request: Mapping[str, Any]) 
     def text(q: Question, value: Any) -> str:
         if q.widget == "flag":
             return t("work.yes") if value else t("work.no")
+        if value is None:  # not filled in yet (a draft)
+            return "—"
         if q.widget == "choice":
             return t(f"work.choice.{q.name}.{value}")
         if q.widget == "number":
@@ -539,12 +549,22 @@ def _drafts(p: Page, agencies: Iterable[str]) -> list[DraftRecord]:
     return sorted(found, key=lambda d: d.updated_at, reverse=True)
 
 
-def _draft_name(draft: DraftRecord) -> str:
-    """The application name a draft's request gives (drafts are kept whole: `save_draft`)."""
+@dataclass(frozen=True)
+class DraftRow:
+    """A draft as the work home lists it: its record, the application's name ("—" while
+    blank) and whether it is complete (`signing.apps.DraftView.complete`)."""
+
+    draft: DraftRecord
+    name: str
+    complete: bool
+
+
+def _draft_row(draft: DraftRecord) -> DraftRow:
     try:
-        return str(json.loads(draft.request_json).get("name", "")) or "—"
-    except (ValueError, AttributeError):
-        return "—"
+        view = apps.draft_view(draft)
+    except InvalidInput:  # a draft that cannot be read is listed, incomplete, to open or delete
+        return DraftRow(draft, "—", False)
+    return DraftRow(draft, view.name or "—", view.complete)
 
 
 def _people(p: Page, nips: Iterable[str]) -> dict[str, str]:
@@ -596,7 +616,7 @@ def home(w: AnyWork, ok: Given = "", app: Given = "") -> HTMLResponse:
         decided=decided,
         flash=flash,
         names=_people(p, [d.prepared_by for d in drafts]),
-        draft_names={d.id: _draft_name(d) for d in drafts},
+        rows={d.id: _draft_row(d) for d in drafts},
         reviewer=any(w.holds(x) for x in REVIEWERS),
         decider=w.holds(DECIDER),
     )
@@ -731,6 +751,9 @@ def _form_page(w: Work, target: Target, filled: Filled, **context: Any) -> dict[
             q.name: [(c, p.t(f"work.choice.{q.name}.{c}")) for c in q.spec.choices] for q in QUESTIONS.values()
         },
         "returned": returned,
+        "draft": None,
+        "lacking": [],
+        "saved": False,
         "max_mb": MAX_ATTACHMENT // MB,
         "max_attachments": MAX_ATTACHMENTS,
         "new_slots": NEW_SLOTS,
@@ -754,13 +777,29 @@ def new_form(w: OperatorWork, unit: Given = "") -> Response:
 
 
 @pages.get("/draf/{draft_id}", response_class=HTMLResponse)
-def draft_form(w: AnyWork, draft_id: DraftId) -> HTMLResponse:
-    """A draft in the form, to correct and save again (its PD's operator or Kepala)."""
+def draft_form(w: AnyWork, draft_id: DraftId, ok: Given = "") -> HTMLResponse:
+    """A draft in the form, to complete or correct and save again (its PD's operator or
+    Kepala), with what it still lacks listed above the form (`ok=saved`: just saved so)."""
     p = w.page
     target = _target(w, "", draft_id, "")
     assert target.draft is not None
-    filled = _filled_from(p, target.agency, parse_request(target.draft.request_json))
-    return p.render("apps/work_form.html", **_form_page(w, target, filled))
+    view = apps.draft_view(target.draft)
+    filled = _filled_from(p, target.agency, view.request)
+    lacking = _lacking_links(p, view, "")
+    return p.render(
+        "apps/work_form.html", **_form_page(w, target, filled, draft=view, lacking=lacking, saved=ok == "saved")
+    )
+
+
+def _lacking_links(p: Page, view: apps.DraftView, form: str) -> list[tuple[str, str, str]]:
+    """What a draft lacks, in the form's order: the link to each field (in the form at
+    `form`; "" for this page), its label and what it needs, in the page's language."""
+    links: list[tuple[str, str, str]] = []
+    for params in view.missing:
+        name = str(params.get("field", ""))
+        anchor = f"field-{name}" if name in QUESTIONS else "agency"
+        links.append((f"{form}#{anchor}", p.t(f"work.f.{name}") if name in REQUEST else name, _problem(p.t, params)))
+    return links
 
 
 @pages.get("/{app}/revisi", response_class=HTMLResponse)
@@ -924,9 +963,11 @@ async def save(
     """Save the request form as a draft for the PD's Kepala to sign: a new one (`unit`), the
     draft `draf` again, or a new revision of the returned application `revisi`. The form's
     CSRF token is checked first, then the official's role for that PD, before any file is
-    stored; the files as they arrive (kept in the form when something else is wrong). Every
-    field is checked (`signing.apps.request_from_form`); a wrong one is marked next to it,
-    the form kept."""
+    stored; the files as they arrive (kept in the form when something else is wrong). Each
+    field filled in is checked (`signing.apps.request_from_form`); a wrong one is marked next
+    to it, the form kept, nothing stored. Blank fields are left out: an incomplete draft is
+    saved and its form opens again listing what it lacks; a complete one goes to the work
+    home, ready for the Kepala to sign."""
     found: list[Work] = []
 
     def check() -> Target:
@@ -968,6 +1009,8 @@ def _save(w: Work, target: Target, form: RequestForm, stored: list[tuple[Arrived
     except RECOVERABLE as e:
         return p.form_error("apps/work_form.html", e, **_form_page(w, target, filled))
     logger.info("draft saved id=%d agency=%s by=%s", saved, target.agency, w.nip)
+    if apps.missing_of(built):
+        return p.redirect(f"{PREFIX}/draf/{saved}?ok=saved#draft-state")
     return p.redirect(f"{PREFIX}?ok=saved#draft-{saved}")
 
 
@@ -1078,21 +1121,40 @@ def _signing_page(w: Work, draft: DraftRecord, **context: Any) -> dict[str, Any]
     }
 
 
+def _incomplete(w: Work, view: apps.DraftView) -> HTMLResponse:
+    """The answer (409) to signing a draft that is not complete: what it lacks, each a link
+    to its field in the draft's form. No key is opened, nothing is appended."""
+    p = w.page
+    form = f"{PREFIX}/draf/{view.draft.id}"
+    logger.info("draft %s not signed: incomplete (%d fields)", view.draft.id, len(view.missing))
+    return p.render(
+        "apps/work_incomplete.html", status=409, draft=view.draft, form=form, lacking=_lacking_links(p, view, form)
+    )
+
+
 @pages.get("/draf/{draft_id}/tandatangan", response_class=HTMLResponse)
 def sign_form(w: HeadWork, draft_id: DraftId) -> HTMLResponse:
-    """The whole draft as the Kepala PD signs it, its attachments to open, who they sign as."""
+    """The whole draft as the Kepala PD signs it, its attachments to open, who they sign as;
+    a 409 naming what it lacks while it is incomplete."""
     draft = _draft(w.page, draft_id)
     w.heads(draft.agency)
+    view = apps.draft_view(draft)
+    if not view.complete:
+        return _incomplete(w, view)
     return w.page.render("apps/work_sign.html", **_signing_page(w, draft))
 
 
 @pages.post("/draf/{draft_id}/tandatangan", response_class=HTMLResponse)
 def sign(w: HeadWork, draft_id: DraftId, sha256: Text = "", passphrase: Text = "") -> Response:
     """The Kepala PD signs the draft they read (`sha256`: a draft changed meanwhile is shown
-    again instead): `app.submitted`; the draft is then gone, the application has its id."""
+    again instead): `app.submitted`; the draft is then gone, the application has its id. An
+    incomplete draft is answered with a 409 before the passphrase opens anything."""
     p = w.page
     draft = _draft(p, draft_id)
     w.heads(draft.agency)
+    view = apps.draft_view(draft)
+    if not view.complete:
+        return _incomplete(w, view)
     try:
         if not hmac.compare_digest(sha256.encode(), hashlib.sha256(draft.request_json.encode()).hexdigest().encode()):
             raise FormInvalid("work.err.draft_changed")
@@ -1295,7 +1357,7 @@ def draft_attachment(w: AnyWork, draft_id: DraftId, sha256: Sha256) -> Response:
     """An attachment of a draft, for its PD's operator and Kepala."""
     draft = _draft(w.page, draft_id)
     w.prepares(draft.agency)
-    return _attachment(w.page, parse_request(draft.request_json), sha256)
+    return _attachment(w.page, apps.draft_view(draft).request, sha256)
 
 
 @pages.get("/{app}/lampiran/{sha256}")

@@ -14,9 +14,11 @@ from typing import Any
 import pytest
 from pypdf import PdfWriter
 
-from ledger.application import CHECKLIST, MAX_ATTACHMENT
+from ledger.application import CHECKLIST, MAX_ATTACHMENT, canonical_request
 from ledger.audit import audit
+from ledger.canonical import canonical_json
 from ledger.errors import Conflict, InvalidInput, NotFound
+from ledger.register import DraftRecord
 from ledger.statements import AppDecision, AppRequest, decode_signature
 from signing import apps
 from signing.errors import NotAllowed, WrongPassphrase
@@ -569,39 +571,173 @@ def test_an_attachment_is_kept_by_its_hash(roles: LedgerFactory) -> None:
 @pytest.mark.parametrize(
     ("changes", "field", "problem"),
     [
-        ({"name": "   "}, "name", "blank"),
         ({"name": "x" * 121}, "name", "too_long"),
         ({"budget_amount": "1,25 milyar"}, "budget_amount", "number"),
         ({"budget_amount": "1.25.000"}, "budget_amount", "number"),
-        ({"budget_amount": ""}, "budget_amount", "blank"),
         ({"users_count": "100.000.001"}, "users_count", "range"),
         ({"fiscal_year": "1999"}, "fiscal_year", "range"),
         ({"kind": "hibah"}, "kind", "choice"),
-        ({"kind": "<absent>"}, "kind", "blank"),
         ({"target_date": "30/11/2026"}, "target_date", "date"),
         ({"target_date": "2026-02-30"}, "target_date", "date"),
         ({"splp": "mungkin"}, "splp", "checkbox"),
         ({"goals": "Tujuan\x00"}, "goals", "control_chars"),
-        ({"vendor": ""}, "vendor", "required"),
-        ({"shared_app": "SRIKANDI"}, "shared_why_not", "required"),
-        ({"hosting": "other"}, "hosting_reason", "required"),
-        ({"personal_data": "<absent>", "specific_personal_data": "on"}, "specific_personal_data", "personal_data"),
     ],
 )
 def test_form_errors_name_the_field(changes: dict[str, str], field: str, problem: str) -> None:
-    with pytest.raises(InvalidInput) as caught:
-        apps.request_from_form(_form(**changes), [], AGENCY, "")
-    error = caught.value
-    assert (error.code, error.params["field"], error.params["problem"]) == ("app.field", field, problem), error
-    assert field in str(error)
+    """A field filled in but wrong in itself is refused, half-filled form or not."""
+    for form in (_form(**changes), changes):
+        with pytest.raises(InvalidInput) as caught:
+            apps.request_from_form(form, [], AGENCY, "")
+        error = caught.value
+        assert (error.code, error.params["field"], error.params["problem"]) == ("app.field", field, problem), error
+        assert field in str(error)
 
 
 def test_form_errors_are_all_named_at_once() -> None:
     with pytest.raises(InvalidInput) as caught:
-        apps.request_from_form(_form(name="", budget_amount="banyak", hosting="awan"), [], AGENCY, "")
+        apps.request_from_form(_form(name="x" * 121, budget_amount="banyak", hosting="awan"), [], AGENCY, "")
     problems = [(p["field"], p["problem"]) for p in caught.value.params["problems"]]
-    assert problems == [("name", "blank"), ("budget_amount", "number"), ("hosting", "choice")]
+    assert problems == [("name", "too_long"), ("budget_amount", "number"), ("hosting", "choice")]
     assert caught.value.params["field"] == "name"
+
+
+# -- drafts saved half filled ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "missing"),
+    [
+        ({"name": "   "}, [("name", "blank")]),
+        ({"budget_amount": ""}, [("budget_amount", "blank")]),
+        ({"kind": "<absent>"}, [("kind", "blank")]),
+        ({"target_date": "<absent>", "fiscal_year": ""}, [("target_date", "blank"), ("fiscal_year", "blank")]),
+        ({"vendor": ""}, [("vendor", "required")]),
+        ({"shared_app": "SRIKANDI"}, [("shared_why_not", "required")]),
+        ({"hosting": "other"}, [("hosting_reason", "required")]),
+        ({"personal_data": "<absent>", "specific_personal_data": "on"}, [("specific_personal_data", "personal_data")]),
+        (
+            {"name": "", "hosting": "other", "vendor": ""},
+            [("name", "blank"), ("vendor", "required"), ("hosting_reason", "required")],
+        ),
+    ],
+)
+def test_a_blank_field_is_left_out_and_named_as_missing(
+    changes: dict[str, str], missing: list[tuple[str, str]]
+) -> None:
+    """Not a refusal: the form gives what is filled in, and `missing_of` names, in the form's
+    order, each field the request needs and each answer another asks for."""
+    request = apps.request_from_form(_form(**changes), [], AGENCY, "")
+    assert [(m["field"], m["problem"]) for m in apps.missing_of(request)] == missing
+    for field, problem in missing:
+        assert (field in request) == (problem == "personal_data")  # a blank is left out, a box is always there
+    assert not apps.missing_of(apps.request_from_form(_form(), [], AGENCY, ""))
+
+
+def test_a_half_filled_form_is_kept_as_typed(roles: LedgerFactory) -> None:
+    world = roles
+    kept = apps.keep_attachment(world.ledger, "KAK", "kak.pdf", _pdf(), world.now())
+    typed = {"name": " Aplikasi  Antrean ", "budget_amount": "Rp 75.000.000", "builder": "vendor", "sso": "on"}
+    request = apps.request_from_form(typed, [kept], AGENCY, nip(OPERATOR))
+    unticked = ("users_internal", "users_external", "personal_data", "specific_personal_data", "dpia_done", "splp")
+    assert request == {
+        "name": "Aplikasi Antrean",
+        "budget_amount": 75_000_000,
+        "builder": "vendor",
+        "sso": True,
+        **dict.fromkeys(unticked, False),
+        "agency": AGENCY,
+        "attachments": [kept.to_json()],
+        "prepared_by": nip(OPERATOR),
+    }
+    size = world.ledger.size()
+    draft = apps.save_draft(world.ctx, AGENCY, request, nip(OPERATOR), world.now())
+    saved = world.ledger.register.draft(draft)
+    assert saved is not None and world.ledger.size() == size  # drafts are not on the ledger
+    assert saved.request_json == canonical_json(request).decode()  # the same canonical JSON, fewer keys
+    view = apps.draft_view(saved)
+    assert dict(view.request) == request and view.name == "Aplikasi Antrean" and not view.complete
+    assert ("vendor", "required") in [(m["field"], m["problem"]) for m in view.missing]
+    assert view.missing[0] == {"field": "description", "problem": "blank"}
+
+
+def test_a_complete_draft_is_stored_whole_as_before(roles: LedgerFactory) -> None:
+    world = roles
+    request = _request(world)
+    assert request["shared_app"] == "" and request["vendor"] == "PT Contoh Teknologi"  # whole: blanks are ""
+    draft = apps.save_draft(world.ctx, AGENCY, request, nip(OPERATOR), world.now())
+    saved = world.ledger.register.draft(draft)
+    assert saved is not None and saved.request_json == canonical_request(request)
+    assert apps.draft_view(saved).complete
+    # a draft completed from an incomplete one is stored whole too
+    partial = {k: v for k, v in request.items() if k not in ("shared_app", "shared_why_not", "hosting_reason")}
+    again = apps.save_draft(world.ctx, AGENCY, partial, nip(OPERATOR), world.now(), draft_id=draft)
+    assert again == draft and world.ledger.register.draft(draft).request_json == canonical_request(request)  # type: ignore[union-attr]
+
+
+def test_a_field_wrong_in_itself_is_never_stored(roles: LedgerFactory) -> None:
+    world = roles
+    drafts = world.ledger.register.drafts()
+    for wrong, problem in (
+        ({"budget_amount": "banyak"}, "type"),
+        ({"target_date": "30/11/2026"}, "date"),
+        ({"name": "x" * 121}, "too_long"),
+        ({"kind": "hibah"}, "choice"),
+        ({"nama": "salah kunci"}, "unexpected"),
+    ):
+        with pytest.raises(InvalidInput) as caught:
+            apps.save_draft(
+                world.ctx, AGENCY, {"agency": AGENCY, "attachments": [], **wrong}, nip(OPERATOR), world.now()
+            )
+        assert (caught.value.code, caught.value.params["problem"]) == ("app.request", problem)
+    assert world.ledger.register.drafts() == drafts
+
+
+def test_an_incomplete_draft_is_never_signed_until_completed(
+    roles: LedgerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = roles
+    partial = apps.request_from_form({"name": "Aplikasi Antrean", "hosting": "other"}, [], AGENCY, nip(OPERATOR))
+    draft = apps.save_draft(world.ctx, AGENCY, partial, nip(OPERATOR), world.now())
+    with monkeypatch.context() as m:
+        _key_never_opened(world, m)
+        error = _unchanged(
+            world,
+            lambda: apps.submit_app(world.ctx, draft, None, nip(HEAD), passphrase(HEAD), world.now()),
+            Conflict,
+            "app.request",
+        )
+    assert isinstance(error, Conflict)  # a 409 on the web
+    assert (error.params["field"], error.params["problem"], error.params["draft"]) == ("description", "blank", draft)
+    assert "hosting_reason" in error.params["missing"] and "name" not in error.params["missing"]
+    assert f"draft {draft} is not complete yet (description, " in str(error)
+    assert world.ledger.register.draft(draft) is not None
+    # the operator completes it (the same draft); the Kepala signs it
+    form = apps.request_from_form(_form(hosting="other", hosting_reason="Awan pemerintah"), [], AGENCY, nip(OPERATOR))
+    apps.save_draft(world.ctx, AGENCY, form, nip(OPERATOR), world.now(), draft_id=draft)
+    entry = apps.submit_app(world.ctx, draft, None, nip(HEAD), passphrase(HEAD), world.now()).entry
+    assert entry.kind == "app.submitted" and entry.fields["request"] == canonical_request(form)
+    assert world.ledger.register.draft(draft) is None
+
+
+def test_a_draft_saved_whole_by_an_earlier_version_signs_and_revises(roles: LedgerFactory) -> None:
+    """Drafts stored before this version were always whole: they open complete, sign, and a
+    revision's draft revises as before."""
+    world = roles
+    whole = _request(world)
+    old = DraftRecord(None, AGENCY, None, canonical_request(whole), nip(OPERATOR), world.now())
+    draft = world.ledger.register.save_draft(old)
+    stored = world.ledger.register.draft(draft)
+    assert stored is not None and apps.draft_view(stored).complete and dict(apps.draft_view(stored).request) == whole
+    app = str(apps.submit_app(world.ctx, draft, None, nip(HEAD), passphrase(HEAD), world.now()).entry.fields["app"])
+    apps.return_app(world.ctx, app, nip(REVIEWER), ["Lengkapi RAB"], world.now())
+    revised = {**whole, "budget_amount": 900_000_000}
+    old = DraftRecord(None, AGENCY, app, canonical_request(revised), nip(OPERATOR), world.now())
+    draft = world.ledger.register.save_draft(old)
+    again = apps.save_draft(world.ctx, AGENCY, revised, nip(HEAD), world.now(), draft_id=draft)  # the Kepala edits it
+    assert again == draft
+    second = apps.submit_app(world.ctx, draft, None, nip(HEAD), passphrase(HEAD), world.now()).entry
+    assert (second.fields["app"], second.fields["revision"]) == (app, 2)
+    assert second.fields["request"] == canonical_request({**revised, "prepared_by": nip(OPERATOR)})
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,11 @@ on SQLite and PostgreSQL: roles given on `/admin/roles`; a PD operator's request
 its PDF attachments (too large, not a PDF: refused with the message, the rest of the form
 kept); the Kepala PD signing; a reviewer returning it; the operator revising it from its last
 revision; the Kepala signing revision 2; the review; the Kepala Dinas Kominfo's decision and
-its letter. Each refusal says why in the page's language and appends nothing."""
+its letter. Each refusal says why in the page's language and appends nothing.
+
+A draft is saved half filled ("Simpan draf" keeps what is typed): it reopens as typed with
+what it lacks listed, the work home marks it "Belum lengkap", and signing it is a 409 that
+opens no key, until it is completed."""
 
 from __future__ import annotations
 
@@ -20,8 +24,10 @@ from fastapi.testclient import TestClient
 from pypdf import PdfWriter
 
 from ledger.application import MAX_ATTACHMENT
+from ledger.application import REQUEST as FIELDS
 from signing import actions
 from signing.apps import AttachmentIn
+from signing.keystore import KeyStore
 from tests.factories import nip, passphrase
 from web import accounts
 from web.routes_apps_work import MAX_BODY, Work, keep_token, kept_from
@@ -362,7 +368,10 @@ def test_a_file_before_the_csrf_token_is_refused_and_not_kept(people: People) ->
         files=[("new-0-file", ("kak.pdf", data, "application/pdf"))],
         data={"csrf_token": csrf_of(op, "/kerja/aplikasi")},
     )  # httpx sends the fields first: this one is well formed
-    assert r.status_code == 422  # every other field is missing
+    assert r.status_code == 303  # saved as it is: a draft of nothing but the file, to complete
+    saved = site.ledger.register.drafts(PD_A)
+    assert len(saved) == 1 and r.headers["location"] == f"/kerja/aplikasi/draf/{saved[0].id}?ok=saved#draft-state"
+    assert hashlib.sha256(data).hexdigest() in saved[0].request_json
     boundary = "b0undary"
     body = (
         (
@@ -425,3 +434,161 @@ def test_work_knows_the_roles_in_force(people: People) -> None:
     w = Work(None, roles)  # type: ignore[arg-type]
     assert w.holds("pd-head", PD_A) and not w.holds("pd-head", PD_B) and w.units("pd-head") == [PD_A]
     assert actions.get_official(site.ledger, nip(HEAD)).unit == "Dinas 1"  # the register's unit is not the role's
+
+
+# -- drafts saved half filled -------------------------------------------------------------------
+
+HALF = {"name": "Aplikasi Antrean Puskesmas", "budget_amount": "75.000.000", "builder": "vendor", "sso": "yes"}
+
+
+def _half_draft(people: People) -> tuple[int, str]:
+    """The operator saves a half-filled form with a PDF: the draft's id and the form it lands on."""
+    op, site = people.c[OPERATOR], people.site
+    r = save(op, "unit=Dinas+Kesehatan", HALF, [("new-0-file", "kak.pdf", pdf())])
+    assert r.status_code == 303, r.text[:3000]
+    draft = draft_id(site)
+    assert r.headers["location"] == f"/kerja/aplikasi/draf/{draft}?ok=saved#draft-state"
+    return draft, r.headers["location"].split("#")[0]
+
+
+def test_a_half_filled_form_is_saved_and_reopens_as_typed(people: People) -> None:
+    site, op = people.site, people.c[OPERATOR]
+    size = site.ledger.size()
+    draft, landing = _half_draft(people)
+    assert site.ledger.size() == size  # a draft is not on the ledger
+    page = op.get(landing)
+    assert page.status_code == 200
+    text = unescape(page.text)
+    assert 'value="Aplikasi Antrean Puskesmas"' in text and 'value="75.000.000"' in text
+    assert re.search(r'id="builder-vendor" name="builder" value="vendor" checked', page.text)
+    assert re.search(r'id="sso" name="sso" value="yes" checked', page.text)
+    assert not re.search(r'id="splp" name="splp" value="yes" checked', page.text)
+    assert (
+        'id="description" name="description" rows="3" maxlength="2000" required aria-describedby="description-help">'
+        in text
+    )  # blank
+    assert hidden(page.text)["keep-0-file"] == "kak.pdf"  # the attachment stored as before
+    notice = text[text.index('id="draft-state"') : text.index("</nav>", text.index('id="draft-state"'))]
+    assert "Draf tersimpan. Belum lengkap:" in notice and 'role="status"' in notice
+    assert '<a href="#field-description">Deskripsi singkat</a>: Wajib diisi.' in notice
+    assert '<a href="#field-vendor">Nama penyedia</a>: Wajib diisi untuk jawaban yang Anda pilih.' in notice
+    assert "#field-name" not in notice and "#field-sso" not in notice  # what is filled in is not listed
+    links = re.findall(r'<a href="#field-([a-z_]+)">', notice)
+    assert links == [
+        *("description", "contact", "legal_basis", "problem", "need", "kind", "goals", "users_count"),
+        *("target_date", "budget_source", "fiscal_year", "vendor", "data_processed", "hosting", "security_testing"),
+    ]
+    assert links == sorted(links, key=list(FIELDS).index)  # in the form's order
+    for name in links:
+        assert f'id="field-{name}"' in page.text  # each link has its field
+    # reopened later: the same answers, the list without "saved"
+    later = unescape(op.get(f"/kerja/aplikasi/draf/{draft}").text)
+    assert "Draf ini belum lengkap:" in later and "Draf tersimpan" not in later
+    assert 'value="Aplikasi Antrean Puskesmas"' in later
+    # the work home: its name and "Belum lengkap"; the Kepala is offered no signature
+    home = unescape(op.get("/kerja/aplikasi").text)
+    row = home[home.index(f'id="draft-{draft}"') : home.index("</tr>", home.index(f'id="draft-{draft}"'))]
+    assert "Aplikasi Antrean Puskesmas" in row and "Belum lengkap" in row and "Siap ditandatangani" not in row
+    head_home = unescape(people.c[HEAD].get("/kerja/aplikasi").text)
+    assert f"/kerja/aplikasi/draf/{draft}/tandatangan" not in head_home and "Belum lengkap" in head_home
+    # in English
+    english = site.login(OPERATOR, lang="en")
+    page = unescape(english.get(landing).text)
+    assert "Draft saved. Not complete yet:" in page and '<a href="#field-description">Short description</a>' in page
+    assert "Not complete" in unescape(english.get("/kerja/aplikasi").text)
+
+
+def test_a_draft_without_a_name_is_listed_with_a_dash(people: People) -> None:
+    op, site = people.c[OPERATOR], people.site
+    r = save(op, "unit=Dinas+Kesehatan", {"budget_source": "APBD"})
+    assert r.status_code == 303
+    draft = draft_id(site)
+    home = op.get("/kerja/aplikasi").text
+    row = home[home.index(f'id="draft-{draft}"') : home.index("</tr>", home.index(f'id="draft-{draft}"'))]
+    assert "<strong>—</strong>" in row and "Belum lengkap" in row
+
+
+@pytest.mark.parametrize(
+    ("wrong", "field", "message"),
+    [
+        ({"target_date": "30/06/2027"}, "target_date", "Tulis tanggal sebagai TTTT-BB-HH"),
+        ({"budget_amount": "banyak"}, "budget_amount", "Tulis bilangan bulat"),
+        ({"name": "x" * 121}, "name", "paling banyak 120 karakter"),
+        ({"kind": "hibah"}, "kind", "Pilih salah satu."),
+    ],
+)
+def test_a_field_typed_wrong_is_refused_and_nothing_stored(
+    people: People, wrong: dict[str, str], field: str, message: str
+) -> None:
+    op, site = people.c[OPERATOR], people.site
+    r = save(op, "unit=Dinas+Kesehatan", {**HALF, **wrong})
+    assert r.status_code == 422
+    text = unescape(r.text)
+    error = re.search(rf'<p class="alert alert-error field-error" id="{field}-error">([^<]*)</p>', text)
+    assert error is not None and message in error[1]
+    assert f'<a href="#field-{field}">' in text  # in the list of what to correct
+    kept = {
+        "name": 'name="name" type="text" value="Aplikasi Antrean Puskesmas"',
+        "budget_amount": 'name="budget_amount" type="text" value="75.000.000"',
+        "builder": 'name="builder" value="vendor" checked',
+        "sso": 'name="sso" value="yes" checked',
+    }
+    assert all(shown in text for name, shown in kept.items() if name != field)  # the rest kept as typed
+    assert "Belum lengkap" not in text  # nothing was saved, so nothing is said of a draft
+    assert not site.ledger.register.drafts()
+
+
+def test_an_incomplete_draft_is_not_signed_until_completed(people: People, monkeypatch: pytest.MonkeyPatch) -> None:
+    site, head = people.site, people.c[HEAD]
+    draft, _ = _half_draft(people)
+    size, stored = site.ledger.size(), site.ledger.register.draft(draft)
+    assert stored is not None
+
+    def never(*args: object) -> None:
+        raise AssertionError("a key was opened")
+
+    with monkeypatch.context() as m:
+        m.setattr(KeyStore, "signer", never)
+        page = head.get(f"/kerja/aplikasi/draf/{draft}/tandatangan")
+        assert page.status_code == 409
+        text = unescape(page.text)
+        assert "Draf ini belum dapat ditandatangani karena belum lengkap:" in text
+        assert f'<a href="/kerja/aplikasi/draf/{draft}#field-description">Deskripsi singkat</a>: Wajib diisi.' in text
+        assert f'href="/kerja/aplikasi/draf/{draft}">Lengkapi draf</a>' in text
+        assert 'name="passphrase"' not in text
+        token = csrf_of(head, "/kerja/aplikasi")
+        digest = hashlib.sha256(stored.request_json.encode()).hexdigest()
+        sign = {"csrf_token": token, "sha256": digest, "passphrase": passphrase(HEAD)}
+        r = head.post(f"/kerja/aplikasi/draf/{draft}/tandatangan", data=sign)
+        assert r.status_code == 409 and "Nama penyedia" in unescape(r.text)
+        english = site.login(HEAD, lang="en").get(f"/kerja/aplikasi/draf/{draft}/tandatangan")
+        assert english.status_code == 409 and "This draft cannot be signed yet" in unescape(english.text)
+        r = head.post(f"/kerja/aplikasi/draf/{draft}/tandatangan", data={**sign, "csrf_token": "x" * 43})
+        assert r.status_code == 403 and "Formulir ini kedaluwarsa" in r.text  # CSRF first
+    assert site.ledger.size() == size and site.ledger.register.draft(draft) is not None
+    assert accounts.throttle_state(site.ledger, "sign", nip(HEAD), site.clock()) is None  # no attempt counted
+
+    # The Kepala may open it and complete it too; it is then ready to sign.
+    page = head.get(f"/kerja/aplikasi/draf/{draft}")
+    assert page.status_code == 200 and 'value="Aplikasi Antrean Puskesmas"' in page.text
+    fields = {**REQUEST, "name": HALF["name"], **{k: v for k, v in hidden(page.text).items() if k.startswith("keep-")}}
+    fields["keep-0-title"] = "Kerangka Acuan Kerja"
+    r = save(head, f"draf={draft}", fields, page=f"/kerja/aplikasi/draf/{draft}")
+    assert r.status_code == 303 and r.headers["location"] == f"/kerja/aplikasi?ok=saved#draft-{draft}"
+    home = unescape(head.get("/kerja/aplikasi").text)
+    row = home[home.index(f'id="draft-{draft}"') : home.index("</tr>", home.index(f'id="draft-{draft}"'))]
+    assert "Siap ditandatangani" in row and f"/kerja/aplikasi/draf/{draft}/tandatangan" in row
+    assert "Draf ini lengkap dan siap ditandatangani" in head.get(f"/kerja/aplikasi/draf/{draft}").text
+    assert "Ready to sign" in site.login(OPERATOR, lang="en").get("/kerja/aplikasi").text
+    page = head.get(f"/kerja/aplikasi/draf/{draft}/tandatangan")
+    assert page.status_code == 200 and HALF["name"] in page.text
+    data = {
+        "csrf_token": csrf_of(head, f"/kerja/aplikasi/draf/{draft}/tandatangan"),
+        "sha256": hidden(page.text)["sha256"],
+    }
+    r = head.post(f"/kerja/aplikasi/draf/{draft}/tandatangan", data={**data, "passphrase": passphrase(HEAD)})
+    assert r.status_code == 303, r.text[:2000]
+    entry = site.ledger.entry(site.ledger.size() - 1)
+    assert entry.kind == "app.submitted" and HALF["name"] in entry.fields["request"]
+    assert f'"prepared_by":"{nip(OPERATOR)}"' in entry.fields["request"]  # the operator prepared it still
+    assert site.ledger.register.draft(draft) is None

@@ -1,9 +1,11 @@
 """The request form and the Kepala PD's signature in a real browser (Debian's Chromium through
-Playwright, against `ikrar serve`), on a 360×740 phone (issue 15): a PD operator fills in the
-request form, uploads a PDF, gets a field wrong and finds the message next to it with the file
-kept, saves; the Kepala PD reads the draft and signs it. The form, its error state and the
-signing page show no serious or critical WCAG 2.1 A/AA violation (`tests.web.axe`), in both
-languages, and none scrolls sideways.
+Playwright, against `ikrar serve`), on a 360×740 phone (issue 15): a PD operator fills in a few
+fields of the request form, uploads a PDF, types the budget wrong and finds the message next to
+it with the file kept; saves the draft half filled and sees what it lacks; the Kepala PD cannot
+sign it yet (409); the operator comes back, finds what was typed, completes and saves it ("Siap
+ditandatangani"); the Kepala reads the draft and signs it. The form, its error state, the
+incomplete draft, the 409 and the signing page show no serious or critical WCAG 2.1 A/AA
+violation (`tests.web.axe`), in both languages, and none scrolls sideways.
 
 Screenshots go to $IKRAR_TEST_ARTIFACTS (default `test-artifacts/`). Without Chromium these
 skip, unless IKRAR_REQUIRE_BROWSER is set (CI), when they fail instead.
@@ -99,6 +101,13 @@ def _fits(page: Any) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], "no sideways scroll"
 
 
+def _looks_right(page: Any, context: str, shot: str) -> None:
+    """No sideways scroll, no serious or critical axe violation; the screenshot `shot`."""
+    _fits(page)
+    assert_accessible(page, context=context)
+    screenshot(page, shot)
+
+
 def test_the_english_form_reads_in_english_and_is_accessible(browser: Any, base: str) -> None:
     context, page, problems = _phone(browser, base, "en")
     _log_in(page, base, OPERATOR, "/kerja/aplikasi/baru")
@@ -106,6 +115,31 @@ def test_the_english_form_reads_in_english_and_is_accessible(browser: Any, base:
     assert "Hosting and integration" in page.inner_text("#group-hosting legend")
     _fits(page)
     assert_accessible(page, context="request form, 360×740, en")
+    context.close()
+    assert not problems, problems
+
+
+def test_a_half_filled_draft_in_english_says_what_it_lacks(browser: Any, base: str) -> None:
+    context, page, problems = _phone(browser, base, "en")
+    _log_in(page, base, OPERATOR, "/kerja/aplikasi/baru")
+    page.fill("#name", "Aplikasi Setengah Jadi")
+    page.check("#hosting-other")
+    with page.expect_navigation(wait_until="load"):
+        page.click("main form button[type=submit]")
+    assert re.search(r"/kerja/aplikasi/draf/\d+\?ok=saved#draft-state$", page.url)
+    notice = page.inner_text("#draft-state")
+    assert notice.startswith("Draft saved. Not complete yet:")
+    assert "Short description: Required." in notice
+    assert "Why it is hosted elsewhere: Required for the answer you chose." in notice
+    assert page.input_value("#name") == "Aplikasi Setengah Jadi" and page.is_checked("#hosting-other")
+    _looks_right(page, "incomplete draft saved, 360×740, en", "apps-work-draft-incomplete-360-en")
+    draft = re.search(r"/draf/(\d+)", page.url)
+    assert draft is not None
+    page.goto(f"{base}/kerja/aplikasi")
+    assert "Not complete" in page.inner_text(f"#draft-{draft[1]}")
+    with page.expect_navigation(wait_until="load"):
+        page.click(f"#draft-{draft[1]} form button[type=submit]")  # deleted: it does not linger in the other tests
+    assert page.query_selector(f"#draft-{draft[1]}") is None
     context.close()
     assert not problems, problems
 
@@ -119,13 +153,12 @@ def test_an_operator_prepares_a_request_and_the_head_signs_it(browser: Any, base
     _fits(page)
     assert_accessible(page, context="request form, 360×740, id")
 
-    for field, value in ANSWERS.items():
-        if field != "name":  # left out: the form comes back with its message
-            page.fill(f"#{field}", value)
-    for radio in CHOSEN:
-        page.check(f"#{radio}")
-    for box in TICKED:
-        page.check(f"#{box}")
+    # A few fields and a PDF; the budget typed wrong: refused next to it, the rest and the file kept.
+    page.fill("#name", ANSWERS["name"])
+    page.fill("#description", ANSWERS["description"])
+    page.fill("#budget_amount", "dua ratus juta")
+    page.check("#builder-vendor")
+    page.check("#splp")
     page.set_input_files("#new-0-file", files=[{"name": "kak.pdf", "mimeType": "application/pdf", "buffer": pdf()}])
     page.fill("#new-0-title", "Kerangka Acuan Kerja")
     page.check("#new-0-internal")
@@ -133,27 +166,72 @@ def test_an_operator_prepares_a_request_and_the_head_signs_it(browser: Any, base
         page.click("main form button[type=submit]")
     page.wait_for_selector("#form-error")
     assert page.evaluate("document.activeElement && document.activeElement.id") == "form-error"
-    assert "Wajib diisi" in page.inner_text("#name-error")
-    assert page.inner_text(".error-list").startswith("Nama aplikasi")  # the list of what to correct
-    page.click(".error-list a[href='#field-name']")
-    assert page.evaluate("location.hash") == "#field-name"
-    assert page.get_attribute("#name", "aria-invalid") == "true"
+    assert "Tulis bilangan bulat" in page.inner_text("#budget_amount-error")
+    assert page.inner_text(".error-list").startswith("Nilai anggaran")  # the list of what to correct
+    page.click(".error-list a[href='#field-budget_amount']")
+    assert page.evaluate("location.hash") == "#field-budget_amount"
+    assert page.get_attribute("#budget_amount", "aria-invalid") == "true"
     assert page.input_value("#description") == ANSWERS["description"], "the answers are kept"
-    assert page.is_checked("#hosting-city_dc") and page.is_checked("#splp")
+    assert page.is_checked("#builder-vendor") and page.is_checked("#splp")
     assert "kak.pdf" in page.inner_text("#keep-0 legend"), "the uploaded file is kept"
     assert page.input_value("#keep-0-title") == "Kerangka Acuan Kerja" and page.is_checked("#keep-0-internal")
-    _fits(page)
-    assert_accessible(page, context="request form with an error, 360×740, id")
-    screenshot(page, "apps-work-form-error-360-id")
+    _looks_right(page, "request form with an error, 360×740, id", "apps-work-form-error-360-id")
 
-    page.fill("#name", ANSWERS["name"])
+    # Saved half filled: the draft's form again, with what it still lacks.
+    page.fill("#budget_amount", ANSWERS["budget_amount"])
+    with page.expect_navigation(wait_until="load"):
+        page.click("main form button[type=submit]")
+    found = re.search(r"/kerja/aplikasi/draf/(\d+)\?ok=saved#draft-state$", page.url)
+    assert found is not None, page.url
+    draft = found[1]
+    notice = page.inner_text("#draft-state")
+    assert notice.startswith("Draf tersimpan. Belum lengkap:")
+    assert "Narahubung: Wajib diisi." in notice and "Nama penyedia: Wajib diisi untuk jawaban" in notice
+    assert "Nama aplikasi" not in notice
+    _looks_right(page, "incomplete draft saved, 360×740, id", "apps-work-draft-incomplete-360-id")
+    context.close()
+    assert not problems, problems
+
+    # The Kepala cannot sign it yet: a 409 that says what is missing.
+    context, page, problems = _phone(browser, base, "id")
+    _log_in(page, base, HEAD, "/kerja/aplikasi")
+    assert "Belum lengkap" in page.inner_text(f"#draft-{draft}")
+    assert page.query_selector(f"#draft-{draft} a[href$='/tandatangan']") is None
+    response = page.goto(f"{base}/kerja/aplikasi/draf/{draft}/tandatangan")
+    assert response is not None and response.status == 409
+    assert "belum lengkap" in page.inner_text("#form-error") and "Narahubung" in page.inner_text("#form-error")
+    _looks_right(page, "signing an incomplete draft (409), 360×740, id", "apps-work-sign-incomplete-360-id")
+    context.close()
+    assert not problems, problems
+
+    # The operator comes back later: the answers as typed, completes the rest, saves.
+    context, page, problems = _phone(browser, base, "id")
+    _log_in(page, base, OPERATOR, "/kerja/aplikasi")
+    row = page.inner_text(f"#draft-{draft}")
+    assert ANSWERS["name"] in row and "Belum lengkap" in row
+    _fits(page)
+    assert_accessible(page, context="work home with an incomplete draft, 360×740, id")
+    with page.expect_navigation(wait_until="load"):
+        page.click(f"#draft-{draft} a[href='/kerja/aplikasi/draf/{draft}']")
+    assert page.inner_text("#draft-state").startswith("Draf ini belum lengkap:")
+    assert page.input_value("#name") == ANSWERS["name"] and page.input_value("#budget_amount") == "250.000.000"
+    assert page.is_checked("#builder-vendor") and page.is_checked("#splp") and not page.is_checked("#sso")
+    assert "kak.pdf" in page.inner_text("#keep-0 legend")
+    page.click("#draft-state a[href='#field-contact']")
+    assert page.evaluate("location.hash") == "#field-contact"
+    for field, value in ANSWERS.items():
+        page.fill(f"#{field}", value)
+    for radio in CHOSEN:
+        page.check(f"#{radio}")
+    for box in TICKED:
+        page.check(f"#{box}")
     with page.expect_navigation(wait_until="load"):
         page.click("main form button[type=submit]")
     assert page.url.startswith(f"{base}/kerja/aplikasi?ok=saved")
     assert "Draf tersimpan" in page.inner_text("main")
-    assert ANSWERS["name"] in page.inner_text("table.drafts")
-    _fits(page)
-    assert_accessible(page, context="work home with a draft, 360×740, id")
+    row = page.inner_text(f"#draft-{draft}")
+    assert ANSWERS["name"] in row and "Siap ditandatangani" in row
+    _looks_right(page, "work home with a complete draft, 360×740, id", "apps-work-draft-ready-360-id")
     context.close()
     assert not problems, problems
 
