@@ -272,6 +272,15 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (  # the form's fieldsets, in 
 GIVEN = ("agency", "attachments", "prepared_by")  # not typed: the PD, the files, who prepares it
 QUESTIONS = {name: Question(name, REQUEST[name]) for _, names in GROUPS for name in names}
 assert set(QUESTIONS) | set(GIVEN) == set(REQUEST), "every field of the request is asked or given"
+# The words of each choice are the public register's (web/locales/*/apps.json), so the form,
+# the register and the letter name a kind, a builder or a hosting alike.
+CHOICE_WORDS = {"kind": "apps.kind.", "builder": "apps.value.builder.", "hosting": "apps.value.hosting."}
+assert set(CHOICE_WORDS) == {q.name for q in QUESTIONS.values() if q.spec.choices}, "every choice has its words"
+
+
+def choice_key(question: str, value: str) -> str:
+    """The locale key of the answer `value` to the choice `question`."""
+    return f"{CHOICE_WORDS[question]}{value}"
 
 
 def typed(request: Mapping[str, Any]) -> dict[str, str]:
@@ -505,11 +514,11 @@ class Shown:
 def shown_request(t: Callable[..., str], lang: str, request: Mapping[str, Any]) -> Shown:
     def text(q: Question, value: Any) -> str:
         if q.widget == "flag":
-            return t("work.yes") if value else t("work.no")
+            return t("apps.value.yes") if value else t("apps.value.no")
         if value is None:  # not filled in yet (a draft)
             return "—"
         if q.widget == "choice":
-            return t(f"work.choice.{q.name}.{value}")
+            return t(choice_key(q.name, value))
         if q.widget == "number":
             grouped = f"{value:,}".replace(",", "." if lang == "id" else ",")
             return f"Rp {grouped}" if q.name == "budget_amount" else grouped
@@ -747,9 +756,7 @@ def _form_page(w: Work, target: Target, filled: Filled, **context: Any) -> dict[
         "error_links": _error_links(p, filled),
         "groups": GROUPS,
         "questions": QUESTIONS,
-        "options": {
-            q.name: [(c, p.t(f"work.choice.{q.name}.{c}")) for c in q.spec.choices] for q in QUESTIONS.values()
-        },
+        "options": {q.name: [(c, p.t(choice_key(q.name, c))) for c in q.spec.choices] for q in QUESTIONS.values()},
         "returned": returned,
         "draft": None,
         "lacking": [],
@@ -1200,7 +1207,7 @@ def _review_page(w: Work, view: ApplicationView, **context: Any) -> dict[str, An
     return {
         **_reading(w.page, view),
         "checklist": CHECKLIST,
-        "finding_options": [(f, w.page.t(f"work.finding.{f}")) for f in FINDINGS],
+        "finding_options": [(f, w.page.t(f"apps.finding.{f}")) for f in FINDINGS],
         "max_note": MAX_NOTE,
         "max_items": MAX_ITEMS,
         "typed": _checklist_of({}),
@@ -1294,7 +1301,7 @@ def _decision_page(w: Work, view: ApplicationView, **context: Any) -> dict[str, 
     assert p.user is not None
     return {
         **_reading(p, view),
-        "decision_options": [(d, p.t(f"work.status.{d}")) for d in DECISIONS],
+        "decision_options": [(d, p.t(f"apps.status.{d}")) for d in DECISIONS],
         "person": _signer(p),
         "reviews": view.reviews_of(view.revision),
         "decision": "",
