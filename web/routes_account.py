@@ -314,6 +314,17 @@ def sign_form(
     return p.render("sign.html", signing=shown, notice=p.t("sign.form_again") if again else None)
 
 
+DECIDED = ("sign.already", "sign.declined")  # the official signed or declined this commitment already
+
+
+def _decided(e: Exception) -> bool:
+    """Whether `e` refuses a signature or decline because the official has already signed or
+    declined: a second tap while the first was on its way, or a form sent again after its
+    answer was lost on the network. The page then shows what the ledger holds (`sign_form`:
+    the signature or the decline), not an error; nothing new is appended, no key opened."""
+    return getattr(e, "code", None) in DECIDED
+
+
 def _field_of(e: Exception) -> str | None:
     """The signing or declining form's field an error is about: the box, the reason or the passphrase."""
     if isinstance(e, FormInvalid):
@@ -367,6 +378,8 @@ def sign(p: UserPage, slug: Slug, read: Field = "", passphrase: Field = "") -> R
         _check_passphrase(passphrase)
         _with_passphrase(p, nip, lambda ok: actions.sign(p.context(), slug, nip, passphrase, p.now, authorize=ok))
     except RECOVERABLE as e:
+        if _decided(e):
+            return p.redirect(f"/sign/{slug}")
         return _again(p, slug, e, "sign", read=read == "yes")
     return p.redirect(f"/sign/{slug}?done=1")
 
@@ -386,5 +399,7 @@ def decline(p: UserPage, slug: Slug, reason: Field = "", passphrase: Field = "")
             p, nip, lambda ok: actions.decline(p.context(), slug, nip, passphrase, reason, p.now, authorize=ok)
         )
     except RECOVERABLE as e:
+        if _decided(e):
+            return p.redirect(f"/sign/{slug}")
         return _again(p, slug, e, "decline", reason=reason[: actions.MAX_TEXT * 2])
     return p.redirect(f"/sign/{slug}?done=1")

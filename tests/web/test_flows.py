@@ -166,10 +166,17 @@ def test_an_official_signs_and_sees_the_index_the_wib_time_and_the_links(site: S
     assert f'href="/v/{entry.index}"' in done and f'href="/certificates/{entry.index}.pdf"' in done
     assert "Tanda tangan Anda sudah tersimpan" in done
     assert "Sudah ditandatangani" in c.get("/me").text
-    # the form is gone, and signing twice is refused
+    # the form is gone; the form sent again (a second tap, an answer lost on the way) signs
+    # nothing and shows the signature that stands
     assert 'name="passphrase"' not in c.get("/sign/smart-city").text
+    size = site.ledger.size()
     again = post(c, "/sign/smart-city", {"read": "yes", "passphrase": passphrase(3)}, form_page="/me")
-    assert again.status_code == 403 and "sudah menandatangani" in again.text
+    assert again.status_code == 303 and again.headers["location"] == "/sign/smart-city"
+    assert site.ledger.size() == size
+    shown = c.get(again.headers["location"]).text
+    assert f"#{entry.index}" in shown and "Tanda tangan Anda sudah tersimpan" not in shown
+    declined = post(c, "/sign/smart-city/decline", {"reason": "Berubah pikiran", "passphrase": passphrase(3)}, "/me")
+    assert declined.headers["location"] == "/sign/smart-city" and site.ledger.size() == size
     assert "Pejabat 3" in site.client().get("/commitments/smart-city").text.split("Belum menandatangani")[0]
 
 

@@ -248,7 +248,8 @@ def test_an_official_declines_with_a_reason_and_the_passphrase_and_it_is_final(s
     assert 'name="passphrase"' not in done
     assert "Lihat penolakan" in c.get("/me").text
     again = post(c, SIGN, {"read": "yes", "passphrase": passphrase(2)}, form_page="/me")
-    assert again.status_code == 403 and _signatures(site, 2) == 0, "no signature after a decline"
+    assert again.status_code == 303 and _signatures(site, 2) == 0, "no signature after a decline"
+    assert "Anda telah menolak menandatangani" in c.get(again.headers["location"]).text  # the decline stands
     english = site.login(2, "en").get(SIGN).text
     assert "You have declined to sign «Komitmen Bersama»" in english
 
