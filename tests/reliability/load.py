@@ -9,6 +9,7 @@ page shows — and which requests were in flight when the server went away.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
@@ -127,9 +128,18 @@ class Signer:
         with self.tally.posting():
             r = c.post(f"/sign/{slug}", data={"csrf_token": token, "read": "yes", "passphrase": passphrase(self.n)})
         if r.status_code != 303:
-            raise AssertionError(f"signing {slug}: {r.status_code} {r.text[:300]}")
+            raise AssertionError(f"signing {slug}: {r.status_code} {said(r)}")
         self.tally.ack(pair, None)  # the server said "signed"
         self.tally.ack(pair, signed_index(c.get(r.headers["location"])))
+
+
+ERROR_BOX = re.compile(r'<div class="alert alert-error"[^>]*>(.*?)</div>', re.S)
+
+
+def said(r: httpx.Response) -> str:
+    """What a refused form's page says (its error box, tags dropped), or the start of the answer."""
+    box = ERROR_BOX.search(r.text)
+    return " ".join(re.sub(r"<[^>]+>", " ", box.group(1)).split()) if box else r.text[:300]
 
 
 def run_round(base: str, signers: list[Signer], tally: Tally, together: bool = False) -> list[threading.Thread]:
