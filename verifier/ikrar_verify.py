@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Ikrar standalone verifier: check an Ikrar ledger export, a certificate or a Surat Rekomendasi yourself.
+"""Ikrar standalone verifier: check an Ikrar ledger export, a certificate, a Surat Rekomendasi or a naskah yourself.
 
 One file; needs only Python 3.11+ and the `cryptography` package (pip install cryptography).
 It shares no code with the Ikrar server: it re-implements the public formats — RFC 8785
@@ -13,7 +13,7 @@ RFC 6962, C2SP signed notes and RFC 8785 that this file carries is therefore del
 do not factor it out. Its tests (verifier/tests/) check that it agrees with the server.
 
     python ikrar_verify.py export FOLDER [--vkey KEY_OR_FILE] [--known-checkpoint FILE ...]
-    python ikrar_verify.py cert CERTIFICATE_OR_LETTER.pdf [--vkey KEY_OR_FILE]
+    python ikrar_verify.py cert CERTIFICATE_LETTER_OR_NASKAH.pdf [--vkey KEY_OR_FILE]
 
 `export` checks a folder written by `ikrar export`: contiguous indexes, each leaf in
 canonical form, the hash chain, every signed checkpoint against the root of its prefix,
@@ -66,9 +66,17 @@ inclusion; one origin; every signature (the Kepala PD's requests, the Kepala Din
 decision, the admins' attestations of roles and keys); that the entries are one application's
 from its first request to its decision, each signer's key enrolled to them and the role it
 needs given to them before they signed; and that letter.json states exactly the facts those
-entries say — at most 300 entries and 3 MB of evidence a letter. (It does not read the
-page's text; compare the printed page with the facts it prints.) A naskah komitmen bersama
-(naskah.json) is not read yet: `ikrar verify-cert` checks one.
+entries say — at most 300 entries and 3 MB of evidence a letter. A Naskah Komitmen Bersama
+(the joint commitment document, format ikrar-naskah/v1, known by its attachment naskah.json)
+is checked from the entries it carries too (`check_naskah`): the key; every entry well-formed,
+each signature's four by the certificate's own steps (`SignatureEvidence`), a step passing only
+when it passed for every signature; one checkpoint signed by the key; every entry's inclusion;
+one origin; every signature; that the blocks are the commitment's required signatories in the
+order its `commitment.published` lists them, each signed or declined block that signatory's
+signature or decline (a decline's own signature verified), each other block one with neither;
+and that naskah.json states exactly the facts those entries say — at most 150 signatories and
+640 attachments a naskah. (`cert` does not read a page's text; compare the printed page with
+the facts it prints.)
 
 Give --vkey with the ledger key the city publishes (on its website, in a letter): without
 it only the key inside the export or the PDF is used, and trust must come from elsewhere.
@@ -99,8 +107,9 @@ try:
 except ImportError:  # pragma: no cover - said plainly to the person running it
     sys.exit("ikrar_verify.py needs the `cryptography` package: pip install cryptography")
 
-VERSION = "5.1"  # 5.1: reads the Surat Rekomendasi; 5: rules version 5 (roles, applications and their
-# decisions); 4: rules version 4 (identities, capacity, declines, deadlines); 3: vouching; 2: strict export lines
+VERSION = "5.2"  # 5.2: reads the naskah; 5.1: reads the Surat Rekomendasi; 5: rules version 5 (roles,
+# applications and their decisions); 4: rules version 4 (identities, capacity, declines, deadlines); 3: vouching;
+# 2: strict export lines
 
 
 class Broken(Exception):
@@ -1985,11 +1994,16 @@ MAX_DECODED = 4 * 1024 * 1024  # decoded, every stream of the file together
 MAX_ATTACHMENTS = 32  # a certificate carries ten
 # A Surat Rekomendasi carries more (`check_letter`): the ledger's first entry and at most
 # MAX_LETTER_ENTRIES more, two files each (the leaf and its tlog-proof), ledger.vkey, letter.json
-# and the letterhead's emblem. Only a PDF that carries letter.json may carry more than
-# MAX_ATTACHMENTS; Ikrar's own reader allows 640 to a document that names its manifest.
+# and the letterhead's emblem. A naskah komitmen bersama (`check_naskah`) carries, for each of at
+# most MAX_NASKAH_SIGNATORIES signatories, the leaf and proof of their signature (and key
+# enrolment) or decline: at most MAX_NASKAH_ATTACHMENTS, as Ikrar's own reader allows a
+# document that names its manifest. Only a PDF that carries letter.json or naskah.json (and no
+# certificate.json) may carry more than MAX_ATTACHMENTS, each up to its own limit.
 MAX_LETTER_ENTRIES = 300  # the entries a letter names besides the first: its history, two a signature
 MAX_LETTER_ATTACHMENTS = 2 * (MAX_LETTER_ENTRIES + 1) + 3
 MAX_LETTER_EVIDENCE = 3 * 1024 * 1024  # bytes, every attachment of a letter together (as Ikrar writes one)
+MAX_NASKAH_SIGNATORIES = 150  # the blocks a naskah prints, as Ikrar prints at most
+MAX_NASKAH_ATTACHMENTS = 640  # as Ikrar reads at most: some four files a signatory, 150 of them
 CERT_MANIFEST = "certificate.json"
 LETTER_MANIFEST = "letter.json"
 NASKAH_MANIFEST = "naskah.json"
@@ -2204,11 +2218,28 @@ def _decode(stream: Stream, budget: _Budget) -> bytes:
 
 
 MAX_NAMED = 1024  # names read in a name tree at most: beyond any document Ikrar makes (a naskah, 640)
+MAX_KEPT = max(MAX_LETTER_ATTACHMENTS, MAX_NASKAH_ATTACHMENTS) + 1
+
+
+def document_of(manifests: Iterable[str]) -> str:
+    """Which document a PDF is by the manifests it carries: a certificate (certificate.json, or
+    none), else a letter (letter.json), else a naskah (naskah.json)."""
+    named = set(manifests)
+    if CERT_MANIFEST in named or not named & {LETTER_MANIFEST, NASKAH_MANIFEST}:
+        return "certificate"
+    return "letter" if LETTER_MANIFEST in named else "naskah"
+
+
+ATTACHMENT_LIMITS = {
+    "certificate": MAX_ATTACHMENTS,
+    "letter": MAX_LETTER_ATTACHMENTS,
+    "naskah": MAX_NASKAH_ATTACHMENTS,
+}
 
 
 class _Named:
-    """The files a PDF's name tree names: the first MAX_LETTER_ATTACHMENTS + 1 kept (none decoded
-    yet), up to MAX_NAMED counted, and which manifests are among them, wherever they come."""
+    """The files a PDF's name tree names: the first MAX_KEPT kept (none decoded yet), up to
+    MAX_NAMED counted, and which manifests are among them, wherever they come."""
 
     def __init__(self) -> None:
         self.files: list[tuple[str, Stream]] = []
@@ -2219,18 +2250,19 @@ class _Named:
         self.count += 1
         if name in (CERT_MANIFEST, LETTER_MANIFEST, NASKAH_MANIFEST):
             self.manifests.add(name)
-        if len(self.files) <= MAX_LETTER_ATTACHMENTS:
+        if len(self.files) < MAX_KEPT:
             self.files.append((name, stream))
         if self.count > MAX_NAMED:
             raise self.refusal()
 
+    @property
+    def document(self) -> str:
+        return document_of(self.manifests)
+
     def refusal(self) -> Invalid:
-        """Why the files are not read: a naskah, or more of them than the document its manifest names carries."""
-        if NASKAH_MANIFEST in self.manifests:
-            return Invalid(NOT_A_NASKAH_READER)
-        if LETTER_MANIFEST in self.manifests:
-            return Invalid(f"the PDF has more than {MAX_LETTER_ATTACHMENTS} attachments: not a letter")
-        return Invalid(f"the PDF has more than {MAX_ATTACHMENTS} attachments: not a certificate")
+        """Why the files are not read: more of them than the document its manifest names carries."""
+        document = self.document
+        return Invalid(f"the PDF has more than {ATTACHMENT_LIMITS[document]} attachments: not a {document}")
 
 
 class Pdf:
@@ -2333,8 +2365,7 @@ class Pdf:
         found = _Named()
         if isinstance(tree, dict):
             self._walk(tree, found, set(), 0)
-        letter = LETTER_MANIFEST in found.manifests
-        if NASKAH_MANIFEST in found.manifests or found.count > (MAX_LETTER_ATTACHMENTS if letter else MAX_ATTACHMENTS):
+        if found.count > ATTACHMENT_LIMITS[found.document]:
             raise found.refusal()  # before any file is decoded
         out: dict[str, bytes] = {}
         for name, stream in found.files:  # all named first, then decoded: none past the count
@@ -2365,12 +2396,6 @@ class Pdf:
                 kid = self.get(kid)
                 if isinstance(kid, dict):
                     self._walk(kid, out, seen, depth + 1)
-
-
-NOT_A_NASKAH_READER = (
-    "the PDF is a Naskah Komitmen Bersama (naskah.json, format ikrar-naskah/v1): this verifier does not read "
-    "a naskah yet; check it with `ikrar verify-cert FILE`, and the ledger behind it with `export`"
-)
 
 
 def read_attachments(data: bytes) -> dict[str, bytes]:
@@ -2457,7 +2482,7 @@ def certificate_findings(files: dict[str, bytes], trusted: VKey | None) -> tuple
         if name not in files:
             raise Invalid(f"the certificate lacks its attachment {name}")
     vkey = _ledger_vkey(files)
-
+    sig = SignatureEvidence(files, tuple(indexes), manifest["facts"], vkey, CERT_MANIFEST)
     findings: list[Finding] = [key_finding(vkey, trusted, "certificate")]
 
     def step(name: str, fn: Callable[[], str]) -> bool:
@@ -2468,55 +2493,113 @@ def certificate_findings(files: dict[str, bytes], trusted: VKey | None) -> tuple
             findings.append(Finding(name, False, str(e)))
             return False
 
-    entries: list[Entry] = []
-    proofs: list[TlogProof] = []
-    cps: list[Checkpoint] = []
+    ok = step("entries", sig.parse_entries)
+    ok = step("checkpoint", sig.open_checkpoint) and ok
+    ok = ok and step("inclusion", sig.inclusion)
+    ok = ok and step("signature", sig.belongs)
+    ok = ok and step("facts", sig.stated)
+    return findings, dict(sig.facts) if ok else {}
 
-    def parse_entries() -> str:
-        for i, kind in zip(indexes, CERT_KINDS, strict=True):
-            try:
-                e = parse_entry(files[f"entry-{i}.json"])
-            except Invalid as err:
-                raise Invalid(f"entry-{i}.json is not a valid ledger entry: {err}") from err
+
+class SignatureEvidence:
+    """The four entries behind one official's signature (`ledger.created`, their key's
+    `key.enrolled`, the `commitment.published` and the `commitment.signed`), named by
+    `indexes` among the attachments `files`, and the facts `claimed` for it in `manifest`:
+    what a certificate carries, and a naskah once for each of its signatures.
+
+    Its methods are a certificate's steps, each returning what it found or raising Invalid,
+    each needing the ones before it to have passed: `parse_entries` (entries),
+    `open_checkpoint` (checkpoint), `inclusion`, `belongs` (signature) and `stated` (facts)."""
+
+    def __init__(
+        self,
+        files: dict[str, bytes],
+        indexes: tuple[int, ...],
+        claimed: dict[str, Any],
+        vkey: VKey,
+        manifest: str,
+        parsed: dict[int, Entry] | None = None,
+    ) -> None:
+        self.files, self.indexes, self.claimed, self.vkey, self.manifest = files, indexes, claimed, vkey, manifest
+        # entries already parsed from these `files`, by index: a naskah's signatures share the
+        # first entry and the commitment (whose text may be long), read once for all of them
+        self.parsed = {} if parsed is None else parsed
+        self.entries: list[Entry] = []
+        self.proofs: list[TlogProof] = []
+        self.checkpoint: Checkpoint | None = None
+        self.facts: dict[str, object] = {}  # the ledger's, once `stated` found them stated exactly
+
+    @property
+    def index(self) -> int:
+        """The signature's entry."""
+        return self.indexes[-1]
+
+    def parse_entries(self) -> str:
+        """Step `entries`: each attached entry is a well-formed ledger entry of its index and kind."""
+        self.entries = []
+        for i, kind in zip(self.indexes, CERT_KINDS, strict=True):
+            e = self.parsed.get(i)
+            if e is None:
+                try:
+                    e = self.parsed[i] = parse_entry(self.files[f"entry-{i}.json"])
+                except Invalid as err:
+                    raise Invalid(f"entry-{i}.json is not a valid ledger entry: {err}") from err
             if e.index != i or e.kind != kind:
                 raise Invalid(f"entry-{i}.json is entry {e.index} ({e.kind}), not entry {i} ({kind})")
-            entries.append(e)
-        return f"entries {', '.join(map(str, indexes))} are well-formed ledger entries"
+            self.entries.append(e)
+        return f"entries {', '.join(map(str, self.indexes))} are well-formed ledger entries"
 
-    def checkpoint() -> str:
-        for i in indexes:
+    def open_checkpoint(self) -> str:
+        """Step `checkpoint`: the proofs prove their entries, against one checkpoint the key signed."""
+        self.proofs = []
+        for i in self.indexes:
             try:
-                p = parse_tlog_proof(files[f"entry-{i}.tlog-proof"].decode("utf-8"))
+                p = parse_tlog_proof(self.files[f"entry-{i}.tlog-proof"].decode("utf-8"))
             except UnicodeDecodeError as e:
                 raise Invalid(f"entry-{i}.tlog-proof is not text") from e
             if p.index != i:
                 raise Invalid(f"entry-{i}.tlog-proof proves entry {p.index}")
-            proofs.append(p)
-        if len({p.checkpoint_note for p in proofs}) != 1:
+            self.proofs.append(p)
+        if len({p.checkpoint_note for p in self.proofs}) != 1:
             raise Invalid("the proofs are against different checkpoints")
-        cps.append(open_checkpoint(proofs[0].checkpoint_note, vkey))
-        return f"the checkpoint of size {cps[0].size} is signed by {vkey.name}"
+        self.checkpoint = open_checkpoint(self.proofs[0].checkpoint_note, self.vkey)
+        return f"the checkpoint of size {self.checkpoint.size} is signed by {self.vkey.name}"
 
-    def inclusion() -> str:
-        for e, p in zip(entries, proofs, strict=True):
-            verify_inclusion(e.hash, e.index, cps[0].size, p.hashes, cps[0].root)
-        return f"all four entries are in the checkpoint of size {cps[0].size}"
+    def _checkpoint(self) -> Checkpoint:
+        if self.checkpoint is None:
+            raise Invalid("the checkpoint was not opened")
+        return self.checkpoint
 
-    def belongs() -> str:
-        created, enrolled, published, signed = entries
+    def inclusion(self) -> str:
+        """Step `inclusion`: every entry is in the checkpoint."""
+        cp = self._checkpoint()
+        for e, p in zip(self.entries, self.proofs, strict=True):
+            verify_inclusion(e.hash, e.index, cp.size, p.hashes, cp.root)
+        return f"all four entries are in the checkpoint of size {cp.size}"
+
+    def belongs(self) -> str:
+        """Step `signature`: one ledger; the key that signed was enrolled to the signer before
+        it; the commitment published is the one signed; the official's signature verifies."""
+        cp = self._checkpoint()
+        created, enrolled, published, signed = self.entries
         s, n, p = signed.fields, enrolled.fields, published.fields
-        if created.fields["ledger_key"] != str(vkey) or not created.fields["origin"] == cps[0].origin == vkey.name:
+        if (
+            created.fields["ledger_key"] != str(self.vkey)
+            or not created.fields["origin"] == cp.origin == self.vkey.name
+        ):
             raise Invalid("the first entry, the checkpoint and the key do not name the same ledger")
         if n["key"] != s["key"] or n["nip"] != s["nip"] or not enrolled.index < signed.index:
             raise Invalid("the key that signed is not the one enrolled to this official before it signed")
         if (p["slug"], p["text_sha256"], published.index) != (s["slug"], s["commitment_sha256"], s["commitment_index"]):
             raise Invalid("the commitment published is not the one signed")
-        check_statement(signed, cps[0].origin)
+        check_statement(signed, cp.origin)
         return "the official's Ed25519 signature verifies; the key, the commitment and the ledger belong together"
 
-    def facts() -> str:
-        created, enrolled, published, signed = entries
-        actual = {
+    def ledger_facts(self) -> dict[str, object]:
+        """What the four entries say: the facts a certificate prints."""
+        cp = self._checkpoint()
+        created, enrolled, published, signed = self.entries
+        return {
             "org": created.fields["org"],
             "origin": created.fields["origin"],
             "index": signed.index,
@@ -2535,25 +2618,22 @@ def certificate_findings(files: dict[str, bytes], trusted: VKey | None) -> tuple
             "key": signed.fields["key"],
             "key_fingerprint": VKey.parse(signed.fields["key"]).fingerprint,
             "enrolled_index": enrolled.index,
-            "checkpoint_size": cps[0].size,
-            "checkpoint_root": base64.b64encode(cps[0].root).decode(),
+            "checkpoint_size": cp.size,
+            "checkpoint_root": base64.b64encode(cp.root).decode(),
         }
-        claimed = manifest["facts"]
-        for k, v in actual.items():
-            if claimed.get(k) != v:
-                raise Invalid(f"certificate.json says {k} is {claimed.get(k)!s:.80} where the ledger says {v!s:.80}")
-        if set(claimed) != set(actual):
-            raise Invalid("certificate.json states facts the ledger does not")
-        out.update(actual)
-        return "certificate.json states exactly the ledger's facts"
 
-    out: dict[str, object] = {}
-    ok = step("entries", parse_entries)
-    ok = step("checkpoint", checkpoint) and ok
-    ok = ok and step("inclusion", inclusion)
-    ok = ok and step("signature", belongs)
-    ok = ok and step("facts", facts)
-    return findings, out
+    def stated(self) -> str:
+        """Step `facts`: the manifest states exactly the ledger's facts of this signature."""
+        actual = self.ledger_facts()
+        for k, v in actual.items():
+            if self.claimed.get(k) != v:
+                raise Invalid(
+                    f"{self.manifest} says {k} is {self.claimed.get(k)!s:.80} where the ledger says {v!s:.80}"
+                )
+        if set(self.claimed) != set(actual):
+            raise Invalid(f"{self.manifest} states facts the ledger does not")
+        self.facts = actual
+        return f"{self.manifest} states exactly the ledger's facts"
 
 
 # -- a Surat Rekomendasi ----------------------------------------------------------------
@@ -2709,17 +2789,23 @@ def read_letter(files: dict[str, bytes]) -> LetterFiles:
     return LetterFiles(app, index, tuple(history), by, claimed, _ledger_vkey(files), leaves, proofs)
 
 
+def attached_entry(i: int, leaf: bytes) -> Entry:
+    """The attachment entry-`i`.json (`leaf`): a well-formed ledger entry, and entry `i`; raises Invalid."""
+    try:
+        e = parse_entry(leaf)
+    except Invalid as err:
+        raise Invalid(f"entry-{i}.json is not a valid ledger entry: {err}") from err
+    if e.index != i:
+        raise Invalid(f"entry-{i}.json is entry {e.index} ({e.kind}), not entry {i}")
+    return e
+
+
 def _letter_entries(lf: LetterFiles) -> dict[int, Entry]:
     """Step `entries`: every attached entry is a well-formed ledger entry of its index, of the
     kind its place in the letter needs (one of APP_KINDS for the history)."""
     out = {}
     for i, leaf in lf.leaves.items():
-        try:
-            e = parse_entry(leaf)
-        except Invalid as err:
-            raise Invalid(f"entry-{i}.json is not a valid ledger entry: {err}") from err
-        if e.index != i:
-            raise Invalid(f"entry-{i}.json is entry {e.index} ({e.kind}), not entry {i}")
+        e = attached_entry(i, leaf)
         needed = lf.kind_at(i)
         if e.kind != needed and not (needed == "app" and e.kind in APP_KINDS):
             where = "an entry of the application (app.*)" if needed == "app" else needed
@@ -2728,13 +2814,13 @@ def _letter_entries(lf: LetterFiles) -> dict[int, Entry]:
     return out
 
 
-def _letter_checkpoint(lf: LetterFiles) -> tuple[Checkpoint, dict[int, TlogProof]]:
-    """Step `checkpoint`: every proof proves its entry, all against one checkpoint, which the
-    embedded ledger key signed."""
+def proven_checkpoint(raw: dict[int, bytes], vkey: VKey) -> tuple[Checkpoint, dict[int, TlogProof]]:
+    """Step `checkpoint` of a document that carries many entries: every proof (`raw`, by the
+    entry it must prove) proves its entry, all against one checkpoint, which `vkey` signed."""
     proofs = {}
-    for i, raw in lf.proofs.items():
+    for i, data in raw.items():
         try:
-            p = parse_tlog_proof(raw.decode("utf-8"))
+            p = parse_tlog_proof(data.decode("utf-8"))
         except UnicodeDecodeError as e:
             raise Invalid(f"entry-{i}.tlog-proof is not text") from e
         except Invalid as e:
@@ -2746,9 +2832,31 @@ def _letter_checkpoint(lf: LetterFiles) -> tuple[Checkpoint, dict[int, TlogProof
         raise Invalid("the proofs are against different checkpoints")
     note = next(iter(proofs.values())).checkpoint_note
     try:
-        return open_checkpoint(note, lf.vkey), proofs
+        return open_checkpoint(note, vkey), proofs
     except Invalid as e:
         raise Invalid(f"the checkpoint is not signed by the ledger key: {e}") from e
+
+
+def all_included(entries: dict[int, Entry], cp: Checkpoint, proofs: dict[int, TlogProof]) -> str:
+    """Step `inclusion` of a document that carries many entries: every entry is in the checkpoint."""
+    for i, e in entries.items():
+        try:
+            verify_inclusion(e.hash, i, cp.size, proofs[i].hashes, cp.root)
+        except Invalid as err:
+            raise Invalid(f"entry {i} ({e.kind}) is not in the signed checkpoint: {err}") from err
+    return f"all {len(entries)} entries are in the checkpoint of size {cp.size} (RFC 6962 inclusion proofs)"
+
+
+def one_origin(created: Entry, cp: Checkpoint, vkey: VKey) -> str:
+    """Step `origin` of a document that carries many entries: the ledger's first entry
+    `created` names `vkey`, and it, the checkpoint and the key name one origin."""
+    if created.fields["ledger_key"] != str(vkey):
+        raise Invalid(f"the ledger's first entry names the key {created.fields['ledger_key']}, not the embedded {vkey}")
+    if not created.fields["origin"] == cp.origin == vkey.name:
+        raise Invalid(
+            f"the origins differ: first entry {created.fields['origin']!r}, checkpoint {cp.origin!r}, key {vkey.name!r}"
+        )
+    return f"the first entry, the checkpoint and the key all name the origin {cp.origin}"
 
 
 def _letter_signatures(entries: dict[int, Entry], origin: str) -> str:
@@ -2977,27 +3085,14 @@ def check_letter(files: dict[str, bytes], trusted: VKey | None) -> tuple[list[Fi
         return f"the {len(entries)} entries are well-formed ledger entries of the kinds the letter needs"
 
     def checkpoint() -> str:
-        opened.append(_letter_checkpoint(lf))
+        opened.append(proven_checkpoint(lf.proofs, lf.vkey))
         return f"the checkpoint of size {opened[0][0].size} is signed by {lf.vkey.name}"
 
     def inclusion() -> str:
-        cp, proofs = opened[0]
-        for i, e in entries.items():
-            try:
-                verify_inclusion(e.hash, i, cp.size, proofs[i].hashes, cp.root)
-            except Invalid as err:
-                raise Invalid(f"entry {i} ({e.kind}) is not in the signed checkpoint: {err}") from err
-        return f"all {len(entries)} entries are in the checkpoint of size {cp.size} (RFC 6962 inclusion proofs)"
+        return all_included(entries, *opened[0])
 
     def origin() -> str:
-        created, cp = entries[0].fields, opened[0][0]
-        if created["ledger_key"] != str(lf.vkey):
-            raise Invalid(f"the ledger's first entry names the key {created['ledger_key']}, not the embedded {lf.vkey}")
-        if not created["origin"] == cp.origin == lf.vkey.name:
-            raise Invalid(
-                f"the origins differ: first entry {created['origin']!r}, checkpoint {cp.origin!r}, key {lf.vkey.name!r}"
-            )
-        return f"the first entry, the checkpoint and the key all name the origin {cp.origin}"
+        return one_origin(entries[0], opened[0][0], lf.vkey)
 
     def belongs() -> str:
         facts.update(letter_facts(lf, entries, opened[0][0]))
@@ -3017,9 +3112,329 @@ def check_letter(files: dict[str, bytes], trusted: VKey | None) -> tuple[list[Fi
     return steps.findings, facts if held else {}
 
 
+# -- a naskah komitmen bersama ------------------------------------------------------------
+#
+# The joint commitment document (`ikrar certificate --commitment SLUG --naskah -o FILE`, or
+# /commitments/{slug}/naskah.pdf) carries, like a certificate, its evidence as attachments: the
+# leaf (entry-N.json) and tlog-proof (entry-N.tlog-proof) of the ledger's first entry, of the
+# commitment's `commitment.published`, of each signature with its key's enrolment (the four
+# entries a certificate carries) and of each decline, all against one checkpoint; ledger.vkey;
+# and naskah.json (format ikrar-naskah/v1), which states the blocks and the facts printed:
+#
+#     {"format": "ikrar-naskah/v1", "slug", "commitment_index", "checkpoint_size", <how it was printed>,
+#      "blocks": [{"nip", "status", "name", "capacity", "unit", "index"?, "reason"?}, ...],
+#                                                         one a required signatory, in the published order
+#      "signatures": [{"entries": [0, enrolment, commitment, signature], "facts": {...}}, ...],
+#      "declines": [index, ...]}
+#
+# `check_naskah` re-reads it from those entries alone by the steps key, entries, checkpoint,
+# inclusion, origin, signature, naskah and facts; each signature by a certificate's own steps
+# (`SignatureEvidence`), a step passing only when it passed for every signature. A block "not
+# signed yet" means: no signature or decline as of the checkpoint the naskah carries; the name
+# and position it prints for it (and for a decline) are the register's, which the ledger does
+# not hold, so they are read as naskah.json states them.
+
+NASKAH_FORMAT = "ikrar-naskah/v1"
+SIGNED_KIND, DECLINED_KIND = "commitment.signed", "commitment.declined"
+SIGNED_BLOCK, PENDING_BLOCK, DECLINED_BLOCK = "signed", "pending", "declined"
+BLOCK_MEMBERS = ("nip", "status", "name", "capacity", "unit", "index", "reason")  # in the order compared
+REGISTER = ("name", "capacity", "unit")  # what a block not signed names, from the register
+BLOCK_WORDS = {SIGNED_BLOCK: "signed", DECLINED_BLOCK: "declined", PENDING_BLOCK: "not signed yet"}
+
+
+@dataclass(frozen=True)
+class NaskahFiles:
+    """A naskah's attachments once naskah.json is read: what it names, not yet verified."""
+
+    stated: dict[str, Any]  # naskah.json
+    commitment_index: int
+    blocks: tuple[dict[str, Any], ...]
+    signatures: tuple[SignatureEvidence, ...]
+    declines: tuple[int, ...]
+    vkey: VKey
+    leaves: dict[int, bytes]
+    proofs: dict[int, bytes]
+
+    def kind_at(self, index: int) -> str | None:
+        """The kind entry `index` must have as the naskah's own (its signatures' entries are a
+        certificate's, `SignatureEvidence`): None for those."""
+        if index == 0:
+            return "ledger.created"
+        if index == self.commitment_index:
+            return "commitment.published"
+        return DECLINED_KIND if index in self.declines else None
+
+
+def read_naskah(files: dict[str, bytes]) -> NaskahFiles:
+    """naskah.json and the attachments it names; raises Invalid for a naskah.json that is not
+    one, more than MAX_NASKAH_SIGNATORIES signatories, or a missing file."""
+    manifest = _manifest(files, NASKAH_MANIFEST)
+    if not isinstance(manifest, dict) or manifest.get("format") != NASKAH_FORMAT:
+        raise Invalid(f"naskah.json is not an Ikrar naskah of format {NASKAH_FORMAT}")
+    index, blocks, signatures, declines = (
+        manifest.get(k) for k in ("commitment_index", "blocks", "signatures", "declines")
+    )
+    if (
+        type(index) is not int
+        or index < 0
+        or not isinstance(blocks, list)
+        or not all(isinstance(b, dict) for b in blocks)
+        or not isinstance(signatures, list)
+        or not all(isinstance(x, dict) for x in signatures)
+        or not _indexes(declines)
+    ):
+        raise Invalid("naskah.json does not name the commitment, its blocks, its signatures and its declines")
+    assert isinstance(declines, list)
+    named = max(len(blocks), len(signatures) + len(declines))
+    if named > MAX_NASKAH_SIGNATORIES:
+        raise Invalid(f"naskah.json names {named} signatories: a naskah prints at most {MAX_NASKAH_SIGNATORIES}")
+    parsed: list[tuple[tuple[int, ...], dict[str, Any]]] = []
+    for x in signatures:
+        indexes, claimed = x.get("entries"), x.get("facts")
+        if not _indexes(indexes) or len(indexes) != 4 or not isinstance(claimed, dict):
+            raise Invalid("naskah.json does not name the four entries behind each signature and its facts")
+        parsed.append((tuple(indexes), claimed))
+    wanted = sorted({0, index, *declines, *(i for ix, _ in parsed for i in ix)})
+    for name in [f"entry-{i}.json" for i in wanted] + [f"entry-{i}.tlog-proof" for i in wanted] + ["ledger.vkey"]:
+        if name not in files:
+            raise Invalid(f"the naskah lacks its attachment {name}")
+    vkey = _ledger_vkey(files)
+    shared: dict[int, Entry] = {}
+    return NaskahFiles(
+        manifest,
+        index,
+        tuple(blocks),
+        tuple(SignatureEvidence(files, ix, claimed, vkey, NASKAH_MANIFEST, shared) for ix, claimed in parsed),
+        tuple(declines),
+        vkey,
+        {i: files[f"entry-{i}.json"] for i in wanted},
+        {i: files[f"entry-{i}.tlog-proof"] for i in wanted},
+    )
+
+
+def _every(nf: NaskahFiles, step: Callable[[SignatureEvidence], str]) -> None:
+    """A certificate's `step` on every signature of the naskah; raises Invalid naming the first
+    signature it fails for."""
+    for sig in nf.signatures:
+        try:
+            step(sig)
+        except Invalid as e:
+            raise Invalid(f"signature {sig.index}: {e}") from e
+
+
+def _naskah_entries(nf: NaskahFiles) -> dict[int, Entry]:
+    """Step `entries`: every signature's four entries are a certificate's (`SignatureEvidence`),
+    and every attached entry is a well-formed ledger entry of its index, the naskah's own of the
+    kind its place needs (the first entry, the commitment, each decline)."""
+    _every(nf, SignatureEvidence.parse_entries)
+    out = {}
+    for i, leaf in nf.leaves.items():
+        e = attached_entry(i, leaf)
+        needed = nf.kind_at(i)
+        if needed is not None and e.kind != needed:
+            raise Invalid(f"entry-{i}.json is a {e.kind} entry, where the naskah needs {needed}")
+        out[i] = e
+    return out
+
+
+def _not_its(message: str) -> Invalid:
+    return Invalid(f"the naskah's entries are not its commitment's: {message}")
+
+
+def _answers(nf: NaskahFiles, entries: dict[int, Entry], origin: str) -> dict[str, Entry]:
+    """Each required signatory's answer the naskah carries: their signature or their decline (its
+    own signature verified), each of the commitment, after it, one a signatory."""
+    published = entries[nf.commitment_index]
+    p = published.fields
+    named = [sig.entries[3] for sig in nf.signatures if sig.indexes[0] == 0 and sig.indexes[2] == published.index]
+    if len(named) != len(nf.signatures):
+        wrong = next(sig.index for sig in nf.signatures if sig.entries[3] not in named)
+        raise _not_its(f"signature {wrong} is not named with the ledger's first entry and entry {published.index}")
+    answered: dict[str, Entry] = {}
+    for e in named + [entries[i] for i in nf.declines]:
+        f, what = e.fields, "signature" if e.kind == SIGNED_KIND else "decline"
+        if (f["slug"], f["commitment_sha256"], f["commitment_index"]) != (p["slug"], p["text_sha256"], published.index):
+            raise _not_its(f"the {what} at entry {e.index} answers another commitment than entry {published.index}")
+        if e.index <= published.index:
+            raise _not_its(f"the {what} at entry {e.index} comes before the commitment at entry {published.index}")
+        if f["nip"] not in p["signers"]:
+            raise _not_its(f"the {what} at entry {e.index} is by {_who(f['nip'])}, not a required signatory")
+        if f["nip"] in answered:
+            raise _not_its(f"{_who(f['nip'])} answers twice, at entries {answered[f['nip']].index} and {e.index}")
+        if e.kind == DECLINED_KIND:
+            try:
+                check_vouchers(e, origin)
+            except Invalid as err:
+                raise Invalid(f"the decline at entry {e.index}: {err}") from err
+        answered[f["nip"]] = e
+    return answered
+
+
+def naskah_blocks(nf: NaskahFiles, entries: dict[int, Entry], cp: Checkpoint) -> list[dict[str, Any]]:
+    """Step `naskah`: the blocks are the commitment's required signatories in the order its
+    `commitment.published` lists them; each signed or declined block is that signatory's
+    signature or decline the naskah carries (`_answers`), each other block one with neither.
+    Returns each block as the ledger says it (a signature's name, capacity and unit as it names
+    them, or as its key's enrolment did before rules version 4; the register's, as naskah.json
+    states them, for a block not signed). Raises Invalid naming the block."""
+    published = entries[nf.commitment_index]
+    signers = list(published.fields["signers"])
+    if len(signers) > MAX_NASKAH_SIGNATORIES:
+        raise Invalid(
+            f"the commitment at entry {published.index} names {len(signers)} signatories; a naskah prints at most "
+            f"{MAX_NASKAH_SIGNATORIES}"
+        )
+    stated = [b.get("nip") for b in nf.blocks]
+    if stated != signers:
+        if len(stated) != len(signers):
+            raise Invalid(
+                f"naskah.json has {len(stated)} blocks where the commitment at entry {published.index} lists "
+                f"{len(signers)} required signatories"
+            )
+        k = next(k for k, (a, b) in enumerate(zip(stated, signers, strict=True)) if a != b)
+        raise Invalid(
+            f"the blocks are not the commitment's required signatories in its published order: block {k + 1} is "
+            f"{_said(stated[k]):.40} where entry {published.index} lists {signers[k]}"
+        )
+    answered = _answers(nf, entries, cp.origin)
+    by_signature = {sig.index: sig for sig in nf.signatures}
+    out = []
+    for k, (b, nip) in enumerate(zip(nf.blocks, signers, strict=True), 1):
+        e = answered.get(nip)
+        status = PENDING_BLOCK if e is None else SIGNED_BLOCK if e.kind == SIGNED_KIND else DECLINED_BLOCK
+        if b.get("status") != status:
+            raise Invalid(f"block {k} ({_who(nip)}) says {_said(b.get('status')):.20} where the ledger says {status}")
+        index = None if e is None else e.index
+        if _as_json(b.get("index")) != _as_json(index):
+            named = "no entry" if b.get("index") is None else f"entry {_said(b.get('index')):.20}"
+            where = (
+                "the naskah carries no signature or decline of theirs"
+                if e is None
+                else f"their {'signature' if e.kind == SIGNED_KIND else 'decline'} is entry {index}"
+            )
+            raise Invalid(f"block {k} ({_who(nip)}) names {named} where {where}")
+        ours: dict[str, Any] = {"nip": nip, "status": status}
+        if e is not None and e.kind == SIGNED_KIND:
+            facts = by_signature[e.index].ledger_facts()
+            ours |= {"name": facts["name"], "capacity": facts["position"], "unit": facts["agency"], "index": e.index}
+        else:
+            ours |= {what: b.get(what) for what in REGISTER}
+        if e is not None and e.kind == DECLINED_KIND:
+            ours |= {"index": e.index, "reason": e.fields["reason"]}
+        out.append(ours)
+    return out
+
+
+def naskah_stated(nf: NaskahFiles, published: Entry, cp: Checkpoint, blocks: list[dict[str, Any]]) -> str:
+    """Step `facts`: naskah.json states the commitment, the checkpoint, every signature's facts
+    (a certificate's, `SignatureEvidence.stated`) and every block exactly as the entries say;
+    raises Invalid naming the first fact that differs."""
+    for name, actual in (("slug", published.fields["slug"]), ("checkpoint_size", cp.size)):
+        if _as_json(nf.stated.get(name)) != _as_json(actual):
+            raise Invalid(
+                f"naskah.json says {name} is {_said(nf.stated.get(name)):.80} where the ledger says {_said(actual):.80}"
+            )
+    _every(nf, SignatureEvidence.stated)
+    for k, (b, ours) in enumerate(zip(nf.blocks, blocks, strict=True), 1):
+        who = f"block {k} ({_who(ours['nip'])})"
+        for what in REGISTER:
+            if not isinstance(b.get(what), str):
+                raise Invalid(f"naskah.json states no text as the {what} of {who}")
+        for what in BLOCK_MEMBERS:
+            if what not in ours and what in b:
+                raise Invalid(f"naskah.json states a {what} of {who}, where the ledger has none")
+            if what in ours and what not in b:
+                raise Invalid(
+                    f"naskah.json does not state the {what} of {who}, where the ledger says {_said(ours[what]):.80}"
+                )
+            if what in ours and _as_json(b[what]) != _as_json(ours[what]):
+                raise Invalid(
+                    f"naskah.json says the {what} of {who} is {_said(b[what]):.80} where the ledger says "
+                    f"{_said(ours[what]):.80}"
+                )
+        extra = sorted(set(b) - set(BLOCK_MEMBERS))
+        if extra:
+            raise Invalid(f"naskah.json states of {who} what the ledger does not: {', '.join(extra):.80}")
+    return (
+        f"naskah.json states exactly the ledger's facts: the commitment, {len(nf.signatures)} signature(s) and "
+        f"{len(blocks)} blocks"
+    )
+
+
+def check_naskah(files: dict[str, bytes], trusted: VKey | None) -> tuple[list[Finding], dict[str, Any]]:
+    """Check a Naskah Komitmen Bersama from its attachments `files` by the steps key, entries,
+    checkpoint, inclusion, origin, signature, naskah and facts; return the findings and, when
+    every step after `key` holds, the facts read from its entries (which naskah.json states).
+    Raises Invalid when the files are not a naskah's (`read_naskah`)."""
+    nf = read_naskah(files)
+    steps = _Steps(key_finding(nf.vkey, trusted, "naskah"))
+    entries: dict[int, Entry] = {}
+    opened: list[tuple[Checkpoint, dict[int, TlogProof]]] = []
+    blocks: list[dict[str, Any]] = []
+
+    def parse() -> str:
+        entries.update(_naskah_entries(nf))
+        return f"the {len(entries)} entries are well-formed ledger entries of the kinds the naskah needs"
+
+    def checkpoint() -> str:
+        _every(nf, SignatureEvidence.open_checkpoint)
+        opened.append(proven_checkpoint(nf.proofs, nf.vkey))
+        return f"the checkpoint of size {opened[0][0].size} is signed by {nf.vkey.name}"
+
+    def inclusion() -> str:
+        _every(nf, SignatureEvidence.inclusion)
+        return all_included(entries, *opened[0])
+
+    def signature() -> str:
+        if not nf.signatures:
+            return "the naskah carries no signature yet"
+        _every(nf, SignatureEvidence.belongs)
+        return (
+            f"every signature ({len(nf.signatures)}): the official's Ed25519 signature verifies; the key, the "
+            "commitment and the ledger belong together"
+        )
+
+    def naskah() -> str:
+        blocks.extend(naskah_blocks(nf, entries, opened[0][0]))
+        signed = sum(b["status"] == SIGNED_BLOCK for b in blocks)
+        declined = sum(b["status"] == DECLINED_BLOCK for b in blocks)
+        return (
+            f"the {len(blocks)} blocks are the commitment's signatories in its published order: {signed} signed, "
+            f"{declined} declined, {len(blocks) - signed - declined} not yet (as of checkpoint size "
+            f"{opened[0][0].size}); each decline's signature verifies"
+        )
+
+    steps.run("entries", parse)
+    steps.run("checkpoint", checkpoint)
+    steps.run("inclusion", inclusion, needs=("entries", "checkpoint"))
+    steps.run("origin", lambda: one_origin(entries[0], opened[0][0], nf.vkey), needs=("entries", "checkpoint"))
+    steps.run("signature", signature, needs=("inclusion", "origin"))
+    steps.run("naskah", naskah, needs=("inclusion", "origin"))
+    steps.run(
+        "facts",
+        lambda: naskah_stated(nf, entries[nf.commitment_index], opened[0][0], blocks),
+        needs=("signature", "naskah"),
+    )
+    if not all(f.ok for f in steps.findings[1:]):  # the facts are summed up, as a certificate's, whatever the key
+        return steps.findings, {}
+    cp, published = opened[0][0], entries[nf.commitment_index]
+    return steps.findings, {
+        "org": entries[0].fields["org"],
+        "origin": entries[0].fields["origin"],
+        "slug": published.fields["slug"],
+        "title": published.fields["title"],
+        "commitment_index": published.index,
+        "published_time": published.time.strftime(TIME_FORMAT),
+        "blocks": blocks,
+        "signatures": [sig.facts for sig in nf.signatures],
+        "checkpoint_size": cp.size,
+        "checkpoint_root": base64.b64encode(cp.root).decode(),
+    }
+
+
 @dataclass(frozen=True)
 class Checked:
-    """What `cert` found in a PDF: which `document` it is (certificate or letter), its findings,
+    """What `cert` found in a PDF: which `document` it is (certificate, letter or naskah), its findings,
     and its facts once they are the ledger's (empty otherwise)."""
 
     document: str
@@ -3028,11 +3443,15 @@ class Checked:
 
 
 def check_pdf(data: bytes, trusted: VKey | None) -> Checked:
-    """Check a certificate or a Surat Rekomendasi (a PDF that carries letter.json, and no
-    certificate.json) from its attachments. Raises Invalid for a PDF that is neither, or a naskah."""
+    """Check a certificate, a Surat Rekomendasi (a PDF that carries letter.json, and no
+    certificate.json) or a Naskah Komitmen Bersama (naskah.json, and neither of the others) from
+    its attachments (`document_of`). Raises Invalid for a PDF that is none of them."""
     files = read_attachments(data)
-    if LETTER_MANIFEST in files and CERT_MANIFEST not in files:
+    document = document_of(name for name in files if name in (CERT_MANIFEST, LETTER_MANIFEST, NASKAH_MANIFEST))
+    if document == "letter":
         return Checked("letter", *check_letter(files, trusted))
+    if document == "naskah":
+        return Checked("naskah", *check_naskah(files, trusted))
     return Checked("certificate", *certificate_findings(files, trusted))
 
 
@@ -3051,6 +3470,34 @@ def letter_summary(facts: dict[str, Any]) -> list[str]:
         f"({facts['signer_capacity']}, {_who(facts['signer_nip'])})",
         f"entry hash {facts['leaf_hash']}; checkpoint size {facts['checkpoint_size']} root {facts['checkpoint_root']}",
     ]
+
+
+def naskah_summary(facts: dict[str, Any]) -> list[str]:
+    """The lines that sum a verified naskah up, to compare with its printed page: the commitment,
+    how many signed, and one line per block in the published order."""
+    blocks = facts["blocks"]
+    signed = sum(b["status"] == SIGNED_BLOCK for b in blocks)
+    declined = sum(b["status"] == DECLINED_BLOCK for b in blocks)
+    lines = [
+        f"Commitment {facts['title']!r} ({facts['slug']}), published at entry {facts['commitment_index']}",
+        f"{signed} of {len(blocks)} signed"
+        + (f", {declined} declined" if declined else "")
+        + f", as of checkpoint size {facts['checkpoint_size']} root {facts['checkpoint_root']}",
+    ]
+    width = max(len(w) for w in BLOCK_WORDS.values())
+    for k, b in enumerate(blocks, 1):
+        line = f"  {k:>3}. {BLOCK_WORDS[b['status']]:<{width}}  {b['name']}, {b['capacity']} ({_who(b['nip'])})"
+        if b["status"] == SIGNED_BLOCK:
+            line += f": entry {b['index']}"
+        elif b["status"] == DECLINED_BLOCK:
+            line += f": entry {b['index']}, reason: {b['reason']}"
+        lines.append(line)
+    if signed < len(blocks):
+        lines.append(
+            "The name and capacity of a block not signed are the register's, as naskah.json states them: the "
+            "ledger does not hold them."
+        )
+    return lines
 
 
 # -- command line -----------------------------------------------------------------------
@@ -3085,11 +3532,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     ce = sub.add_parser(
         "cert",
-        help="verify a certificate PDF or a Surat Rekomendasi (letter.json) from its attachments",
-        description="Verify a signature's certificate (certificate.json) or a Surat Rekomendasi (letter.json) "
-        "from the evidence it carries; a naskah is checked with `ikrar verify-cert`.",
+        help="verify a certificate PDF, a Surat Rekomendasi (letter.json) or a Naskah Komitmen Bersama "
+        "(naskah.json) from its attachments",
+        description="Verify a signature's certificate (certificate.json), a Surat Rekomendasi (letter.json) or a "
+        "Naskah Komitmen Bersama (naskah.json) from the evidence it carries, without the page: compare the facts "
+        "it prints with the printed page.",
     )
-    ce.add_argument("pdf", type=Path, help="the PDF: a certificate or a Surat Rekomendasi")
+    ce.add_argument("pdf", type=Path, help="the PDF: a certificate, a Surat Rekomendasi or a naskah")
     ce.add_argument("--vkey", help="the ledger key published by the city (or a file holding it)")
     args = parser.parse_args(argv)
     try:
@@ -3130,6 +3579,8 @@ def print_verdict(checked: Checked) -> int:
     broken = [f for f in findings if f.ok is False]
     if facts and checked.document == "letter":
         print("\n" + "\n".join(letter_summary(facts)))
+    elif facts and checked.document == "naskah":
+        print("\n" + "\n".join(naskah_summary(facts)))
     elif facts:
         print(f"\nEntry {facts['index']}: {facts['name']} ({facts['position']}, {facts['agency']}, NIP {facts['nip']})")
         print(f"signed {facts['commitment_title']!r} (sha256 {facts['commitment_sha256']}) at {facts['time']}")

@@ -198,7 +198,7 @@ def test_an_unknown_version_is_said_on_the_command_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "BROKEN at entry 0: the ledger uses rules version 6, which this verifier does not know" in result.stderr
     version = standalone("--version")
-    assert version.stdout.strip() == "ikrar_verify 5.1 (ledger rules up to version 5)"
+    assert version.stdout.strip() == "ikrar_verify 5.2 (ledger rules up to version 5)"
 
 
 def test_an_entry_0_with_rules_reads_as_an_entry(tmp_path: Path) -> None:
