@@ -19,7 +19,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import rfc8785
@@ -81,14 +81,12 @@ class Said:
     out: str
     err: str
 
+    STEPS: ClassVar[list[str]] = STEPS  # the steps of the document checked
+
     def steps(self) -> dict[str, str]:
         """Each step's mark: ok, FAIL or --."""
-        marks = {}
-        for line in self.out.splitlines():
-            parts = line.split()
-            if line.startswith("  ") and len(parts) >= 2 and parts[1] in STEPS:
-                marks[parts[1]] = parts[0]
-        return marks
+        lines = [line.split() for line in self.out.splitlines() if line.startswith("  ")]
+        return {parts[1]: parts[0] for parts in lines if len(parts) >= 2 and parts[1] in self.STEPS}
 
     def detail(self, step: str) -> str:
         return next(line for line in self.out.splitlines() if line.split()[1:2] == [step])
@@ -115,6 +113,35 @@ def pdf_of(files: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
+@dataclass(frozen=True)
+class Sealed:
+    """A world's ledger with some entries forged, sealed again: a checkpoint of the forged
+    entries signed with the ledger's own key, and a tlog-proof of any entry against it. What
+    a forger holding the ledger key could attach; the verifier must still name the forgery."""
+
+    stored: list[bytes]  # every leaf, the forged ones in place
+    tree: MemoryTree
+    checkpoint: Checkpoint
+
+    @classmethod
+    def of(cls, world: LedgerFactory, leaves: dict[int, bytes]) -> Sealed:
+        """`world`'s entries with `leaves` in place of theirs (the index after the last appends one)."""
+        assert world.signer is not None
+        with world.ledger.read() as r:
+            stored = [e.leaf for e in r.stored_entries()]
+        for i, leaf in sorted(leaves.items()):
+            if i == len(stored):
+                stored.append(leaf)
+            else:
+                stored[i] = leaf
+        tree = MemoryTree([leaf_hash(x) for x in stored])
+        return cls(stored, tree, Checkpoint(world.ledger.origin, tree.size, tree.root()).signed(world.signer))
+
+    def proof(self, i: int) -> bytes:
+        """The tlog-proof of entry `i` against the checkpoint."""
+        return TlogProof(i, tuple(inclusion_proof(i, self.tree.size, self.tree)), self.checkpoint.note).text().encode()
+
+
 def resealed(
     m: Made, leaves: dict[int, bytes], history: list[int] | None = None, signed: list[dict[str, int]] | None = None
 ) -> bytes:
@@ -122,16 +149,8 @@ def resealed(
     `history` and `signed` (default: the letter's own), every proof against a checkpoint of the
     entries re-signed with the ledger's key. letter.json states what Ikrar's `letter_facts`
     reads from those entries; where Ikrar refuses them, the facts the letter stated."""
-    assert m.world.signer is not None
-    with m.world.ledger.read() as r:
-        stored = [e.leaf for e in r.stored_entries()]
-    for i, leaf in sorted(leaves.items()):
-        if i == len(stored):
-            stored.append(leaf)
-        else:
-            stored[i] = leaf
-    tree = MemoryTree([leaf_hash(x) for x in stored])
-    cp = Checkpoint(m.world.ledger.origin, tree.size, tree.root()).signed(m.world.signer)
+    sealed = Sealed.of(m.world, leaves)
+    stored, cp = sealed.stored, sealed.checkpoint
     manifest = m.manifest
     history = manifest["history"] if history is None else history
     signed = manifest["signed"] if signed is None else signed
@@ -139,9 +158,7 @@ def resealed(
     files = {name: data for name, data in m.files.items() if not name.startswith("entry-")}
     for i in carried:
         files[f"entry-{i}.json"] = stored[i]
-        files[f"entry-{i}.tlog-proof"] = (
-            TlogProof(i, tuple(inclusion_proof(i, tree.size, tree)), cp.note).text().encode()
-        )
+        files[f"entry-{i}.tlog-proof"] = sealed.proof(i)
     entries = {i: entry_from_leaf(stored[i]) for i in carried}
     support = {i: e for i, e in entries.items() if i not in history and i != 0}
     try:
@@ -156,7 +173,7 @@ def resealed(
     except EvidenceMismatch:
         facts = manifest["facts"]
     manifest |= {"history": history, "signed": signed, "decision_index": history[-1], "facts": facts}
-    manifest["checkpoint_size"] = tree.size
+    manifest["checkpoint_size"] = sealed.tree.size
     files["letter.json"] = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()
     return pdf_of(files)
 

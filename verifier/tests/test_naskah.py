@@ -25,9 +25,7 @@ import pytest
 import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.checkpoint import Checkpoint, TlogProof
 from ledger.db import make_engine
-from ledger.merkle import MemoryTree, inclusion_proof, leaf_hash
 from ledger.note import NoteSigner
 from ledger.schema import migrate
 from ledger.store import Ledger
@@ -40,8 +38,8 @@ from tests.signing.documents import rebuild_pages
 
 from .test_ikrar_verify import iv, standalone
 from .test_letter import Said as LetterSaid
+from .test_letter import Sealed, pdf_of
 from .test_letter import cert as run_cert
-from .test_letter import pdf_of
 
 STEPS = ["key", "entries", "checkpoint", "inclusion", "origin", "signature", "naskah", "facts"]
 VECTORS = Path(__file__).parents[2] / "tests" / "vectors"
@@ -85,10 +83,7 @@ def made(ledger_factory: LedgerFactory, tmp_path: Path) -> Made:
 
 
 class Said(LetterSaid):
-    def steps(self) -> dict[str, str]:
-        """Each step's mark: ok, FAIL or --."""
-        lines = [line.split() for line in self.out.splitlines() if line.startswith("  ")]
-        return {parts[1]: parts[0] for parts in lines if len(parts) >= 2 and parts[1] in STEPS}
+    STEPS = STEPS
 
 
 def cert(capsys: pytest.CaptureFixture[str], pdf: bytes, folder: Path, *args: str | Path) -> Said:
@@ -116,22 +111,17 @@ def resealed(m: Made, leaves: dict[int, bytes]) -> bytes:
     """The world's naskah with the ledger's entries `leaves` replaced, every proof against a
     checkpoint of the entries re-signed with the ledger's key, and what naskah.json states of
     that checkpoint stated anew."""
-    assert m.world.signer is not None
-    with m.world.ledger.read() as r:
-        stored = [e.leaf for e in r.stored_entries()]
-    for i, leaf in leaves.items():
-        stored[i] = leaf
-    tree = MemoryTree([leaf_hash(x) for x in stored])
-    cp = Checkpoint(m.world.ledger.origin, tree.size, tree.root()).signed(m.world.signer)
+    sealed = Sealed.of(m.world, leaves)
     files = m.files
     for name in [n for n in files if n.endswith(".tlog-proof")]:
         i = int(name.removeprefix("entry-").removesuffix(".tlog-proof"))
-        files[f"entry-{i}.json"] = stored[i]
-        files[name] = TlogProof(i, tuple(inclusion_proof(i, tree.size, tree)), cp.note).text().encode()
+        files[f"entry-{i}.json"] = sealed.stored[i]
+        files[name] = sealed.proof(i)
+    size, root = sealed.tree.size, base64.b64encode(sealed.tree.root()).decode()
     manifest = m.manifest
-    manifest["checkpoint_size"] = tree.size
+    manifest["checkpoint_size"] = size
     for s in manifest["signatures"]:
-        s["facts"] |= {"checkpoint_size": tree.size, "checkpoint_root": base64.b64encode(tree.root()).decode()}
+        s["facts"] |= {"checkpoint_size": size, "checkpoint_root": root}
     files["naskah.json"] = json.dumps(manifest, ensure_ascii=False).encode()
     return pdf_of(files)
 
