@@ -36,9 +36,10 @@ pytestmark = pytest.mark.timeout(300)
 
 class FaultProxy:
     """Forwards 127.0.0.1:`port` to PostgreSQL. Armed with `drop_at_commit`, it cuts the
-    next connection that sends a COMMIT query after an INSERT (a write, not a read): ``"after"`` forwards the COMMIT and closes
-    both sides before the server's reply reaches the client (the commit happens, its
-    reply is lost); ``"before"`` closes without forwarding it (nothing is committed).
+    next connection that sends a COMMIT query after an INSERT (a write, not a read): ``"after"`` cuts the
+    client off first, then forwards the COMMIT and waits for the server's reply, which goes
+    nowhere (the commit happens, its reply is lost: never a race with the reply);
+    ``"before"`` closes without forwarding it (nothing is committed).
     `refuse()` closes every connection and refuses new ones (the database is down)."""
 
     COMMIT = b"Q\x00\x00\x00\x0bCOMMIT\x00"  # the simple-query message psycopg sends
@@ -71,22 +72,34 @@ class FaultProxy:
                     self._close(client, server)
                     continue
                 self._socks += [client, server]
-            threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
+            cut, replied = threading.Event(), threading.Event()  # this connection's drop, and the reply after it
+            threading.Thread(target=self._pump, args=(client, server, True, cut, replied), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, False, cut, replied), daemon=True).start()
 
-    def _pump(self, src: socket.socket, dst: socket.socket, from_client: bool) -> None:
+    def _pump(
+        self, src: socket.socket, dst: socket.socket, from_client: bool, cut: threading.Event, replied: threading.Event
+    ) -> None:
         wrote = False  # this connection's transaction inserted rows (a read's COMMIT is let through)
         try:
             while data := src.recv(65536):
+                if not from_client and cut.is_set():  # the server's reply to the COMMIT: it reaches nobody
+                    replied.set()
+                    break
                 wrote = wrote or (from_client and b"INSERT INTO" in data)
                 mode = self.drop_at_commit
                 if from_client and mode and wrote and self.COMMIT in data:
                     self.drop_at_commit = None
+                    cut.set()
+                    if self.refuse_on_drop:  # before the client sees the drop, so its next connection is refused
+                        with self._lock:
+                            self.refusing = True
+                    self._close(src)  # the client first: whatever the server answers cannot reach it
                     if mode == "after":
                         dst.sendall(data)
-                    if self.refuse_on_drop:  # before the client sees the drop, so its next connection is refused
+                        replied.wait(10)  # the server committed and answered
+                    if self.refuse_on_drop:
                         self.refuse()
-                    self._close(src, dst)
+                    self._close(dst)
                     self.dropped.set()
                     return
                 if from_client and (self.COMMIT in data or b"ROLLBACK" in data):
