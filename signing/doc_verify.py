@@ -107,13 +107,15 @@ class NaskahEmbedded:
     pdf: PdfContents
 
 
-def _manifest(pdf: PdfContents) -> dict[str, Any]:
+def _manifest(pdf: PdfContents, name: str, fmt: str, document: str) -> dict[str, Any]:
+    """The JSON object of the attachment `name` (`naskah.json`, `letter.json`), of format
+    `fmt`; raises CertificateEdited naming the `document` it should be."""
     try:
-        value = json.loads(pdf.attachments[MANIFEST].decode("utf-8"))
+        value = json.loads(pdf.attachments[name].decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
-        raise CertificateEdited(f"{MANIFEST} is not JSON") from e
-    if not isinstance(value, dict) or value.get("format") != FORMAT:
-        raise CertificateEdited(f"{MANIFEST} is not an Ikrar naskah of format {FORMAT}")
+        raise CertificateEdited(f"{name} is not JSON") from e
+    if not isinstance(value, dict) or value.get("format") != fmt:
+        raise CertificateEdited(f"{name} is not an Ikrar {document} of format {fmt}")
     return value
 
 
@@ -126,7 +128,7 @@ def _file(pdf: PdfContents, name: str) -> bytes:
 
 def read_naskah(pdf: PdfContents) -> NaskahEmbedded:
     """Parse a naskah's attachments. Raises CertificateEdited or AttachmentMissing."""
-    m = _manifest(pdf)
+    m = _manifest(pdf, MANIFEST, FORMAT, "naskah")
     index, blocks, signatures, declines = (m.get(k) for k in ("commitment_index", "blocks", "signatures", "declines"))
     if (
         type(index) is not int
@@ -411,16 +413,6 @@ class LetterEmbedded:
         return "key.enrolled" if index in enrolments else ROLE_ASSIGNED
 
 
-def _letter_manifest(pdf: PdfContents) -> dict[str, Any]:
-    try:
-        value = json.loads(pdf.attachments[LETTER_MANIFEST].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as e:
-        raise CertificateEdited(f"{LETTER_MANIFEST} is not JSON") from e
-    if not isinstance(value, dict) or value.get("format") != LETTER_FORMAT:
-        raise CertificateEdited(f"{LETTER_MANIFEST} is not an Ikrar letter of format {LETTER_FORMAT}")
-    return value
-
-
 SIGNED_FIELDS = ("entry", "enrolled", "granted")  # of each signed entry letter.json names
 
 
@@ -430,7 +422,7 @@ def _indexes(value: object) -> bool:
 
 def read_letter(pdf: PdfContents) -> LetterEmbedded:
     """Parse a letter's attachments. Raises CertificateEdited or AttachmentMissing."""
-    m = _letter_manifest(pdf)
+    m = _manifest(pdf, LETTER_MANIFEST, LETTER_FORMAT, "letter")
     app, index, history, signed, claimed = (m.get(k) for k in ("app", "decision_index", "history", "signed", "facts"))
     if (
         not isinstance(app, str)

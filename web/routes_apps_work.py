@@ -1015,8 +1015,7 @@ def _save(w: Work, target: Target, form: RequestForm, stored: list[tuple[Arrived
         return p.form_error("apps/work_form.html", e, **_form_page(w, target, filled))
     except RECOVERABLE as e:
         return p.form_error("apps/work_form.html", e, **_form_page(w, target, filled))
-    logger.info("draft saved id=%d agency=%s by=%s", saved, target.agency, w.nip)
-    if apps.missing_of(built):
+    if apps.missing_of(built):  # (`save_draft` logged it)
         return p.redirect(f"{PREFIX}/draf/{saved}?ok=saved#draft-state")
     return p.redirect(f"{PREFIX}?ok=saved#draft-{saved}")
 

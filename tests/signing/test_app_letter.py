@@ -33,7 +33,16 @@ from web.runtime import Runtime
 from web.settings import Settings
 
 from ..certs import BASE_URL, PRINTED, attachments, read_qr_codes
-from ..factories import ADMIN_NIP, ADMIN_PASSPHRASE, FAST_KDF, LedgerFactory, nip, passphrase, passphrase_of
+from ..factories import (
+    ADMIN_NIP,
+    ADMIN_PASSPHRASE,
+    FAST_KDF,
+    LedgerFactory,
+    nip,
+    passphrase,
+    passphrase_of,
+    request_object,
+)
 from .documents import all_text, rebuild_pages, squash
 
 AGENCY = "Dinas 1"  # the unit of the factory's official 1: the Kepala PD
@@ -52,44 +61,8 @@ WORDS = {
 
 
 def _request(**changes: Any) -> dict[str, Any]:
-    request: dict[str, Any] = {
-        "name": "Sistem Informasi Perizinan Terpadu",
-        "description": "Layanan perizinan daring untuk warga dan pelaku usaha.",
-        "agency": AGENCY,
-        "developer_unit": "Bidang Perizinan",
-        "user_unit": "Seksi Pelayanan",
-        "contact": "Budi, 0354-123456, perizinan@kedirikota.go.id",
-        "legal_basis": "Perpres 95/2018 tentang SPBE",
-        "problem": "Permohonan izin masih di atas kertas.",
-        "need": "Permohonan dan pelacakan izin secara daring.",
-        "kind": "new",
-        "shared_app": "",
-        "shared_why_not": "",
-        "goals": "Izin terbit dalam 3 hari kerja.",
-        "users_internal": True,
-        "users_external": True,
-        "users_count": 25000,
-        "target_date": "2027-11-30",
-        "budget_amount": 1250000000,
-        "budget_source": "APBD",
-        "fiscal_year": 2027,
-        "builder": "vendor",
-        "vendor": "PT Contoh Teknologi",
-        "data_processed": "Identitas pemohon, data usaha",
-        "personal_data": True,
-        "specific_personal_data": False,
-        "dpia_done": True,
-        "hosting": "pdn",
-        "hosting_reason": "",
-        "splp": True,
-        "sso": False,
-        "integration_note": "Terhubung ke OSS melalui SPLP",
-        "security_testing": "Uji penetrasi oleh BSSN sebelum operasi",
-        "attachments": [],
-        "prepared_by": "",
-    }
-    request.update(changes)
-    return request
+    """The factory's request for our Kepala PD's agency, with no files and a budget of Rp1.25 billion."""
+    return request_object(AGENCY, **{"attachments": [], "budget_amount": 1_250_000_000, **changes})
 
 
 def _checklist() -> dict[str, Any]:
